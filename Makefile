@@ -1,0 +1,128 @@
+# atomicwrite - GNU Makefile.  `make` builds the libraries and the CLI into
+# build/, `make check` runs the fast tests, `make install` honours PREFIX,
+# DESTDIR and LIBDIR.  The longer suites have their own targets.
+
+VERSION    := 0.1.0
+SOVERSION  := 0
+
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+LIBDIR     ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR     ?= $(PREFIX)/share/man
+
+CC        ?= cc
+CFLAGS    ?= -O2 -g
+WARNINGS  := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+             -Wformat=2 -Wundef -Wno-unused-parameter
+CPPFLAGS  += -D_GNU_SOURCE -Iinclude -Isrc
+ALL_CFLAGS = -std=c11 $(WARNINGS) $(CFLAGS)
+LDLIBS    += -lpthread
+
+B := build
+
+LIB_SRC := $(wildcard src/*.c)
+CLI_SRC := $(wildcard cli/*.c)
+UNIT_SRC := $(wildcard tests/unit/*.c)
+
+LIB_OBJ      := $(LIB_SRC:src/%.c=$(B)/obj/%.o)
+LIB_TEST_OBJ := $(LIB_SRC:src/%.c=$(B)/testobj/%.o)
+CLI_OBJ      := $(CLI_SRC:cli/%.c=$(B)/cli/%.o)
+UNIT_OBJ     := $(UNIT_SRC:tests/unit/%.c=$(B)/unit/%.o)
+HEADERS      := include/atomicwrite.h $(wildcard src/*.h)
+
+.PHONY: all check check-unit check-cli check-header check-asan check-valgrind \
+        check-faults check-powerloss bench demo install uninstall clean
+
+all: $(B)/libatomicwrite.a $(B)/libatomicwrite.so $(B)/atomicwrite $(B)/atomicwrite.pc
+
+$(B)/obj/%.o: src/%.c $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -fPIC -c -o $@ $<
+
+# The same sources with the test seam (src/sys.c's fault injection) compiled in.
+$(B)/testobj/%.o: src/%.c $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -DAW_TESTING $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/cli/%.o: cli/%.c $(HEADERS) $(wildcard cli/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Icli $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/unit/%.o: tests/unit/%.c $(HEADERS) $(wildcard tests/unit/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -DAW_TESTING -Itests/unit $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/libatomicwrite.a: $(LIB_OBJ)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(B)/libatomicwrite.so.$(VERSION): $(LIB_OBJ) src/libatomicwrite.map
+	$(CC) $(ALL_CFLAGS) -shared -Wl,-soname,libatomicwrite.so.$(SOVERSION) \
+	    -Wl,--version-script=src/libatomicwrite.map -o $@ $(LIB_OBJ) $(LDFLAGS) $(LDLIBS)
+
+$(B)/libatomicwrite.so: $(B)/libatomicwrite.so.$(VERSION)
+	ln -sf libatomicwrite.so.$(VERSION) $(B)/libatomicwrite.so.$(SOVERSION)
+	ln -sf libatomicwrite.so.$(VERSION) $@
+
+# The CLI links the static library so that it runs from build/ and can be
+# copied anywhere (the power-loss VM, a rescue shell).
+$(B)/atomicwrite: $(CLI_OBJ) $(B)/libatomicwrite.a
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJ) $(B)/libatomicwrite.a $(LDLIBS)
+
+$(B)/unit-tests: $(UNIT_OBJ) $(LIB_TEST_OBJ)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/atomicwrite.pc: atomicwrite.pc.in Makefile
+	@mkdir -p $(@D)
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+
+# ---- tests ---------------------------------------------------------------
+
+# Every fast test; ends with the line "N passed, N failed".
+check: all $(B)/unit-tests
+	@tests/run-check.sh
+
+check-asan:
+	$(MAKE) B=build/asan CC=clang \
+	    CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	    LDFLAGS="-fsanitize=address,undefined" check
+
+check-valgrind: all $(B)/unit-tests
+	AW_VALGRIND=1 tests/run-check.sh
+
+check-faults: all
+	tests/faults/run.sh
+
+check-powerloss: all
+	tests/powerloss/run.sh
+
+bench: all
+	bench/run.sh
+
+demo: all
+	@tests/demo.sh
+
+# ---- install -------------------------------------------------------------
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(LIBDIR)/pkgconfig \
+	    $(DESTDIR)$(INCLUDEDIR)
+	install -m 755 $(B)/atomicwrite $(DESTDIR)$(BINDIR)/atomicwrite
+	install -m 644 include/atomicwrite.h $(DESTDIR)$(INCLUDEDIR)/atomicwrite.h
+	install -m 644 $(B)/libatomicwrite.a $(DESTDIR)$(LIBDIR)/libatomicwrite.a
+	install -m 755 $(B)/libatomicwrite.so.$(VERSION) $(DESTDIR)$(LIBDIR)/
+	ln -sf libatomicwrite.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libatomicwrite.so.$(SOVERSION)
+	ln -sf libatomicwrite.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libatomicwrite.so
+	install -m 644 $(B)/atomicwrite.pc $(DESTDIR)$(LIBDIR)/pkgconfig/atomicwrite.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/atomicwrite $(DESTDIR)$(INCLUDEDIR)/atomicwrite.h \
+	    $(DESTDIR)$(LIBDIR)/libatomicwrite.a $(DESTDIR)$(LIBDIR)/libatomicwrite.so \
+	    $(DESTDIR)$(LIBDIR)/libatomicwrite.so.$(SOVERSION) \
+	    $(DESTDIR)$(LIBDIR)/libatomicwrite.so.$(VERSION) \
+	    $(DESTDIR)$(LIBDIR)/pkgconfig/atomicwrite.pc
+
+clean:
+	rm -rf build

@@ -1,0 +1,252 @@
+/*
+ * atomicwrite.h - crash-safe replacement of files.
+ *
+ * A reader of a file replaced through this library sees either the complete
+ * old contents or the complete new contents, never a mix, a truncation or an
+ * empty file, whatever happens to the writer (killed, out of space, a failing
+ * system call).  With the default durability a replacement that returned
+ * success also survives a power cut.
+ *
+ * LIFE CYCLE
+ *
+ *     aw_file *f;
+ *     aw_error e;
+ *     if (aw_begin(&f, "/etc/app.conf", NULL, &e) < 0)
+ *         -> nothing was created; e says why
+ *     write through aw_write(f, ...) or to aw_fd(f)
+ *     if (aw_commit(f, &e) < 0)       -> f is freed either way
+ *         -> AW_FAILED: the target is untouched, nothing is left behind
+ *         -> AW_UNSYNCED: the target was replaced but the directory fsync
+ *            failed, so the replacement may not survive a power cut
+ *     or, to give up: aw_discard(f)   -> the target is untouched
+ *
+ * aw_replace() does all of it for one buffer.
+ *
+ * THE PROTOCOL
+ *
+ * The target's directory is opened once and every later step is relative
+ * to it.  The new contents go to a temporary file in that directory: an
+ * unnamed O_TMPFILE where the filesystem has it, otherwise a hidden file
+ * with an unpredictable name created with O_EXCL|O_NOFOLLOW.  On commit the
+ * library copies the old file's owner, extended attributes and mode onto
+ * the temporary file (in that order: chown clears set-id bits), gives an
+ * unnamed temporary a hidden name, fsyncs it, renames it over the target
+ * and fsyncs the directory.  Each temporary file is flock()ed by its writer
+ * for its whole life, which is how aw_sweep() tells a crashed writer's
+ * leftover from a live writer's file.
+ *
+ * ERRORS
+ *
+ * Every function that can fail returns a negative value, sets errno and,
+ * when given a non-NULL aw_error, fills it with the errno, the step that
+ * failed and the path it failed on; aw_error_format() turns that into one
+ * line such as "fsync of temporary file for /etc/app.conf: Input/output
+ * error".  No function writes its outputs on failure.  Misuse (a NULL path,
+ * an unknown flag) fails with EINVAL.
+ *
+ * THREADS AND PROCESSES
+ *
+ * Functions may be called from any number of threads; an aw_file belongs to
+ * one thread at a time.  The library keeps no global mutable state except
+ * the opt-in cleanup registry (aw_cleanup_install()), never prints, never
+ * exits and never changes the umask or signal dispositions unless asked.
+ * Any number of threads and processes may replace the same file at once:
+ * the result is always one writer's complete contents.
+ */
+#ifndef ATOMICWRITE_H
+#define ATOMICWRITE_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define AW_VERSION_MAJOR 0
+#define AW_VERSION_MINOR 1
+#define AW_VERSION_PATCH 0
+#define AW_VERSION_STRING "0.1.0"
+
+/* The version of the library actually linked, e.g. "0.1.0". */
+const char *aw_version(void);
+
+/*
+ * How much a successful commit promises about power loss.  Every level is
+ * atomic against a crash of the writing process.
+ */
+typedef enum aw_durability {
+	/* fsync the new file and then its directory: once aw_commit() has
+	 * returned AW_OK the new contents survive a power cut.  Default. */
+	AW_DURABILITY_FULL = 0,
+	/* fsync the new file only: after a power cut the name may still
+	 * refer to the old complete contents, never to a torn file. */
+	AW_DURABILITY_FILE = 1,
+	/* no fsync at all: atomic against process crashes only.  After a
+	 * power cut the file may be empty, zero-filled or old. */
+	AW_DURABILITY_NONE = 2
+} aw_durability;
+
+/* Flags for aw_options.flags.  Zero is the safe default. */
+enum aw_flags {
+	/* When the target is a symbolic link, replace the file it points to
+	 * (in that file's directory) instead of the link itself.  At most 40
+	 * links are followed; relative links resolve against the directory of
+	 * the link.  A dangling link creates the file it names. */
+	AW_FOLLOW_SYMLINKS = 1u << 0,
+	/* Fail with EEXIST, atomically, if the target exists at commit. */
+	AW_NO_CLOBBER = 1u << 1,
+	/* Take an exclusive flock() on the target's directory in aw_begin()
+	 * and hold it until commit or discard, so that read-modify-write
+	 * cycles of cooperating writers (all using AW_LOCK) do not lose
+	 * updates.  The kernel drops the lock when a holder dies. */
+	AW_LOCK = 1u << 2,
+	/* Set the mode to exactly aw_options.mode (no umask applied) instead
+	 * of keeping the old file's mode or using 0666 & ~umask. */
+	AW_MODE = 1u << 3,
+	/* Do not use O_TMPFILE even where the filesystem has it: use the named
+	 * temporary file every system has.  For tests and odd filesystems. */
+	AW_NO_TMPFILE = 1u << 4,
+	/* Do not copy the old file's owner, group and extended attributes
+	 * (the mode is still kept unless AW_MODE). */
+	AW_NO_KEEP_OWNER_XATTRS = 1u << 5
+};
+
+/* Options for a replacement.  A zeroed struct (or NULL) is the default:
+ * full durability, symlinks replaced, mode/owner/xattrs kept. */
+typedef struct aw_options {
+	aw_durability durability;
+	unsigned int flags;   /* an OR of enum aw_flags */
+	mode_t mode;          /* permission bits, used with AW_MODE only */
+} aw_options;
+
+/* Return values of aw_commit() and aw_replace(). */
+enum aw_result {
+	AW_OK = 0,
+	/* failed: the target is untouched and no temporary file remains */
+	AW_FAILED = -1,
+	/* the target was replaced, but the fsync of its directory failed:
+	 * the new contents are in place now, they may not survive a power
+	 * cut (errno tells why).  Retrying the fsync proves nothing. */
+	AW_UNSYNCED = -2
+};
+
+/* The steps of a replacement, as reported in aw_error.step. */
+typedef enum aw_step {
+	AW_STEP_NONE = 0,
+	AW_STEP_ARGS,           /* checking the arguments */
+	AW_STEP_OPEN_DIR,       /* opening the target's directory */
+	AW_STEP_RESOLVE_LINK,   /* following a symbolic link */
+	AW_STEP_LOCK,           /* taking the directory lock */
+	AW_STEP_STAT_TARGET,    /* looking at the existing target */
+	AW_STEP_TARGET_TYPE,    /* the target is not a regular file */
+	AW_STEP_CREATE_TEMP,    /* creating the temporary file */
+	AW_STEP_WRITE,          /* writing the new contents */
+	AW_STEP_READ_SOURCE,    /* reading the new contents (CLI, copies) */
+	AW_STEP_CHOWN,          /* giving the new file the old owner */
+	AW_STEP_XATTRS,         /* copying extended attributes and ACLs */
+	AW_STEP_CHMOD,          /* setting the mode */
+	AW_STEP_LINK_TEMP,      /* naming the unnamed temporary file */
+	AW_STEP_SYNC_TEMP,      /* fsync of the temporary file */
+	AW_STEP_RENAME,         /* renaming the temporary file over the target */
+	AW_STEP_SYNC_DIR,       /* fsync of the directory after the rename */
+	AW_STEP_SWEEP           /* removing leftovers (aw_sweep) */
+} aw_step;
+
+/* What went wrong: filled by any failing call given a non-NULL pointer. */
+typedef struct aw_error {
+	int err;           /* the errno value */
+	aw_step step;      /* the step that failed */
+	char path[4096];   /* the path it failed on (truncated if longer) */
+} aw_error;
+
+/* A short description of a step, e.g. "fsync of temporary file for". */
+const char *aw_step_name(aw_step step);
+
+/* Writes "STEP PATH: STRERROR" into buf (always NUL-terminated when size
+ * is not 0) and returns buf. */
+char *aw_error_format(const aw_error *e, char *buf, size_t size);
+
+/* ---- streaming replacement ------------------------------------------- */
+
+typedef struct aw_file aw_file;
+
+/*
+ * Begins the replacement of path (relative paths from the current
+ * directory).  On success stores a handle in *ret and returns 0; the target
+ * is not touched until aw_commit().  Fails with EISDIR for a directory and
+ * EINVAL for a FIFO, socket or device (never opening it), ENAMETOOLONG for
+ * a name no temporary name fits beside, and whatever open() may say.
+ */
+int aw_begin(aw_file **ret, const char *path, const aw_options *opts,
+             aw_error *err);
+
+/* The same for name relative to the directory dirfd (or AT_FDCWD).  name
+ * may contain slashes; dirfd is not closed and may be closed once
+ * aw_begin_at() returns. */
+int aw_begin_at(aw_file **ret, int dirfd, const char *name,
+                const aw_options *opts, aw_error *err);
+
+/* The temporary file's descriptor, open for reading and writing, for
+ * callers that write themselves (write(), sendfile(), mmap() ...).  It is
+ * closed by aw_commit()/aw_discard(); do not close it. */
+int aw_fd(const aw_file *f);
+
+/* Writes all of buf, retrying short writes and EINTR.  Returns 0, or -1
+ * (the handle stays valid; aw_discard() it). */
+int aw_write(aw_file *f, const void *buf, size_t len, aw_error *err);
+
+/*
+ * Makes the new contents the target's, as the protocol above says, and
+ * frees f whatever happens.  Returns AW_OK, AW_FAILED (target untouched,
+ * nothing left behind) or AW_UNSYNCED (replaced, durability unknown).
+ */
+int aw_commit(aw_file *f, aw_error *err);
+
+/* Abandons the replacement: the target is untouched and the temporary file
+ * is removed.  Accepts NULL.  Keeps errno. */
+void aw_discard(aw_file *f);
+
+/* ---- one call ------------------------------------------------------- */
+
+/* Replaces path with len bytes of buf.  Returns as aw_commit(). */
+int aw_replace(const char *path, const void *buf, size_t len,
+               const aw_options *opts, aw_error *err);
+
+int aw_replace_at(int dirfd, const char *name, const void *buf, size_t len,
+                  const aw_options *opts, aw_error *err);
+
+/* ---- leftovers ------------------------------------------------------ */
+
+/* Called by aw_sweep() for each entry it removed. */
+typedef void (*aw_sweep_fn)(const char *name, void *ctx);
+
+/*
+ * Removes from the directory path the temporary files of writers that died
+ * before committing (killed, powered off).  A file is removed only if its
+ * name has the library's temporary-name form, it is a regular file (links
+ * are never followed) and no process holds its writer's lock, so sweeping
+ * while writers work is safe; sweeping twice is harmless.  Returns the
+ * number of entries removed, or -1.
+ */
+int aw_sweep(const char *path, aw_sweep_fn fn, void *ctx, aw_error *err);
+int aw_sweep_at(int dirfd, aw_sweep_fn fn, void *ctx, aw_error *err);
+
+/* ---- opt-in cleanup on exit and fatal signals ------------------------ */
+
+/*
+ * Installs handlers for SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGPIPE and
+ * atexit() that remove this process's named temporary files still in
+ * flight, then let the signal do what it did before.  Signals the process
+ * ignores stay ignored.  Call it once, early, from the main thread; calling
+ * it again does nothing.  Unnamed (O_TMPFILE) temporaries need no cleanup:
+ * the kernel frees them.  SIGKILL cannot be caught: aw_sweep() covers it.
+ * Returns 0 or -1.
+ */
+int aw_cleanup_install(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ATOMICWRITE_H */
