@@ -1,0 +1,62 @@
+/*
+ * error.c - the error convention: errno plus the failing step and path.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+int aw__fail(aw_error *e, aw_step step, const char *path, int err)
+{
+	if (e) {
+		e->err = err;
+		e->step = step;
+		snprintf(e->path, sizeof e->path, "%s", path ? path : "");
+	}
+	errno = err;
+	return -1;
+}
+
+const char *aw_step_name(aw_step step)
+{
+	switch (step) {
+	case AW_STEP_NONE:         return "no error for";
+	case AW_STEP_ARGS:         return "invalid arguments for";
+	case AW_STEP_OPEN_DIR:     return "opening directory of";
+	case AW_STEP_RESOLVE_LINK: return "following symbolic link";
+	case AW_STEP_LOCK:         return "locking directory of";
+	case AW_STEP_STAT_TARGET:  return "inspecting";
+	case AW_STEP_TARGET_TYPE:  return "refusing to replace";
+	case AW_STEP_CREATE_TEMP:  return "creating temporary file for";
+	case AW_STEP_WRITE:        return "writing temporary file for";
+	case AW_STEP_READ_SOURCE:  return "reading new contents for";
+	case AW_STEP_CHOWN:        return "setting owner of temporary file for";
+	case AW_STEP_XATTRS:       return "copying extended attributes to temporary file for";
+	case AW_STEP_CHMOD:        return "setting mode of temporary file for";
+	case AW_STEP_LINK_TEMP:    return "naming temporary file for";
+	case AW_STEP_SYNC_TEMP:    return "fsync of temporary file for";
+	case AW_STEP_RENAME:       return "renaming temporary file over";
+	case AW_STEP_SYNC_DIR:     return "fsync of directory after replacing";
+	case AW_STEP_SWEEP:        return "sweeping";
+	}
+	return "unknown step for";
+}
+
+char *aw_error_format(const aw_error *e, char *buf, size_t size)
+{
+	if (size == 0)
+		return buf;
+	const char *reason = strerror(e->err);
+	/* strerror(EINVAL) says "Invalid argument", which would puzzle
+	 * someone who pointed us at a FIFO or a device. */
+	if (e->step == AW_STEP_TARGET_TYPE && e->err == EINVAL)
+		reason = "not a regular file";
+	snprintf(buf, size, "%s %s: %s", aw_step_name(e->step), e->path, reason);
+	return buf;
+}
+
+const char *aw_version(void)
+{
+	return AW_VERSION_STRING;
+}

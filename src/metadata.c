@@ -1,0 +1,134 @@
+/*
+ * metadata.c - what the new file keeps of the old one: owner and group,
+ * extended attributes (POSIX ACLs, SELinux labels, user attributes) and
+ * mode, set on the temporary file before it is renamed into place.
+ *
+ * Order matters: chown() clears the set-user-ID and set-group-ID bits and
+ * may drop file capabilities, so the owner comes first, the attributes
+ * next and the mode last.
+ */
+#include "internal.h"
+#include "sys.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int keep_owner(struct aw_file *f, aw_error *e)
+{
+	uid_t uid = f->target.st_uid;
+	gid_t gid = f->target.st_gid;
+	if (uid == geteuid() && gid == getegid())
+		return 0;
+	if (aw__fchown(f->fd, uid, gid) == 0)
+		return 0;
+	if (errno != EPERM)
+		return aw__fail(e, AW_STEP_CHOWN, f->path, errno);
+	/* Not root: the owner cannot be given away, but the group can if
+	 * we are a member.  Otherwise the new file is ours, as documented. */
+	if (aw__fchown(f->fd, (uid_t)-1, gid) == 0 || errno == EPERM)
+		return 0;
+	return aw__fail(e, AW_STEP_CHOWN, f->path, errno);
+}
+
+/* Errors that mean "this attribute cannot be kept here or by us", which
+ * the best-effort copy skips; any other error fails the replacement. */
+static bool unkeepable(int err)
+{
+	return err == EPERM || err == EACCES || err == ENOTSUP ||
+	       err == EOPNOTSUPP || err == ENODATA;
+}
+
+/* Reads the whole attribute list or one value into a fresh buffer. */
+static ssize_t read_xattr(int fd, const char *name, char **out)
+{
+	for (int tries = 0; tries < 4; tries++) {
+		ssize_t size = name ? aw__fgetxattr(fd, name, NULL, 0)
+		                    : aw__flistxattr(fd, NULL, 0);
+		if (size <= 0)
+			return size;
+		char *buf = malloc((size_t)size);
+		if (!buf) {
+			errno = ENOMEM;
+			return -1;
+		}
+		ssize_t n = name ? aw__fgetxattr(fd, name, buf, (size_t)size)
+		                 : aw__flistxattr(fd, buf, (size_t)size);
+		if (n >= 0) {
+			*out = buf;
+			return n;
+		}
+		free(buf);
+		/* It grew between the two calls: ask again. */
+		if (errno != ERANGE)
+			return -1;
+	}
+	errno = ERANGE;
+	return -1;
+}
+
+static int copy_xattrs(struct aw_file *f, aw_error *e)
+{
+	int src = aw__openat(f->dirfd, f->name, O_RDONLY | O_NOFOLLOW |
+	                     O_NONBLOCK | O_CLOEXEC | O_NOCTTY, 0);
+	if (src < 0) {
+		/* Unreadable to us, or gone or changed since aw_begin():
+		 * nothing we may copy. */
+		if (errno == EACCES || errno == EPERM || errno == ENOENT ||
+		    errno == ELOOP || errno == ENXIO || errno == EWOULDBLOCK)
+			return 0;
+		return aw__fail(e, AW_STEP_XATTRS, f->path, errno);
+	}
+	char *list = NULL, *value = NULL;
+	int result = 0;
+	ssize_t len = read_xattr(src, NULL, &list);
+	if (len < 0) {
+		if (!unkeepable(errno))
+			result = aw__fail(e, AW_STEP_XATTRS, f->path, errno);
+		goto out;
+	}
+	for (ssize_t off = 0; off < len;) {
+		const char *name = list + off;
+		off += (ssize_t)strlen(name) + 1;
+		ssize_t vlen = read_xattr(src, name, &value);
+		if (vlen < 0) {
+			if (unkeepable(errno))
+				continue;
+			result = aw__fail(e, AW_STEP_XATTRS, f->path, errno);
+			goto out;
+		}
+		int r = aw__fsetxattr(f->fd, name, vlen ? value : "", (size_t)vlen);
+		free(value);
+		value = NULL;
+		if (r < 0 && !unkeepable(errno)) {
+			result = aw__fail(e, AW_STEP_XATTRS, f->path, errno);
+			goto out;
+		}
+	}
+out:
+	free(list);
+	aw__close(src);
+	return result;
+}
+
+int aw__apply_metadata(struct aw_file *f, aw_error *e)
+{
+	bool keep = f->had_target && !(f->opts.flags & AW_NO_KEEP_OWNER_XATTRS);
+	if (keep && keep_owner(f, e) < 0)
+		return -1;
+	if (keep && copy_xattrs(f, e) < 0)
+		return -1;
+
+	mode_t mode;
+	if (f->opts.flags & AW_MODE)
+		mode = f->opts.mode;
+	else if (f->had_target)
+		mode = f->target.st_mode & 07777;
+	else
+		return 0;  /* created with 0666 & ~umask already */
+	if (aw__fchmod(f->fd, mode) < 0)
+		return aw__fail(e, AW_STEP_CHMOD, f->path, errno);
+	return 0;
+}

@@ -1,0 +1,429 @@
+/*
+ * replace.c - the replacement protocol: begin, write, commit, discard.
+ *
+ * The durability sequence lives in aw_commit(), one named step after the
+ * other; see the header for the guarantees each step serves.
+ */
+#include "internal.h"
+#include "sys.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+/* How often a fresh random name is tried before giving up: a collision of
+ * 12 random letters means someone is guessing, not bad luck. */
+#define AW__NAME_TRIES 100
+
+int aw__write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	while (len > 0) {
+		ssize_t n = aw__write(fd, p, len);
+		if (n < 0)
+			return -1;
+		/* A write that makes no progress will not make any on a
+		 * retry either: the disk is full. */
+		if (n == 0) {
+			errno = ENOSPC;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Takes the writer's lock on the temporary file, which tells aw_sweep()
+ * that it is alive.  Filesystems without flock() get no such protection
+ * but still work. */
+static int lock_temp(int fd)
+{
+	if (aw__flock(fd, LOCK_EX | LOCK_NB) == 0)
+		return 0;
+	if (errno == ENOLCK || errno == EINVAL || errno == EOPNOTSUPP)
+		return 0;
+	return -1;
+}
+
+/* Frees f; removes its temporary file unless it became the target.
+ * Keeps errno. */
+static void release(struct aw_file *f)
+{
+	int saved = errno;
+	if (f->named)
+		aw__unlinkat(f->dirfd, f->tmpname, 0);
+	if (f->cleanup_slot >= 0)
+		aw__cleanup_unregister(f->cleanup_slot);
+	if (f->fd >= 0)
+		aw__close(f->fd);
+	if (f->dirfd >= 0)
+		aw__close(f->dirfd);
+	free(f);
+	errno = saved;
+}
+
+/*
+ * Creates a named temporary file for f in f->dirfd, locked, and opened
+ * into f->fd.  Used when O_TMPFILE is unavailable or refused, and when an
+ * O_TMPFILE cannot be given a name.
+ */
+static int create_named(struct aw_file *f, mode_t mode, aw_error *e)
+{
+	long name_max = NAME_MAX;
+	for (int tries = 0; tries < AW__NAME_TRIES; tries++) {
+		if (aw__tmpname(f->tmpname, f->name, name_max) < 0)
+			break;
+		int fd = aw__openat(f->dirfd, f->tmpname,
+		                    O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
+		                    O_CLOEXEC | O_NOCTTY, mode);
+		if (fd < 0) {
+			if (errno == EEXIST)
+				continue;
+			/* The filesystem has a shorter NAME_MAX (eCryptfs:
+			 * 143): ask it, once, and cut the name to fit. */
+			if (errno == ENAMETOOLONG && name_max == NAME_MAX) {
+				long m = aw__name_max(f->dirfd);
+				if (m > 0 && m < name_max) {
+					name_max = m;
+					continue;
+				}
+				errno = ENAMETOOLONG;
+			}
+			break;
+		}
+		/* Until the lock is ours a sweeper may take the file for a
+		 * dead writer's and remove it; if it did, start over. */
+		struct stat st;
+		if (lock_temp(fd) < 0 || aw__fstat(fd, &st) < 0) {
+			int err = errno;
+			if (err == EWOULDBLOCK) {
+				aw__close(fd);
+				continue;
+			}
+			aw__unlinkat(f->dirfd, f->tmpname, 0);
+			aw__close(fd);
+			errno = err;
+			break;
+		}
+		if (st.st_nlink == 0) {
+			aw__close(fd);
+			continue;
+		}
+		f->fd = fd;
+		f->named = true;
+		f->cleanup_slot = aw__cleanup_register(f->dirfd, f->tmpname);
+		return 0;
+	}
+	if (errno == EEXIST || errno == EWOULDBLOCK || errno == 0)
+		errno = EEXIST;
+	return aw__fail(e, AW_STEP_CREATE_TEMP, f->path, errno);
+}
+
+static int create_temp(struct aw_file *f, aw_error *e)
+{
+	/* A new file is created with the mode it will keep, so open()
+	 * applies the umask or the directory's default ACL as for any new
+	 * file.  A file that will get a given mode starts private. */
+	mode_t mode = (f->had_target || (f->opts.flags & AW_MODE)) ? 0600 : 0666;
+
+#ifdef O_TMPFILE
+	if (!(f->opts.flags & AW_NO_TMPFILE)) {
+		f->fd = aw__openat(f->dirfd, ".",
+		                   O_TMPFILE | O_RDWR | O_CLOEXEC, mode);
+		if (f->fd >= 0) {
+			f->unnamed = true;
+			return 0;
+		}
+		/* How "no O_TMPFILE here" shows: the kernel or filesystem
+		 * lacks it (EOPNOTSUPP, EISDIR on kernels that read it as
+		 * O_DIRECTORY, EINVAL, ENOENT).  Anything else is real. */
+		if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL &&
+		    errno != ENOENT && errno != ENOTSUP)
+			return aw__fail(e, AW_STEP_CREATE_TEMP, f->path, errno);
+	}
+#endif
+	return create_named(f, mode, e);
+}
+
+/* Copies the first size bytes of from into to. */
+static int copy_contents(int from, int to, off_t size)
+{
+	char buf[65536];
+	for (off_t off = 0; off < size;) {
+		ssize_t n = aw__pread(from, buf, sizeof buf, off);
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		if (aw__write_all(to, buf, (size_t)n) < 0)
+			return -1;
+		off += n;
+	}
+	return 0;
+}
+
+/*
+ * Gives the unnamed O_TMPFILE a hidden unique name in the directory:
+ * linkat() cannot replace an existing name, so the rename that follows is
+ * what replaces the target.  The name also lets btrfs fsync it (it skips
+ * the fsync of a never-linked O_TMPFILE).
+ */
+static int name_unnamed(struct aw_file *f, aw_error *e)
+{
+	if (lock_temp(f->fd) < 0)
+		return aw__fail(e, AW_STEP_LINK_TEMP, f->path, errno);
+	char proc[64];
+	snprintf(proc, sizeof proc, "/proc/self/fd/%d", f->fd);
+	long name_max = NAME_MAX;
+	bool use_proc = true;
+	for (int tries = 0; tries < AW__NAME_TRIES; tries++) {
+		if (aw__tmpname(f->tmpname, f->name, name_max) < 0)
+			return aw__fail(e, AW_STEP_LINK_TEMP, f->path, errno);
+		int r = use_proc
+			? aw__linkat(AT_FDCWD, proc, f->dirfd, f->tmpname,
+			             AT_SYMLINK_FOLLOW)
+			: aw__linkat(f->fd, "", f->dirfd, f->tmpname,
+			             AT_EMPTY_PATH);
+		if (r == 0) {
+			f->unnamed = false;
+			f->named = true;
+			f->cleanup_slot = aw__cleanup_register(f->dirfd,
+			                                       f->tmpname);
+			return 0;
+		}
+		if (errno == EEXIST)
+			continue;
+		if (errno == ENAMETOOLONG && name_max == NAME_MAX) {
+			long m = aw__name_max(f->dirfd);
+			if (m > 0 && m < name_max) {
+				name_max = m;
+				continue;
+			}
+			errno = ENAMETOOLONG;
+		}
+		/* No /proc: AT_EMPTY_PATH does the same for callers with
+		 * CAP_DAC_READ_SEARCH. */
+		if (errno == ENOENT && use_proc) {
+			use_proc = false;
+			continue;
+		}
+		break;
+	}
+	if (errno != ENOENT && errno != EPERM && errno != EACCES)
+		return aw__fail(e, AW_STEP_LINK_TEMP, f->path, errno);
+
+	/* Neither way can name it: copy the contents into a named file. */
+	struct stat st;
+	if (aw__fstat(f->fd, &st) < 0)
+		return aw__fail(e, AW_STEP_LINK_TEMP, f->path, errno);
+	int unnamed_fd = f->fd;
+	f->fd = -1;
+	f->unnamed = false;
+	if (create_named(f, st.st_mode & 07777, e) < 0) {
+		aw__close(unnamed_fd);
+		return -1;
+	}
+	int r = copy_contents(unnamed_fd, f->fd, st.st_size);
+	int err = errno;
+	aw__close(unnamed_fd);
+	if (r < 0)
+		return aw__fail(e, AW_STEP_WRITE, f->path, err);
+	return 0;
+}
+
+static int check_options(const aw_options *o)
+{
+	if ((o->flags & ~(unsigned)AW__ALL_FLAGS) != 0)
+		return -1;
+	if (o->durability != AW_DURABILITY_FULL &&
+	    o->durability != AW_DURABILITY_FILE &&
+	    o->durability != AW_DURABILITY_NONE)
+		return -1;
+	if ((o->flags & AW_MODE) && (o->mode & ~(mode_t)07777))
+		return -1;
+	return 0;
+}
+
+/* Looks at what stands at the target's name now. */
+static int inspect_target(struct aw_file *f, aw_error *e)
+{
+	struct stat st;
+	if (aw__fstatat(f->dirfd, f->name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return aw__fail(e, AW_STEP_STAT_TARGET, f->path, errno);
+	}
+	if (f->opts.flags & AW_NO_CLOBBER)
+		return aw__fail(e, AW_STEP_STAT_TARGET, f->path, EEXIST);
+	if (S_ISDIR(st.st_mode))
+		return aw__fail(e, AW_STEP_TARGET_TYPE, f->path, EISDIR);
+	/* A symbolic link (not followed) is replaced by a new file; it has
+	 * no contents or permissions of its own to keep (its mode reads
+	 * 0777). */
+	if (S_ISLNK(st.st_mode))
+		return 0;
+	/* FIFOs, sockets and devices: writing "atomically" to them means
+	 * nothing and opening them may block or have effects. */
+	if (!S_ISREG(st.st_mode))
+		return aw__fail(e, AW_STEP_TARGET_TYPE, f->path, EINVAL);
+	f->had_target = true;
+	f->target = st;
+	return 0;
+}
+
+int aw_begin_at(aw_file **ret, int dirfd, const char *name,
+                const aw_options *opts, aw_error *e)
+{
+	static const aw_options defaults;
+	if (!ret || !name)
+		return aw__fail(e, AW_STEP_ARGS, name, EINVAL);
+	if (!opts)
+		opts = &defaults;
+	if (check_options(opts) < 0)
+		return aw__fail(e, AW_STEP_ARGS, name, EINVAL);
+
+	size_t len = strlen(name);
+	struct aw_file *f = calloc(1, sizeof *f + len + 1);
+	if (!f)
+		return aw__fail(e, AW_STEP_ARGS, name, ENOMEM);
+	memcpy(f->path, name, len + 1);
+	f->dirfd = -1;
+	f->fd = -1;
+	f->cleanup_slot = -1;
+	f->opts = *opts;
+
+	if (aw__open_target(f, dirfd, name, e) < 0)
+		goto fail;
+	/* The lock comes before the look at the target, so that a
+	 * read-modify-write under AW_LOCK sees the last writer's file. */
+	if ((f->opts.flags & AW_LOCK) && aw__flock(f->dirfd, LOCK_EX) < 0) {
+		aw__fail(e, AW_STEP_LOCK, f->path, errno);
+		goto fail;
+	}
+	if (inspect_target(f, e) < 0)
+		goto fail;
+	if (create_temp(f, e) < 0)
+		goto fail;
+	*ret = f;
+	return 0;
+
+fail:
+	release(f);
+	return -1;
+}
+
+int aw_begin(aw_file **ret, const char *path, const aw_options *opts,
+             aw_error *e)
+{
+	return aw_begin_at(ret, AT_FDCWD, path, opts, e);
+}
+
+int aw_fd(const aw_file *f)
+{
+	return f ? f->fd : -1;
+}
+
+int aw_write(aw_file *f, const void *buf, size_t len, aw_error *e)
+{
+	if (!f || (!buf && len))
+		return aw__fail(e, AW_STEP_ARGS, f ? f->path : NULL, EINVAL);
+	if (aw__write_all(f->fd, buf, len) < 0) {
+		f->write_failed = true;
+		f->write_errno = errno;
+		return aw__fail(e, AW_STEP_WRITE, f->path, errno);
+	}
+	return 0;
+}
+
+/* Puts the temporary file at the target's name: rename, or for no-clobber
+ * a rename that refuses to replace (or, where the filesystem has no such
+ * rename, a link, which refuses as well, then removing the temporary
+ * name). */
+static int install(struct aw_file *f)
+{
+	if (!(f->opts.flags & AW_NO_CLOBBER))
+		return aw__renameat(f->dirfd, f->tmpname, f->dirfd, f->name);
+	if (aw__renameat_noreplace(f->dirfd, f->tmpname, f->dirfd, f->name) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
+		return -1;
+	if (aw__linkat(f->dirfd, f->tmpname, f->dirfd, f->name, 0) < 0)
+		return -1;
+	/* The target now has its new contents; a temporary name that
+	 * cannot be removed is only a second link to it, which a sweep
+	 * removes. */
+	aw__unlinkat(f->dirfd, f->tmpname, 0);
+	return 0;
+}
+
+int aw_commit(aw_file *f, aw_error *e)
+{
+	if (!f)
+		return aw__fail(e, AW_STEP_ARGS, NULL, EINVAL);
+	if (f->write_failed) {
+		aw__fail(e, AW_STEP_WRITE, f->path, f->write_errno);
+		goto fail;
+	}
+	if (f->unnamed && name_unnamed(f, e) < 0)
+		goto fail;
+	if (aw__apply_metadata(f, e) < 0)
+		goto fail;
+	/* One fsync, after the name exists: it covers the data, the owner
+	 * and mode just set, and (btrfs) the new name.  A crash before it
+	 * leaves only a temporary file, never a torn target. */
+	if (f->opts.durability != AW_DURABILITY_NONE && aw__fsync(f->fd) < 0) {
+		aw__fail(e, AW_STEP_SYNC_TEMP, f->path, errno);
+		goto fail;
+	}
+	if (install(f) < 0) {
+		aw__fail(e, AW_STEP_RENAME, f->path, errno);
+		goto fail;
+	}
+	f->named = false;
+
+	int result = AW_OK;
+	/* The rename is durable only once the directory is: without this
+	 * fsync a power cut can bring back the old file, or no file. */
+	if (f->opts.durability == AW_DURABILITY_FULL && aw__fsync(f->dirfd) < 0) {
+		aw__fail(e, AW_STEP_SYNC_DIR, f->path, errno);
+		result = AW_UNSYNCED;
+	}
+	release(f);
+	return result;
+
+fail:
+	release(f);
+	return AW_FAILED;
+}
+
+void aw_discard(aw_file *f)
+{
+	if (f)
+		release(f);
+}
+
+int aw_replace_at(int dirfd, const char *name, const void *buf, size_t len,
+                  const aw_options *opts, aw_error *e)
+{
+	aw_file *f;
+	if (!buf && len)
+		return aw__fail(e, AW_STEP_ARGS, name, EINVAL);
+	if (aw_begin_at(&f, dirfd, name, opts, e) < 0)
+		return AW_FAILED;
+	if (aw_write(f, buf, len, e) < 0) {
+		aw_discard(f);
+		return AW_FAILED;
+	}
+	return aw_commit(f, e);
+}
+
+int aw_replace(const char *path, const void *buf, size_t len,
+               const aw_options *opts, aw_error *e)
+{
+	return aw_replace_at(AT_FDCWD, path, buf, len, opts, e);
+}

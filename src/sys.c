@@ -1,0 +1,344 @@
+/*
+ * sys.c - system call wrappers: the EINTR policy and the test seam.
+ * See sys.h.
+ */
+#include "sys.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#if defined(__linux__)
+#include <sys/random.h>
+#include <sys/syscall.h>
+#include <sys/xattr.h>
+#endif
+
+#ifdef AW_TESTING
+#include <stdatomic.h>
+
+#define AW_TRACE_MAX 4096
+
+static struct aw_fault_plan plan = { -1, 0, 0, 0 };
+static atomic_ulong calls_all;
+static atomic_ulong calls_kind[AW_SYS_COUNT];
+static atomic_int fired_kind = -1;
+static atomic_int trace[AW_TRACE_MAX];
+
+void aw__fault_reset(void)
+{
+	plan = (struct aw_fault_plan){ -1, 0, 0, 0 };
+	atomic_store(&calls_all, 0);
+	for (int i = 0; i < AW_SYS_COUNT; i++)
+		atomic_store(&calls_kind[i], 0);
+	atomic_store(&fired_kind, -1);
+}
+
+void aw__fault_set(const struct aw_fault_plan *p)
+{
+	aw__fault_reset();
+	plan = *p;
+}
+
+unsigned long aw__fault_calls(int kind)
+{
+	return kind < 0 ? atomic_load(&calls_all) : atomic_load(&calls_kind[kind]);
+}
+
+int aw__fault_fired_kind(void)
+{
+	return atomic_load(&fired_kind);
+}
+
+size_t aw__fault_trace(int *kinds, size_t max)
+{
+	size_t n = atomic_load(&calls_all);
+	if (n > AW_TRACE_MAX)
+		n = AW_TRACE_MAX;
+	if (n > max)
+		n = max;
+	for (size_t i = 0; i < n; i++)
+		kinds[i] = atomic_load(&trace[i]);
+	return n;
+}
+
+const char *aw__sys_call_name(int kind)
+{
+	static const char *const names[AW_SYS_COUNT] = {
+		"openat", "close", "read", "write", "fsync", "fstat", "fstatat",
+		"fchown", "fchmod", "linkat", "renameat", "unlinkat", "flock",
+		"readlinkat", "xattr", "pathconf",
+	};
+	return kind >= 0 && kind < AW_SYS_COUNT ? names[kind] : "?";
+}
+
+/* Counts the call; returns the errno to inject, or 0 to make the call. */
+static int fault_hit(int kind)
+{
+	unsigned long all = atomic_fetch_add(&calls_all, 1) + 1;
+	unsigned long mine = atomic_fetch_add(&calls_kind[kind], 1) + 1;
+	if (all <= AW_TRACE_MAX)
+		atomic_store(&trace[all - 1], kind);
+	if (plan.err == 0 || (plan.kind >= 0 && plan.kind != kind))
+		return 0;
+	unsigned long n = plan.kind < 0 ? all : mine;
+	int fired = atomic_load(&fired_kind);
+	if (n == plan.nth) {
+		atomic_store(&fired_kind, kind);
+		return plan.err;
+	}
+	/* A persistent fault keeps failing the same kind of call; a
+	 * persistent EINTR would only spin, so it fires once. */
+	if (plan.persistent && plan.err != EINTR && n > plan.nth && fired == kind)
+		return plan.err;
+	return 0;
+}
+
+#define FAULT(kind, fail_value)                            \
+	do {                                               \
+		int injected_ = fault_hit(kind);           \
+		if (injected_) {                           \
+			errno = injected_;                 \
+			r = (fail_value);                  \
+			goto done;                         \
+		}                                          \
+	} while (0)
+#else
+#define FAULT(kind, fail_value) do { } while (0)
+#endif
+
+/* Every wrapper: make the call (unless the seam fails it), retry EINTR. */
+#define RETRY(kind, type, call)                                   \
+	do {                                                      \
+		type r;                                           \
+		for (;;) {                                        \
+			FAULT(kind, -1);                          \
+			r = (call);                               \
+			goto done;                                \
+		done:                                             \
+			if (r < 0 && errno == EINTR)              \
+				continue;                         \
+			return r;                                 \
+		}                                                 \
+	} while (0)
+
+int aw__openat(int dirfd, const char *path, int flags, mode_t mode)
+{
+	RETRY(AW_SYS_OPENAT, int, openat(dirfd, path, flags, mode));
+}
+
+int aw__close(int fd)
+{
+	int r;
+	FAULT(AW_SYS_CLOSE, -1);
+	r = close(fd);
+	goto done;
+done:
+#ifdef AW_TESTING
+	/* An injected failure must still release the descriptor. */
+	if (r < 0 && fcntl(fd, F_GETFD) >= 0)
+		close(fd);
+#endif
+	/* Linux and most systems free the descriptor even when close()
+	 * is interrupted; retrying could close a descriptor another thread
+	 * just opened. */
+	if (r < 0 && errno == EINTR)
+		return 0;
+	return r;
+}
+
+ssize_t aw__read(int fd, void *buf, size_t len)
+{
+	RETRY(AW_SYS_READ, ssize_t, read(fd, buf, len));
+}
+
+ssize_t aw__pread(int fd, void *buf, size_t len, off_t off)
+{
+	RETRY(AW_SYS_READ, ssize_t, pread(fd, buf, len, off));
+}
+
+ssize_t aw__write(int fd, const void *buf, size_t len)
+{
+	RETRY(AW_SYS_WRITE, ssize_t, write(fd, buf, len));
+}
+
+static int full_fsync(int fd)
+{
+#ifdef F_FULLFSYNC
+	/* macOS: only F_FULLFSYNC asks the drive to flush its cache.  Some
+	 * filesystems (network, FAT) refuse it; plain fsync is then the best
+	 * there is. */
+	if (fcntl(fd, F_FULLFSYNC) == 0)
+		return 0;
+	if (errno != ENOTSUP && errno != EINVAL && errno != ENOTTY)
+		return -1;
+#endif
+	return fsync(fd);
+}
+
+int aw__fsync(int fd)
+{
+	RETRY(AW_SYS_FSYNC, int, full_fsync(fd));
+}
+
+int aw__fstat(int fd, struct stat *st)
+{
+	RETRY(AW_SYS_FSTAT, int, fstat(fd, st));
+}
+
+int aw__fstatat(int dirfd, const char *name, struct stat *st, int flags)
+{
+	RETRY(AW_SYS_FSTATAT, int, fstatat(dirfd, name, st, flags));
+}
+
+int aw__fchown(int fd, uid_t uid, gid_t gid)
+{
+	RETRY(AW_SYS_FCHOWN, int, fchown(fd, uid, gid));
+}
+
+int aw__fchmod(int fd, mode_t mode)
+{
+	RETRY(AW_SYS_FCHMOD, int, fchmod(fd, mode));
+}
+
+int aw__linkat(int olddirfd, const char *oldname, int newdirfd,
+               const char *newname, int flags)
+{
+	RETRY(AW_SYS_LINKAT, int,
+	      linkat(olddirfd, oldname, newdirfd, newname, flags));
+}
+
+int aw__renameat(int olddirfd, const char *oldname, int newdirfd,
+                 const char *newname)
+{
+	RETRY(AW_SYS_RENAMEAT, int,
+	      renameat(olddirfd, oldname, newdirfd, newname));
+}
+
+static int rename_noreplace(int olddirfd, const char *oldname, int newdirfd,
+                            const char *newname)
+{
+#if defined(__linux__) && defined(SYS_renameat2)
+	/* Called through syscall() so that an old libc without the wrapper
+	 * still gets the kernel's answer. */
+	return (int)syscall(SYS_renameat2, olddirfd, oldname, newdirfd,
+	                    newname, 1u /* RENAME_NOREPLACE */);
+#elif defined(__APPLE__) && defined(RENAME_EXCL)
+	return renameatx_np(olddirfd, oldname, newdirfd, newname, RENAME_EXCL);
+#else
+	(void)olddirfd; (void)oldname; (void)newdirfd; (void)newname;
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
+int aw__renameat_noreplace(int olddirfd, const char *oldname, int newdirfd,
+                           const char *newname)
+{
+	RETRY(AW_SYS_RENAMEAT, int,
+	      rename_noreplace(olddirfd, oldname, newdirfd, newname));
+}
+
+int aw__unlinkat(int dirfd, const char *name, int flags)
+{
+	RETRY(AW_SYS_UNLINKAT, int, unlinkat(dirfd, name, flags));
+}
+
+int aw__flock(int fd, int op)
+{
+	RETRY(AW_SYS_FLOCK, int, flock(fd, op));
+}
+
+ssize_t aw__readlinkat(int dirfd, const char *name, char *buf, size_t len)
+{
+	RETRY(AW_SYS_READLINKAT, ssize_t, readlinkat(dirfd, name, buf, len));
+}
+
+#if defined(__linux__)
+ssize_t aw__flistxattr(int fd, char *list, size_t size)
+{
+	RETRY(AW_SYS_XATTR, ssize_t, flistxattr(fd, list, size));
+}
+
+ssize_t aw__fgetxattr(int fd, const char *name, void *value, size_t size)
+{
+	RETRY(AW_SYS_XATTR, ssize_t, fgetxattr(fd, name, value, size));
+}
+
+int aw__fsetxattr(int fd, const char *name, const void *value, size_t size)
+{
+	RETRY(AW_SYS_XATTR, int, fsetxattr(fd, name, value, size, 0));
+}
+#else
+/* Other systems' xattr calls differ in shape (macOS takes a position and
+ * options); until they are wired up, extended attributes are not kept. */
+ssize_t aw__flistxattr(int fd, char *list, size_t size)
+{
+	(void)fd; (void)list; (void)size;
+	errno = ENOTSUP;
+	return -1;
+}
+
+ssize_t aw__fgetxattr(int fd, const char *name, void *value, size_t size)
+{
+	(void)fd; (void)name; (void)value; (void)size;
+	errno = ENOTSUP;
+	return -1;
+}
+
+int aw__fsetxattr(int fd, const char *name, const void *value, size_t size)
+{
+	(void)fd; (void)name; (void)value; (void)size;
+	errno = ENOTSUP;
+	return -1;
+}
+#endif
+
+long aw__name_max(int dirfd)
+{
+	RETRY(AW_SYS_PATHCONF, long, fpathconf(dirfd, _PC_NAME_MAX));
+}
+
+void aw__random(void *buf, size_t len)
+{
+	unsigned char *p = buf;
+#if defined(__linux__)
+	while (len > 0) {
+		ssize_t n = getrandom(p, len, GRND_NONBLOCK);
+		if (n <= 0) {
+			if (n < 0 && errno == EINTR)
+				continue;
+			break;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+#elif defined(__APPLE__) || defined(__FreeBSD__) || defined(__OpenBSD__) || defined(__NetBSD__)
+	arc4random_buf(p, len);
+	len = 0;
+#endif
+	if (len == 0)
+		return;
+	/* No entropy source answered: mix what differs between calls and
+	 * processes.  Names then become guessable, never unsafe, because
+	 * temporary files are created with O_EXCL|O_NOFOLLOW. */
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	uint64_t x = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 30) ^
+	             ((uint64_t)getpid() << 16) ^ (uint64_t)(uintptr_t)buf ^
+	             (uint64_t)(uintptr_t)&ts;
+	for (size_t i = 0; i < len; i++) {
+		/* splitmix64 step */
+		x += 0x9e3779b97f4a7c15ULL;
+		uint64_t z = x;
+		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+		z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+		p[i] = (unsigned char)(z ^ (z >> 31));
+	}
+}

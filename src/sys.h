@@ -1,0 +1,96 @@
+/*
+ * sys.h - the thin layer every system call of the library goes through.
+ *
+ * Two jobs: one EINTR policy for the whole library (every call here is
+ * retried on EINTR except close(), which must never be retried because the
+ * descriptor is already gone), and a seam for tests.  Built with
+ * -DAW_TESTING, each wrapper first asks aw__fault_hit() whether to fail with
+ * an injected errno, and counts itself, so a test can fail any single step
+ * and count the fsyncs.  The production build has no such code.
+ */
+#ifndef AW_SYS_H
+#define AW_SYS_H
+
+#include <stddef.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+/* The kinds of call the seam can count and fail. */
+enum aw_sys_call {
+	AW_SYS_OPENAT,
+	AW_SYS_CLOSE,
+	AW_SYS_READ,
+	AW_SYS_WRITE,
+	AW_SYS_FSYNC,
+	AW_SYS_FSTAT,
+	AW_SYS_FSTATAT,
+	AW_SYS_FCHOWN,
+	AW_SYS_FCHMOD,
+	AW_SYS_LINKAT,
+	AW_SYS_RENAMEAT,
+	AW_SYS_UNLINKAT,
+	AW_SYS_FLOCK,
+	AW_SYS_READLINKAT,
+	AW_SYS_XATTR,
+	AW_SYS_PATHCONF,
+	AW_SYS_COUNT
+};
+
+int aw__openat(int dirfd, const char *path, int flags, mode_t mode);
+/* close() without retry; EINTR counts as success (the fd is gone). */
+int aw__close(int fd);
+ssize_t aw__read(int fd, void *buf, size_t len);
+ssize_t aw__pread(int fd, void *buf, size_t len, off_t off);
+ssize_t aw__write(int fd, const void *buf, size_t len);
+/* Flushes fd to stable storage: F_FULLFSYNC where it exists (macOS's
+ * fsync leaves data in the drive's cache), fsync otherwise. */
+int aw__fsync(int fd);
+int aw__fstat(int fd, struct stat *st);
+int aw__fstatat(int dirfd, const char *name, struct stat *st, int flags);
+int aw__fchown(int fd, uid_t uid, gid_t gid);
+int aw__fchmod(int fd, mode_t mode);
+int aw__linkat(int olddirfd, const char *oldname, int newdirfd,
+               const char *newname, int flags);
+int aw__renameat(int olddirfd, const char *oldname, int newdirfd,
+                 const char *newname);
+/* rename that fails with EEXIST if newname exists; EINVAL, ENOSYS or
+ * EOPNOTSUPP where the kernel or filesystem cannot do it. */
+int aw__renameat_noreplace(int olddirfd, const char *oldname, int newdirfd,
+                           const char *newname);
+int aw__unlinkat(int dirfd, const char *name, int flags);
+int aw__flock(int fd, int op);
+ssize_t aw__readlinkat(int dirfd, const char *name, char *buf, size_t len);
+ssize_t aw__flistxattr(int fd, char *list, size_t size);
+ssize_t aw__fgetxattr(int fd, const char *name, void *value, size_t size);
+int aw__fsetxattr(int fd, const char *name, const void *value, size_t size);
+long aw__name_max(int dirfd);
+/* Fills buf with unpredictable bytes (never fails: falls back to a mix of
+ * clock, pid and addresses, which O_EXCL makes safe if not secret). */
+void aw__random(void *buf, size_t len);
+
+#ifdef AW_TESTING
+/*
+ * Fault injection for tests (global state: test builds only).  Calls are
+ * numbered from 1 in the order they are made, across all kinds, after
+ * aw__fault_reset().  When the call numbered `nth` is made (and, with
+ * `persistent`, every later call of the same kind), it fails with `err`
+ * without reaching the kernel; an injected EINTR fails it once and the
+ * wrapper's retry then reaches the kernel.  `kind` filters: -1 counts every
+ * call, otherwise only calls of that kind are numbered.
+ */
+struct aw_fault_plan {
+	int kind;
+	unsigned long nth;
+	int err;
+	int persistent;
+};
+void aw__fault_reset(void);
+void aw__fault_set(const struct aw_fault_plan *plan);
+unsigned long aw__fault_calls(int kind);   /* kind -1: all calls */
+int aw__fault_fired_kind(void);            /* kind of the failed call, or -1 */
+/* The kinds of the first `max` calls since the reset, in order. */
+size_t aw__fault_trace(int *kinds, size_t max);
+const char *aw__sys_call_name(int kind);
+#endif
+
+#endif /* AW_SYS_H */
