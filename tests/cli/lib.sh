@@ -1,0 +1,82 @@
+# lib.sh - the shell test harness, sourced by tests/cli/test_*.sh.
+#
+#   t_case NAME    starts a test case: a fresh empty directory becomes the
+#                  working directory
+#   fail MSG       marks the current case failed (it goes on; the case
+#                  fails as a whole)
+#   expect_status N CMD...   runs CMD, stdout/stderr to $out/$err files
+#   expect_eq ACTUAL EXPECTED MSG
+#   expect_grep PATTERN FILE MSG
+#   expect_no_temps DIR
+#   t_done         prints "FILE: N passed, N failed" and exits non-zero on
+#                  failure (call it last)
+# The CLI under test is $AW (build/atomicwrite by default).
+
+set -u
+: "${AW:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build/atomicwrite}"
+T_ROOT=$(mktemp -d "${TMPDIR:-/tmp}/aw-cli-XXXXXX")
+trap 'chmod -R u+rwx "$T_ROOT" 2>/dev/null; rm -rf "$T_ROOT"' EXIT
+t_passed=0
+t_failed=0
+t_name=
+t_bad=0
+out=$T_ROOT/stdout
+err=$T_ROOT/stderr
+
+t_finish_case() {
+	[ -n "$t_name" ] || return 0
+	if [ "$t_bad" = 0 ]; then
+		echo "ok   $t_name"
+		t_passed=$((t_passed + 1))
+	else
+		echo "FAIL $t_name"
+		t_failed=$((t_failed + 1))
+	fi
+	t_name=
+}
+
+t_case() {
+	t_finish_case
+	t_name=$1
+	t_bad=0
+	cd "$T_ROOT" || exit 1
+	rm -rf "$T_ROOT/case"
+	mkdir "$T_ROOT/case"
+	cd "$T_ROOT/case" || exit 1
+}
+
+fail() {
+	echo "    $t_name: $*" >&2
+	t_bad=1
+}
+
+expect_status() {
+	local want=$1
+	shift
+	"$@" >"$out" 2>"$err"
+	local got=$?
+	if [ "$got" != "$want" ]; then
+		fail "exit status $got, expected $want: $*"
+		sed 's/^/      stderr: /' "$err" >&2
+	fi
+}
+
+expect_eq() {
+	[ "$1" = "$2" ] || fail "${3:-}: got '$1', expected '$2'"
+}
+
+expect_grep() {
+	grep -q -- "$1" "$2" || { fail "${3:-}: '$1' not in $(basename "$2"): $(head -c 300 "$2")"; }
+}
+
+expect_no_temps() {
+	local left
+	left=$(find "$1" -maxdepth 1 -name '.awtmp-*' 2>/dev/null)
+	[ -z "$left" ] || fail "temporary files left in $1: $left"
+}
+
+t_done() {
+	t_finish_case
+	echo "$(basename "$0"): $t_passed passed, $t_failed failed"
+	[ "$t_failed" = 0 ]
+}

@@ -1,0 +1,224 @@
+/*
+ * harness.c - the unit-test runner; see harness.h.
+ */
+#include "harness.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define TH_TIMEOUT 120
+
+static struct th_test *tests;
+
+void th_register(struct th_test *t)
+{
+	/* Constructors run in link order; keep the list in that order. */
+	struct th_test **p = &tests;
+	while (*p)
+		p = &(*p)->next;
+	*p = t;
+}
+
+enum { TH_PASS = 0, TH_FAIL = 1, TH_SKIP = 77 };
+
+void th_fail(const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "    %s:%d: ", file, line);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	fflush(stderr);
+	_exit(TH_FAIL);
+}
+
+void th_skip(const char *why)
+{
+	fprintf(stderr, "    skipped: %s\n", why);
+	_exit(TH_SKIP);
+}
+
+void th_write_file(const char *path, const void *data, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+	if (!f || (len && fwrite(data, 1, len, f) != len) || fclose(f) != 0)
+		th_fail(__FILE__, __LINE__, "writing %s: %s", path, strerror(errno));
+}
+
+char *th_read_file(const char *path, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		th_fail(__FILE__, __LINE__, "opening %s: %s", path, strerror(errno));
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		th_fail(__FILE__, __LINE__, "fstat %s: %s", path, strerror(errno));
+	char *buf = malloc((size_t)st.st_size + 1);
+	size_t got = 0;
+	for (;;) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+		if (n < 0)
+			th_fail(__FILE__, __LINE__, "reading %s: %s", path, strerror(errno));
+		if (n == 0)
+			break;
+		got += (size_t)n;
+		if (got == (size_t)st.st_size)
+			break;
+	}
+	close(fd);
+	buf[got] = '\0';
+	if (len)
+		*len = got;
+	return buf;
+}
+
+void th_assert_file(const char *file, int line, const char *path,
+                    const void *data, size_t len)
+{
+	size_t got;
+	char *buf = th_read_file(path, &got);
+	if (got != len)
+		th_fail(file, line, "%s holds %zu bytes, expected %zu", path, got, len);
+	if (len && memcmp(buf, data, len) != 0)
+		th_fail(file, line, "%s differs from the expected bytes", path);
+	free(buf);
+}
+
+void th_assert_no_temps(const char *file, int line, const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		th_fail(file, line, "opendir %s: %s", dir, strerror(errno));
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (strncmp(de->d_name, ".awtmp-", 7) == 0)
+			th_fail(file, line, "temporary file left in %s: %s", dir, de->d_name);
+	closedir(d);
+}
+
+int th_count_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		th_fail(__FILE__, __LINE__, "opendir %s: %s", dir, strerror(errno));
+	int n = 0;
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			n++;
+	closedir(d);
+	return n;
+}
+
+unsigned char *th_pattern(size_t n, unsigned seed)
+{
+	unsigned char *p = malloc(n ? n : 1);
+	uint32_t x = seed * 2654435761u + 1;
+	for (size_t i = 0; i < n; i++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		p[i] = (unsigned char)x;
+	}
+	return p;
+}
+
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	if (!d)
+		return -1;
+	int n = 0;
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n - 1;  /* opendir's own */
+}
+
+static void remove_tree(const char *path)
+{
+	char cmd[4200];
+	snprintf(cmd, sizeof cmd, "chmod -R u+rwx '%s' 2>/dev/null; rm -rf '%s'", path, path);
+	if (system(cmd) != 0)
+		fprintf(stderr, "    could not remove %s\n", path);
+}
+
+/* Runs one test in a child; returns TH_PASS, TH_FAIL or TH_SKIP. */
+static int run_one(struct th_test *t, const char *base)
+{
+	char dir[4096];
+	snprintf(dir, sizeof dir, "%s/%s", base, t->name);
+	if (mkdir(dir, 0755) < 0) {
+		fprintf(stderr, "    mkdir %s: %s\n", dir, strerror(errno));
+		return TH_FAIL;
+	}
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		if (chdir(dir) < 0)
+			th_fail(__FILE__, __LINE__, "chdir: %s", strerror(errno));
+		alarm(TH_TIMEOUT);
+		int before = count_fds();
+		t->fn();
+		int after = count_fds();
+		if (before != after)
+			th_fail(t->file, 0, "descriptor leak: %d open before, %d after", before, after);
+		fflush(NULL);
+		_exit(TH_PASS);
+	}
+	int status;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	remove_tree(dir);
+	if (WIFSIGNALED(status)) {
+		fprintf(stderr, "    killed by signal %d%s\n", WTERMSIG(status),
+		        WTERMSIG(status) == SIGALRM ? " (timeout)" : "");
+		return TH_FAIL;
+	}
+	return WEXITSTATUS(status) == TH_SKIP ? TH_SKIP :
+	       WEXITSTATUS(status) == 0 ? TH_PASS : TH_FAIL;
+}
+
+int main(int argc, char **argv)
+{
+	const char *tmp = getenv("TMPDIR");
+	char base[4096];
+	snprintf(base, sizeof base, "%s/aw-unit-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(base)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	/* The tests set their own umask where it matters; start known. */
+	umask(022);
+	int passed = 0, failed = 0, skipped = 0;
+	for (struct th_test *t = tests; t; t = t->next) {
+		if (argc > 1) {
+			int want = 0;
+			for (int i = 1; i < argc; i++)
+				want |= strstr(t->name, argv[i]) != NULL;
+			if (!want)
+				continue;
+		}
+		int r = run_one(t, base);
+		const char *word = r == TH_PASS ? "ok  " : r == TH_SKIP ? "skip" : "FAIL";
+		printf("%s %s\n", word, t->name);
+		fflush(stdout);
+		if (r == TH_PASS)
+			passed++;
+		else if (r == TH_SKIP)
+			skipped++;
+		else
+			failed++;
+	}
+	rmdir(base);
+	printf("unit: %d passed, %d failed, %d skipped\n", passed, failed, skipped);
+	return failed ? 1 : 0;
+}

@@ -1,0 +1,75 @@
+/*
+ * harness.h - the unit-test harness.
+ *
+ *     TEST(replace_creates_file) { ... ASSERT_EQ(a, b); ... }
+ *
+ * Each TEST registers itself; the runner (harness.c) runs each in its own
+ * forked process, inside a fresh empty directory that is its working
+ * directory, with a timeout, and checks afterwards that the test left no
+ * descriptor open.  A failed ASSERT prints both sides and ends that test.
+ * `unit-tests NAME...` runs only tests whose name contains one of the NAMEs.
+ */
+#ifndef AW_HARNESS_H
+#define AW_HARNESS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+
+struct th_test {
+	const char *name;
+	const char *file;
+	void (*fn)(void);
+	struct th_test *next;
+};
+void th_register(struct th_test *t);
+
+#define TEST(name)                                                      \
+	static void test_##name(void);                                  \
+	static struct th_test th_##name = { #name, __FILE__, test_##name, NULL }; \
+	__attribute__((constructor)) static void th_reg_##name(void)   \
+	{ th_register(&th_##name); }                                    \
+	static void test_##name(void)
+
+/* Ends the current test as failed / skipped. */
+void th_fail(const char *file, int line, const char *fmt, ...)
+	__attribute__((noreturn, format(printf, 3, 4)));
+void th_skip(const char *why) __attribute__((noreturn));
+
+#define ASSERT_TRUE(x) do { if (!(x)) \
+	th_fail(__FILE__, __LINE__, "expected true: %s (errno %d: %s)", #x, errno, strerror(errno)); } while (0)
+#define ASSERT_EQ(a, b) do { long long a_ = (long long)(a), b_ = (long long)(b); \
+	if (a_ != b_) th_fail(__FILE__, __LINE__, "%s == %s: %lld != %lld", #a, #b, a_, b_); } while (0)
+#define ASSERT_NE(a, b) do { long long a_ = (long long)(a), b_ = (long long)(b); \
+	if (a_ == b_) th_fail(__FILE__, __LINE__, "%s != %s: both %lld", #a, #b, a_); } while (0)
+#define ASSERT_STREQ(a, b) do { const char *a_ = (a), *b_ = (b); \
+	if (!a_ || !b_ || strcmp(a_, b_) != 0) th_fail(__FILE__, __LINE__, "%s == %s: \"%s\" != \"%s\"", \
+		#a, #b, a_ ? a_ : "(null)", b_ ? b_ : "(null)"); } while (0)
+/* expr returns >= 0 */
+#define ASSERT_OK(expr) do { long long r_ = (long long)(expr); if (r_ < 0) \
+	th_fail(__FILE__, __LINE__, "%s returned %lld (errno %d: %s)", #expr, r_, errno, strerror(errno)); } while (0)
+/* expr returns < 0 with errno == err */
+#define ASSERT_ERRNO(expr, err) do { errno = 0; long long r_ = (long long)(expr); int e_ = errno; \
+	if (r_ >= 0 || e_ != (err)) th_fail(__FILE__, __LINE__, "%s: expected failure with %s, got %lld errno %d (%s)", \
+		#expr, strerror(err), r_, e_, strerror(e_)); } while (0)
+
+/* Helpers (all fail the test on error). */
+void th_write_file(const char *path, const void *data, size_t len);
+/* The whole file, NUL-terminated for convenience; *len gets its size. */
+char *th_read_file(const char *path, size_t *len);
+/* Asserts path holds exactly data. */
+#define ASSERT_FILE(path, data, len) th_assert_file(__FILE__, __LINE__, path, data, len)
+void th_assert_file(const char *file, int line, const char *path,
+                    const void *data, size_t len);
+/* Asserts directory dir holds no temporary file of ours. */
+#define ASSERT_NO_TEMPS(dir) th_assert_no_temps(__FILE__, __LINE__, dir)
+void th_assert_no_temps(const char *file, int line, const char *dir);
+/* Number of entries in dir other than . and .. */
+int th_count_entries(const char *dir);
+/* n bytes of deterministic pseudo-random data from seed (malloc'd). */
+unsigned char *th_pattern(size_t n, unsigned seed);
+
+#endif
