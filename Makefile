@@ -84,6 +84,22 @@ $(B)/atomicwrite.pc: atomicwrite.pc.in Makefile
 check: all $(B)/unit-tests
 	@tests/run-check.sh
 
+# The public header on its own: C99, C11 and C++ (gcc and clang), pedantic,
+# warnings as errors, so that consumers with strict flags can include it.
+check-header:
+	@mkdir -p $(B)/header
+	@printf '#include <atomicwrite.h>\nint main(void) { return aw_version() == 0; }\n' > $(B)/header/use.c
+	@cp $(B)/header/use.c $(B)/header/use.cc
+	@set -e; for cc in gcc clang; do \
+	    for std in c99 c11; do \
+	        $$cc -std=$$std -Wall -Wextra -pedantic -Werror -Iinclude -fsyntax-only $(B)/header/use.c; \
+	    done; \
+	done
+	@set -e; for cxx in g++ clang++; do \
+	    $$cxx -std=c++11 -Wall -Wextra -pedantic -Werror -Iinclude -fsyntax-only $(B)/header/use.cc; \
+	done
+	@echo "check-header: atomicwrite.h compiles alone as C99, C11 and C++11 with gcc and clang"
+
 check-asan:
 	$(MAKE) B=build/asan CC=clang \
 	    CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \

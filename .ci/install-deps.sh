@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# install-deps.sh - installs, from Debian's archive, what the build and every
+# test suite need.  Run as root (CI is root).  The library itself needs only
+# libc; everything below is for building, testing and measuring it.
+#
+#   bash .ci/install-deps.sh            build + fast tests + fault suites
+#   AW_DEPS="extra pkgs" bash .ci/...   adds packages (the bench and power-loss
+#                                        scripts pass theirs this way)
+set -euo pipefail
+
+pkgs=(
+	build-essential pkg-config cmake   # build, consumer tests
+	clang llvm libclang-rt-14-dev      # sanitizers, libFuzzer
+	valgrind strace                    # memcheck, syscall fault injection
+	acl attr                           # ACL and xattr preservation tests
+	e2fsprogs xfsprogs btrfs-progs     # loop-mounted real filesystems
+	util-linux procps psmisc           # mount, losetup, pkill, fuser
+	man-db                             # `man -l` on our pages
+)
+# shellcheck disable=SC2206
+pkgs+=(${AW_DEPS:-})
+
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+		missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "install-deps: all ${#pkgs[@]} packages present"
+	exit 0
+fi
+if [ "$(id -u)" != 0 ]; then
+	echo "install-deps: missing ${missing[*]}; run this script as root" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"
