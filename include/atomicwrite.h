@@ -197,6 +197,17 @@ int aw_fd(const aw_file *f);
 int aw_write(aw_file *f, const void *buf, size_t len, aw_error *err);
 
 /*
+ * Appends everything srcfd holds, from its current offset to its end, to
+ * the new contents, as cheaply as the filesystem allows: into an empty
+ * temporary file from a regular file at offset 0, a reflink clone (the
+ * blocks are shared, so a 1 GiB copy on btrfs or XFS takes milliseconds);
+ * else copy_file_range(); else read() and write().  srcfd is not closed.
+ * Returns 0, or -1 with the step AW_STEP_READ_SOURCE or AW_STEP_WRITE
+ * (the handle stays valid; aw_discard() it, a commit is refused).
+ */
+int aw_copy_from(aw_file *f, int srcfd, aw_error *err);
+
+/*
  * Makes the new contents the target's, as the protocol above says, and
  * frees f whatever happens.  Returns AW_OK, AW_FAILED (target untouched,
  * nothing left behind) or AW_UNSYNCED (replaced, durability unknown).

@@ -68,4 +68,17 @@ void aw__cleanup_unregister(int slot);
 /* Writes all of len bytes, treating a 0-byte write as ENOSPC. */
 int aw__write_all(int fd, const void *buf, size_t len);
 
+/* How aw__copy_data() copied. */
+enum aw__copy_method {
+	AW__COPY_CLONE,       /* shared extents (FICLONE) */
+	AW__COPY_RANGE,       /* copy_file_range in the kernel */
+	AW__COPY_READ_WRITE   /* through a user-space buffer */
+};
+
+/* Appends everything src holds from its offset on to dst, by the cheapest
+ * method that works (a clone only when allow_clone and both offsets are 0).
+ * On failure sets *failed to AW_STEP_READ_SOURCE or AW_STEP_WRITE. */
+int aw__copy_data(int dst, int src, bool allow_clone,
+                  enum aw__copy_method *how, aw_step *failed);
+
 #endif /* AW_INTERNAL_H */

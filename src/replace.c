@@ -150,23 +150,6 @@ static int create_temp(struct aw_file *f, aw_error *e)
 	return create_named(f, mode, e);
 }
 
-/* Copies the first size bytes of from into to. */
-static int copy_contents(int from, int to, off_t size)
-{
-	char buf[65536];
-	for (off_t off = 0; off < size;) {
-		ssize_t n = aw__pread(from, buf, sizeof buf, off);
-		if (n < 0)
-			return -1;
-		if (n == 0)
-			break;
-		if (aw__write_all(to, buf, (size_t)n) < 0)
-			return -1;
-		off += n;
-	}
-	return 0;
-}
-
 /*
  * Gives the unnamed O_TMPFILE a hidden unique name in the directory:
  * linkat() cannot replace an existing name, so the rename that follows is
@@ -228,7 +211,11 @@ static int name_unnamed(struct aw_file *f, aw_error *e)
 		aw__close(unnamed_fd);
 		return -1;
 	}
-	int r = copy_contents(unnamed_fd, f->fd, st.st_size);
+	enum aw__copy_method how;
+	aw_step failed;
+	int r = -1;
+	if (lseek(unnamed_fd, 0, SEEK_SET) == 0)
+		r = aw__copy_data(f->fd, unnamed_fd, true, &how, &failed);
 	int err = errno;
 	aw__close(unnamed_fd);
 	if (r < 0)

@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #if defined(__linux__)
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/syscall.h>
 #include <sys/xattr.h>
@@ -73,7 +75,7 @@ const char *aw__sys_call_name(int kind)
 	static const char *const names[AW_SYS_COUNT] = {
 		"openat", "close", "read", "write", "fsync", "fstat", "fstatat",
 		"fchown", "fchmod", "linkat", "renameat", "unlinkat", "flock",
-		"readlinkat", "xattr", "pathconf",
+		"readlinkat", "xattr", "pathconf", "clone", "copy_file_range",
 	};
 	return kind >= 0 && kind < AW_SYS_COUNT ? names[kind] : "?";
 }
@@ -303,6 +305,29 @@ int aw__fsetxattr(int fd, const char *name, const void *value, size_t size)
 long aw__name_max(int dirfd)
 {
 	RETRY(AW_SYS_PATHCONF, long, fpathconf(dirfd, _PC_NAME_MAX));
+}
+
+int aw__clone(int dst, int src)
+{
+#if defined(__linux__) && defined(FICLONE)
+	RETRY(AW_SYS_CLONE, int, ioctl(dst, FICLONE, src));
+#else
+	(void)dst; (void)src;
+	errno = EOPNOTSUPP;
+	return -1;
+#endif
+}
+
+ssize_t aw__copy_file_range(int src, int dst, size_t len)
+{
+#if defined(__linux__) && defined(SYS_copy_file_range)
+	RETRY(AW_SYS_COPY_RANGE, ssize_t,
+	      syscall(SYS_copy_file_range, src, NULL, dst, NULL, len, 0u));
+#else
+	(void)src; (void)dst; (void)len;
+	errno = ENOSYS;
+	return -1;
+#endif
 }
 
 void aw__random(void *buf, size_t len)

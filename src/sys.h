@@ -33,6 +33,8 @@ enum aw_sys_call {
 	AW_SYS_READLINKAT,
 	AW_SYS_XATTR,
 	AW_SYS_PATHCONF,
+	AW_SYS_CLONE,
+	AW_SYS_COPY_RANGE,
 	AW_SYS_COUNT
 };
 
@@ -64,6 +66,13 @@ ssize_t aw__flistxattr(int fd, char *list, size_t size);
 ssize_t aw__fgetxattr(int fd, const char *name, void *value, size_t size);
 int aw__fsetxattr(int fd, const char *name, const void *value, size_t size);
 long aw__name_max(int dirfd);
+/* Makes dst share all of src's extents (ioctl FICLONE): a copy in
+ * constant time on btrfs and XFS with reflink.  EOPNOTSUPP, EXDEV, EINVAL
+ * or ENOTTY where it cannot be done. */
+int aw__clone(int dst, int src);
+/* copy_file_range(2) from the descriptors' current offsets; ENOSYS where
+ * there is no such call. */
+ssize_t aw__copy_file_range(int src, int dst, size_t len);
 /* Fills buf with unpredictable bytes (never fails: falls back to a mix of
  * clock, pid and addresses, which O_EXCL makes safe if not secret). */
 void aw__random(void *buf, size_t len);
