@@ -1,0 +1,250 @@
+/*
+ * test_faults.c - a failure injected at every system call of a replacement,
+ * through the seam in src/sys.c: the target must hold exactly the old or
+ * exactly the new bytes, no temporary file may remain, the caller must get
+ * the injected errno and a step, and success is never reported after a
+ * failed write, fsync or rename.  Also: how many fsyncs each durability
+ * level makes, in which order, and that EINTR is retried everywhere.
+ */
+#include "harness.h"
+#include "atomicwrite.h"
+#include "sys.h"
+
+#include <fcntl.h>
+#include <stdbool.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char OLD[] = "old contents, longer than the new ones";
+static const char NEW[] = "new contents";
+
+struct scenario {
+	const char *label;
+	unsigned flags;
+	bool existing;       /* a target exists before the replace */
+	bool via_link;       /* the target is reached through a symlink */
+};
+
+static const struct scenario scenarios[] = {
+	{ "existing, O_TMPFILE", 0, true, false },
+	{ "existing, named temp", AW_NO_TMPFILE, true, false },
+	{ "new, O_TMPFILE", 0, false, false },
+	{ "new, named temp", AW_NO_TMPFILE, false, false },
+	{ "new, no-clobber", AW_NO_CLOBBER, false, false },
+	{ "new, no-clobber, named", AW_NO_CLOBBER | AW_NO_TMPFILE, false, false },
+	{ "existing, followed link", AW_FOLLOW_SYMLINKS, true, true },
+	{ "existing, locked", AW_LOCK | AW_NO_TMPFILE, true, false },
+};
+
+static void prepare(const struct scenario *s)
+{
+	aw__fault_reset();
+	unlink("t");
+	unlink("link");
+	if (s->existing)
+		th_write_file("t", OLD, sizeof OLD - 1);
+	if (s->via_link && symlink("t", "link") < 0)
+		th_fail(__FILE__, __LINE__, "symlink: %s", strerror(errno));
+}
+
+static int run(const struct scenario *s, aw_durability d, aw_error *e)
+{
+	aw_options o = { .durability = d, .flags = s->flags };
+	return aw_replace(s->via_link ? "link" : "t", NEW, sizeof NEW - 1, &o, e);
+}
+
+/* What the directory must look like after a replace that returned r. */
+static void check_outcome(const struct scenario *s, int r, const char *what)
+{
+	size_t len;
+	if (r == AW_OK || r == AW_UNSYNCED) {
+		ASSERT_FILE("t", NEW, sizeof NEW - 1);
+	} else if (s->existing) {
+		ASSERT_FILE("t", OLD, sizeof OLD - 1);
+	} else if (access("t", F_OK) == 0) {
+		char *got = th_read_file("t", &len);
+		th_fail(__FILE__, __LINE__, "%s: failed, yet t exists (%zu bytes)",
+		        what, len);
+		free(got);
+	}
+	if (s->via_link) {
+		struct stat st;
+		ASSERT_OK(lstat("link", &st));
+		ASSERT_TRUE(S_ISLNK(st.st_mode));
+	}
+	ASSERT_NO_TEMPS(".");
+	ASSERT_EQ(th_count_entries("."), (s->existing || r != AW_FAILED) + s->via_link);
+}
+
+/* Kinds of call whose failure must never end in AW_OK. */
+static bool must_fail(int kind)
+{
+	return kind == AW_SYS_WRITE || kind == AW_SYS_FSYNC ||
+	       kind == AW_SYS_RENAMEAT;
+}
+
+static void sweep_scenario(const struct scenario *s, int err, bool persistent,
+                           unsigned *cases)
+{
+	aw_error e;
+	prepare(s);
+	ASSERT_EQ(run(s, AW_DURABILITY_FULL, &e), AW_OK);
+	unsigned long calls = aw__fault_calls(-1);
+	ASSERT_TRUE(calls > 5);
+
+	for (unsigned long nth = 1; nth <= calls; nth++) {
+		char what[200];
+		prepare(s);
+		struct aw_fault_plan plan = { -1, nth, err, persistent };
+		aw__fault_set(&plan);
+		memset(&e, 0, sizeof e);
+		int r = run(s, AW_DURABILITY_FULL, &e);
+		int kind = aw__fault_fired_kind();
+		aw__fault_reset();
+		snprintf(what, sizeof what, "%s: %s at call %lu (%s)%s", s->label,
+		         strerror(err), nth, aw__sys_call_name(kind),
+		         persistent ? ", persistent" : "");
+		(*cases)++;
+
+		if (r == AW_FAILED || r == AW_UNSYNCED) {
+			if (e.err != err || e.step == AW_STEP_NONE)
+				th_fail(__FILE__, __LINE__, "%s: reported errno %d step %d",
+				        what, e.err, (int)e.step);
+		}
+		if (r == AW_UNSYNCED && (kind != AW_SYS_FSYNC || e.step != AW_STEP_SYNC_DIR))
+			th_fail(__FILE__, __LINE__, "%s: AW_UNSYNCED at step %s", what,
+			        aw_step_name(e.step));
+		if (r == AW_OK && must_fail(kind))
+			th_fail(__FILE__, __LINE__, "%s: reported success", what);
+		if (r != AW_OK && r != AW_FAILED && r != AW_UNSYNCED)
+			th_fail(__FILE__, __LINE__, "%s: returned %d", what, r);
+		check_outcome(s, r, what);
+	}
+}
+
+TEST(fault_at_every_call_keeps_old_or_new_and_leaves_nothing)
+{
+	static const int errs[] = { EIO, ENOSPC, EACCES };
+	unsigned cases = 0;
+	for (size_t i = 0; i < sizeof scenarios / sizeof scenarios[0]; i++)
+		for (size_t j = 0; j < sizeof errs / sizeof errs[0]; j++)
+			for (int persistent = 0; persistent <= 1; persistent++)
+				sweep_scenario(&scenarios[i], errs[j], persistent, &cases);
+	printf("    %u injected faults checked\n", cases);
+}
+
+TEST(eintr_at_every_call_is_retried)
+{
+	for (size_t i = 0; i < sizeof scenarios / sizeof scenarios[0]; i++) {
+		const struct scenario *s = &scenarios[i];
+		prepare(s);
+		ASSERT_EQ(run(s, AW_DURABILITY_FULL, NULL), AW_OK);
+		unsigned long calls = aw__fault_calls(-1);
+		for (unsigned long nth = 1; nth <= calls; nth++) {
+			prepare(s);
+			struct aw_fault_plan plan = { -1, nth, EINTR, 0 };
+			aw__fault_set(&plan);
+			aw_error e;
+			int r = run(s, AW_DURABILITY_FULL, &e);
+			if (r != AW_OK)
+				th_fail(__FILE__, __LINE__, "%s: EINTR at call %lu: %d, step %s",
+				        s->label, nth, r, aw_step_name(e.step));
+			ASSERT_EQ(aw__fault_fired_kind() >= 0, 1);
+			aw__fault_reset();
+			check_outcome(s, r, s->label);
+		}
+	}
+}
+
+/* The positions of fsyncs and renames in the call trace of one replace. */
+static void trace_of(aw_durability d, unsigned flags, int *fsyncs,
+                     int fsync_at[2], int *rename_at)
+{
+	static const struct scenario s = { "", 0, true, false };
+	struct scenario sc = s;
+	sc.flags = flags;
+	prepare(&sc);
+	ASSERT_EQ(run(&sc, d, NULL), AW_OK);
+	int kinds[512];
+	size_t n = aw__fault_trace(kinds, 512);
+	*fsyncs = 0;
+	*rename_at = -1;
+	for (size_t i = 0; i < n; i++) {
+		if (kinds[i] == AW_SYS_FSYNC && *fsyncs < 2)
+			fsync_at[(*fsyncs)++] = (int)i;
+		else if (kinds[i] == AW_SYS_FSYNC)
+			(*fsyncs)++;
+		if (kinds[i] == AW_SYS_RENAMEAT)
+			*rename_at = (int)i;
+	}
+}
+
+TEST(fsync_count_and_order_per_durability)
+{
+	for (unsigned flags = 0; flags <= AW_NO_TMPFILE; flags += AW_NO_TMPFILE) {
+		int n, at[2], rename_at;
+		trace_of(AW_DURABILITY_FULL, flags, &n, at, &rename_at);
+		ASSERT_EQ(n, 2);
+		ASSERT_TRUE(at[0] < rename_at && rename_at < at[1]);
+
+		trace_of(AW_DURABILITY_FILE, flags, &n, at, &rename_at);
+		ASSERT_EQ(n, 1);
+		ASSERT_TRUE(at[0] < rename_at);
+
+		trace_of(AW_DURABILITY_NONE, flags, &n, at, &rename_at);
+		ASSERT_EQ(n, 0);
+		ASSERT_TRUE(rename_at >= 0);
+	}
+}
+
+TEST(failed_directory_fsync_is_unsynced_not_success)
+{
+	prepare(&scenarios[0]);
+	struct aw_fault_plan plan = { AW_SYS_FSYNC, 2, EIO, 0 };
+	aw__fault_set(&plan);
+	aw_error e;
+	char msg[5000];
+	ASSERT_EQ(run(&scenarios[0], AW_DURABILITY_FULL, &e), AW_UNSYNCED);
+	ASSERT_EQ(e.err, EIO);
+	ASSERT_EQ(e.step, AW_STEP_SYNC_DIR);
+	ASSERT_STREQ(aw_error_format(&e, msg, sizeof msg),
+	             "fsync of directory after replacing t: Input/output error");
+	aw__fault_reset();
+	ASSERT_FILE("t", NEW, sizeof NEW - 1);
+	ASSERT_NO_TEMPS(".");
+}
+
+TEST(failed_file_fsync_names_step_and_keeps_old)
+{
+	prepare(&scenarios[0]);
+	struct aw_fault_plan plan = { AW_SYS_FSYNC, 1, EIO, 0 };
+	aw__fault_set(&plan);
+	aw_error e;
+	char msg[5000];
+	ASSERT_EQ(run(&scenarios[0], AW_DURABILITY_FULL, &e), AW_FAILED);
+	ASSERT_EQ(e.step, AW_STEP_SYNC_TEMP);
+	ASSERT_STREQ(aw_error_format(&e, msg, sizeof msg),
+	             "fsync of temporary file for t: Input/output error");
+	aw__fault_reset();
+	ASSERT_FILE("t", OLD, sizeof OLD - 1);
+	ASSERT_NO_TEMPS(".");
+}
+
+TEST(failed_write_refuses_commit)
+{
+	aw_file *f;
+	aw_error e;
+	th_write_file("t", OLD, sizeof OLD - 1);
+	ASSERT_OK(aw_begin(&f, "t", NULL, &e));
+	struct aw_fault_plan plan = { AW_SYS_WRITE, 1, ENOSPC, 0 };
+	aw__fault_set(&plan);
+	ASSERT_ERRNO(aw_write(f, NEW, sizeof NEW - 1, &e), ENOSPC);
+	aw__fault_reset();
+	/* A later write succeeding must not make the torn contents commit. */
+	ASSERT_OK(aw_write(f, NEW, sizeof NEW - 1, &e));
+	ASSERT_EQ(aw_commit(f, &e), AW_FAILED);
+	ASSERT_EQ(e.err, ENOSPC);
+	ASSERT_EQ(e.step, AW_STEP_WRITE);
+	ASSERT_FILE("t", OLD, sizeof OLD - 1);
+	ASSERT_NO_TEMPS(".");
+}
