@@ -1,0 +1,155 @@
+/*
+ * test_leftovers.c - what a dead writer leaves and how it is cleaned up:
+ * nothing at all with O_TMPFILE, a named temporary file that aw_sweep()
+ * removes only once its writer is gone, and the opt-in cleanup that
+ * removes named temporaries when a signal kills the process.
+ */
+#include "harness.h"
+#include "atomicwrite.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* Forks a child that begins replacing "f" with flags, writes, and then
+ * dies by SIGKILL before committing.  Returns once it is dead. */
+static void writer_killed_mid_write(unsigned flags)
+{
+	pid_t pid = fork();
+	ASSERT_OK(pid);
+	if (pid == 0) {
+		aw_options o = { .flags = flags };
+		aw_file *f;
+		if (aw_begin(&f, "f", &o, NULL) < 0)
+			_exit(1);
+		(void)aw_write(f, "partial", 7, NULL);
+		raise(SIGKILL);
+		_exit(2);
+	}
+	int status;
+	ASSERT_EQ(waitpid(pid, &status, 0), pid);
+	ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+}
+
+static int temps_in(const char *dir)
+{
+	DIR *d = opendir(dir);
+	ASSERT_TRUE(d != NULL);
+	int n = 0;
+	struct dirent *de;
+	while ((de = readdir(d)))
+		n += strncmp(de->d_name, ".awtmp-", 7) == 0;
+	closedir(d);
+	return n;
+}
+
+TEST(killed_writer_with_o_tmpfile_leaves_nothing)
+{
+	th_write_file("f", "old", 3);
+	writer_killed_mid_write(0);
+	ASSERT_FILE("f", "old", 3);
+	ASSERT_EQ(th_count_entries("."), 1);
+}
+
+static void count_removed(const char *name, void *ctx)
+{
+	ASSERT_EQ(strncmp(name, ".awtmp-", 7), 0);
+	(*(int *)ctx)++;
+}
+
+TEST(sweep_removes_dead_writers_files_only)
+{
+	th_write_file("f", "old", 3);
+	writer_killed_mid_write(AW_NO_TMPFILE);
+	writer_killed_mid_write(AW_NO_TMPFILE);
+	ASSERT_EQ(temps_in("."), 2);
+
+	/* A live writer in this process: its file must survive the sweep. */
+	aw_options named = { .flags = AW_NO_TMPFILE };
+	aw_file *live;
+	ASSERT_OK(aw_begin(&live, "g", &named, NULL));
+	ASSERT_EQ(temps_in("."), 3);
+
+	/* Look-alikes that are not ours to remove. */
+	ASSERT_OK(mkdir(".awtmp-abcdefghijkl-dir", 0755));
+	ASSERT_OK(symlink("f", ".awtmp-abcdefghijkl-link"));
+	th_write_file(".awtmp-short", "x", 1);
+	th_write_file("awtmp-abcdefghijkl-f", "x", 1);
+
+	int removed = 0;
+	aw_error e;
+	ASSERT_EQ(aw_sweep(".", count_removed, &removed, &e), 2);
+	ASSERT_EQ(removed, 2);
+	ASSERT_FILE("f", "old", 3);
+	ASSERT_EQ(access(".awtmp-abcdefghijkl-dir", F_OK), 0);
+	ASSERT_EQ(access(".awtmp-short", F_OK), 0);
+	ASSERT_EQ(access("awtmp-abcdefghijkl-f", F_OK), 0);
+	struct stat st;
+	ASSERT_OK(lstat(".awtmp-abcdefghijkl-link", &st));
+	ASSERT_FILE("f", "old", 3);
+
+	/* The live writer still commits. */
+	ASSERT_OK(aw_write(live, "live", 4, NULL));
+	ASSERT_EQ(aw_commit(live, NULL), AW_OK);
+	ASSERT_FILE("g", "live", 4);
+	ASSERT_EQ(aw_sweep(".", NULL, NULL, NULL), 0);
+}
+
+TEST(sweep_of_missing_directory_fails_with_step)
+{
+	aw_error e;
+	ASSERT_EQ(aw_sweep("nope", NULL, NULL, &e), -1);
+	ASSERT_EQ(e.err, ENOENT);
+	ASSERT_EQ(e.step, AW_STEP_SWEEP);
+}
+
+/* A child that installs the cleanup, starts a named replacement and is
+ * then killed by sig: returns how it ended. */
+static int killed_by(int sig, bool install, bool ignore)
+{
+	pid_t pid = fork();
+	ASSERT_OK(pid);
+	if (pid == 0) {
+		if (ignore)
+			signal(sig, SIG_IGN);
+		if (install && aw_cleanup_install() < 0)
+			_exit(1);
+		aw_options o = { .flags = AW_NO_TMPFILE };
+		aw_file *f;
+		if (aw_begin(&f, "f", &o, NULL) < 0)
+			_exit(1);
+		raise(sig);
+		exit(3);  /* only when ignored; exit() runs the atexit cleanup */
+	}
+	int status;
+	ASSERT_EQ(waitpid(pid, &status, 0), pid);
+	return status;
+}
+
+TEST(cleanup_install_removes_named_temp_on_fatal_signal)
+{
+	int status = killed_by(SIGTERM, true, false);
+	/* The signal still ends the process, as it did before. */
+	ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM);
+	ASSERT_EQ(temps_in("."), 0);
+
+	status = killed_by(SIGINT, true, false);
+	ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGINT);
+	ASSERT_EQ(temps_in("."), 0);
+
+	/* Without the opt-in, the library touches no signal: the file stays
+	 * for a sweep. */
+	status = killed_by(SIGTERM, false, false);
+	ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM);
+	ASSERT_EQ(temps_in("."), 1);
+	ASSERT_EQ(aw_sweep(".", NULL, NULL, NULL), 1);
+
+	/* An ignored signal stays ignored. */
+	status = killed_by(SIGTERM, true, true);
+	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 3);
+	ASSERT_EQ(temps_in("."), 0);  /* removed at exit() by atexit */
+}
