@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# test_durability.sh - the CLI's fsyncs and exit statuses, seen at the
+# kernel boundary: strace counts the fsyncs each --durability makes and
+# injects failures into them (no code seam: the real binary).
+. "$(dirname "$0")/lib.sh"
+
+if ! command -v strace >/dev/null; then
+	echo "strace not installed (Debian package strace): skipping"
+	echo "test_durability.sh: 0 passed, 0 failed, 1 skipped"
+	exit 0
+fi
+
+# fsyncs LOG: how many fsync/fdatasync calls the strace log recorded
+fsyncs() { grep -cE '^([0-9]+ +)?(fsync|fdatasync)\(' "$1"; }
+
+t_case "full durability: fsync the file, rename, fsync the directory"
+printf old > f
+printf new | expect_status 0 strace -f -o trace -e trace=fsync,fdatasync,rename,renameat,renameat2 "$AW" f
+expect_eq "$(fsyncs trace)" 2 "fsyncs"
+expect_eq "$(grep -oE '^([0-9]+ +)?(fsync|rename[a-z0-9]*)' trace | sed -E 's/^[0-9]+ +//' | tr '\n' ' ')" \
+	"fsync renameat fsync " "order of calls"
+expect_eq "$(cat f)" new "contents"
+
+t_case "--durability=file fsyncs once, none and --no-sync never"
+printf old > f
+printf a | expect_status 0 strace -f -o trace -e trace=fsync,fdatasync "$AW" --durability=file f
+expect_eq "$(fsyncs trace)" 1 "fsyncs (file)"
+printf b | expect_status 0 strace -f -o trace -e trace=fsync,fdatasync "$AW" --durability=none f
+expect_eq "$(fsyncs trace)" 0 "fsyncs (none)"
+printf c | expect_status 0 strace -f -o trace -e trace=fsync,fdatasync "$AW" --no-sync f
+expect_eq "$(fsyncs trace)" 0 "fsyncs (--no-sync)"
+expect_eq "$(cat f)" c "contents"
+
+t_case "a failed fsync of the file exits 1, the file untouched"
+printf old > f
+printf new | expect_status 1 strace -f -o /dev/null -e inject=fsync:error=EIO:when=1 "$AW" f
+expect_eq "$(cat f)" old "contents"
+expect_grep "^atomicwrite: fsync of temporary file for f: Input/output error$" "$err" "message"
+expect_no_temps .
+
+t_case "a failed fsync of the directory exits 3: replaced, durability unknown"
+printf old > f
+printf new | expect_status 3 strace -f -o /dev/null -e inject=fsync:error=EIO:when=2 "$AW" f
+expect_eq "$(cat f)" new "contents"
+expect_grep "^atomicwrite: fsync of directory after replacing f: Input/output error" "$err" "message"
+expect_grep "durability is unknown" "$err" "explanation"
+expect_no_temps .
+
+t_case "a failed rename exits 1, the file untouched"
+printf old > f
+printf new | expect_status 1 strace -f -o /dev/null -e inject=rename,renameat,renameat2:error=EROFS "$AW" f
+expect_eq "$(cat f)" old "contents"
+expect_grep "^atomicwrite: renaming temporary file over f: Read-only file system$" "$err" "message"
+expect_no_temps .
+
+t_case "a full disk on write exits 1, the file untouched, nothing left"
+printf old > f
+head -c 300000 /dev/zero | expect_status 1 strace -f -o /dev/null -e inject=write:error=ENOSPC:when=2 "$AW" --no-tmpfile f
+expect_eq "$(cat f)" old "contents"
+expect_grep "No space left on device" "$err" "message"
+expect_no_temps .
+
+t_case "EINTR on every fsync and rename is retried"
+printf old > f
+printf new | expect_status 0 strace -f -o /dev/null -e inject=fsync,renameat:error=EINTR:when=1 "$AW" f
+expect_eq "$(cat f)" new "contents"
+
+t_done
