@@ -91,6 +91,8 @@ TEST(writers_and_readers_never_see_a_torn_file)
 			}
 			printf("    reader %d: %lu reads, %lu torn\n", r, reads, torn);
 			fflush(stdout);
+			free(rb);
+			free(buf);
 			_exit(torn == 0 && reads > 0 ? 0 : 1);
 		}
 	}
@@ -98,12 +100,15 @@ TEST(writers_and_readers_never_see_a_torn_file)
 		if (fork() == 0) {
 			aw_options o = { .durability = AW_DURABILITY_NONE,
 			                 .flags = w % 2 ? AW_NO_TMPFILE : 0 };
-			for (unsigned v = 1; v <= REPLACES; v++) {
+			unsigned v;
+			for (v = 1; v <= REPLACES; v++) {
 				size_t len = make_version(buf, (unsigned)w, v);
 				if (aw_replace("f", buf, len, &o, NULL) != AW_OK)
-					_exit(1);
+					break;
 			}
-			_exit(0);
+			bool done = v > REPLACES;
+			free(buf);
+			_exit(done ? 0 : 1);
 		}
 	}
 	/* Writers first, then tell the readers to stop. */
