@@ -15,7 +15,7 @@ CC        ?= cc
 CFLAGS    ?= -O2 -g
 WARNINGS  := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
              -Wformat=2 -Wundef -Wno-unused-parameter
-CPPFLAGS  += -D_GNU_SOURCE -Iinclude -Isrc
+CPPFLAGS  += -D_GNU_SOURCE -Iinclude -Isrc $(AW_DEFS)
 ALL_CFLAGS = -std=c11 $(WARNINGS) $(CFLAGS)
 LDLIBS    += -lpthread
 
@@ -32,6 +32,7 @@ UNIT_OBJ     := $(UNIT_SRC:tests/unit/%.c=$(B)/unit/%.o)
 HEADERS      := include/atomicwrite.h $(wildcard src/*.h)
 
 .PHONY: all check check-unit check-cli check-header check-asan check-valgrind \
+        check-posix check-warnings \
         check-faults check-powerloss bench demo install uninstall clean
 
 all: $(B)/libatomicwrite.a $(B)/libatomicwrite.so $(B)/atomicwrite $(B)/atomicwrite.pc
@@ -104,6 +105,16 @@ check-asan:
 	$(MAKE) B=build/asan CC=clang \
 	    CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	    LDFLAGS="-fsanitize=address,undefined" check
+
+# Every fast test again with the Linux-only paths compiled out: the POSIX
+# fallbacks (named temporary files, link-based no-clobber, read/write copies).
+check-posix:
+	$(MAKE) B=build/posix AW_DEFS=-DAW_FORCE_POSIX check
+
+# Warning-free under gcc and clang, warnings as errors.
+check-warnings:
+	$(MAKE) B=build/werror-gcc CC=gcc CFLAGS="-O2 -Werror" all build/werror-gcc/unit-tests
+	$(MAKE) B=build/werror-clang CC=clang CFLAGS="-O2 -Werror" all build/werror-clang/unit-tests
 
 check-valgrind: all $(B)/unit-tests
 	AW_VALGRIND=1 tests/run-check.sh

@@ -94,7 +94,11 @@ enum aw_flags {
 	 * links are followed; relative links resolve against the directory of
 	 * the link.  A dangling link creates the file it names. */
 	AW_FOLLOW_SYMLINKS = 1u << 0,
-	/* Fail with EEXIST, atomically, if the target exists at commit. */
+	/* Fail with EEXIST, atomically, if the target exists at commit
+	 * (renameat2 RENAME_NOREPLACE; where the filesystem lacks it, a
+	 * link() to the target's name, then removing the temporary name: if
+	 * only that removal fails, the commit succeeds and the second name,
+	 * unlocked, is left for aw_sweep()). */
 	AW_NO_CLOBBER = 1u << 1,
 	/* Take an exclusive flock() on the target's directory in aw_begin()
 	 * and hold it until commit or discard, so that read-modify-write

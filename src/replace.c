@@ -131,7 +131,7 @@ static int create_temp(struct aw_file *f, aw_error *e)
 	 * file.  A file that will get a given mode starts private. */
 	mode_t mode = (f->had_target || (f->opts.flags & AW_MODE)) ? 0600 : 0666;
 
-#ifdef O_TMPFILE
+#if defined(O_TMPFILE) && !defined(AW_FORCE_POSIX)
 	if (!(f->opts.flags & AW_NO_TMPFILE)) {
 		f->fd = aw__openat(f->dirfd, ".",
 		                   O_TMPFILE | O_RDWR | O_CLOEXEC, mode);

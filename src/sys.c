@@ -226,7 +226,7 @@ int aw__renameat(int olddirfd, const char *oldname, int newdirfd,
 static int rename_noreplace(int olddirfd, const char *oldname, int newdirfd,
                             const char *newname)
 {
-#if defined(__linux__) && defined(SYS_renameat2)
+#if defined(__linux__) && defined(SYS_renameat2) && !defined(AW_FORCE_POSIX)
 	/* Called through syscall() so that an old libc without the wrapper
 	 * still gets the kernel's answer. */
 	return (int)syscall(SYS_renameat2, olddirfd, oldname, newdirfd,
@@ -309,7 +309,7 @@ long aw__name_max(int dirfd)
 
 int aw__clone(int dst, int src)
 {
-#if defined(__linux__) && defined(FICLONE)
+#if defined(__linux__) && defined(FICLONE) && !defined(AW_FORCE_POSIX)
 	RETRY(AW_SYS_CLONE, int, ioctl(dst, FICLONE, src));
 #else
 	(void)dst; (void)src;
@@ -320,7 +320,7 @@ int aw__clone(int dst, int src)
 
 ssize_t aw__copy_file_range(int src, int dst, size_t len)
 {
-#if defined(__linux__) && defined(SYS_copy_file_range)
+#if defined(__linux__) && defined(SYS_copy_file_range) && !defined(AW_FORCE_POSIX)
 	RETRY(AW_SYS_COPY_RANGE, ssize_t,
 	      syscall(SYS_copy_file_range, src, NULL, dst, NULL, len, 0u));
 #else

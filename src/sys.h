@@ -7,6 +7,11 @@
  * -DAW_TESTING, each wrapper first asks aw__fault_hit() whether to fail with
  * an injected errno, and counts itself, so a test can fail any single step
  * and count the fsyncs.  The production build has no such code.
+ *
+ * Built with -DAW_FORCE_POSIX, the Linux-only paths (O_TMPFILE,
+ * renameat2, FICLONE, copy_file_range) are compiled out, so that the
+ * fallbacks every other system takes are built and tested here too
+ * (`make check-posix`).
  */
 #ifndef AW_SYS_H
 #define AW_SYS_H

@@ -145,9 +145,10 @@ static int count_fds(void)
 
 static void remove_tree(const char *path)
 {
-	char cmd[4200];
-	snprintf(cmd, sizeof cmd, "chmod -R u+rwx '%s' 2>/dev/null; rm -rf '%s'", path, path);
-	if (system(cmd) != 0)
+	char cmd[8300];
+	int n = snprintf(cmd, sizeof cmd, "chmod -R u+rwx '%s' 2>/dev/null; rm -rf '%s'",
+	                 path, path);
+	if (n < 0 || (size_t)n >= sizeof cmd || system(cmd) != 0)
 		fprintf(stderr, "    could not remove %s\n", path);
 }
 
@@ -155,7 +156,11 @@ static void remove_tree(const char *path)
 static int run_one(struct th_test *t, const char *base)
 {
 	char dir[4096];
-	snprintf(dir, sizeof dir, "%s/%s", base, t->name);
+	int n = snprintf(dir, sizeof dir, "%s/%s", base, t->name);
+	if (n < 0 || (size_t)n >= sizeof dir) {
+		fprintf(stderr, "    test directory name too long\n");
+		return TH_FAIL;
+	}
 	if (mkdir(dir, 0755) < 0) {
 		fprintf(stderr, "    mkdir %s: %s\n", dir, strerror(errno));
 		return TH_FAIL;

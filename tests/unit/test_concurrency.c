@@ -7,6 +7,9 @@
 #include "atomicwrite.h"
 
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/file.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -220,4 +223,90 @@ TEST(locked_read_modify_write_loses_no_update)
 	ASSERT_EQ(atol(got), PROCS * EACH);
 	free(got);
 	ASSERT_NO_TEMPS(".");
+}
+
+struct thread_arg {
+	int id;
+	unsigned flags;
+	int failures;
+};
+
+static void *thread_writer(void *p)
+{
+	struct thread_arg *a = p;
+	unsigned char *buf = malloc(300000);
+	if (!buf) {
+		a->failures++;
+		return NULL;
+	}
+	aw_options o = { .durability = AW_DURABILITY_NONE, .flags = a->flags };
+	for (unsigned v = 1; v <= 100; v++) {
+		size_t len = make_version(buf, (unsigned)a->id, v);
+		if (aw_replace("f", buf, len, &o, NULL) != AW_OK)
+			a->failures++;
+	}
+	free(buf);
+	return NULL;
+}
+
+TEST(threads_replacing_one_file_leave_one_complete_version)
+{
+	enum { THREADS = 8 };
+	static const unsigned flag_sets[] = { 0, AW_NO_TMPFILE, AW_LOCK };
+	for (size_t s = 0; s < sizeof flag_sets / sizeof flag_sets[0]; s++) {
+		pthread_t t[THREADS];
+		struct thread_arg args[THREADS];
+		for (int i = 0; i < THREADS; i++) {
+			args[i] = (struct thread_arg){ i, flag_sets[s], 0 };
+			ASSERT_EQ(pthread_create(&t[i], NULL, thread_writer, &args[i]), 0);
+		}
+		for (int i = 0; i < THREADS; i++) {
+			ASSERT_EQ(pthread_join(t[i], NULL), 0);
+			ASSERT_EQ(args[i].failures, 0);
+		}
+		size_t len;
+		unsigned char *got = (unsigned char *)th_read_file("f", &len);
+		ASSERT_TRUE(version_ok(got, len));
+		free(got);
+		ASSERT_NO_TEMPS(".");
+	}
+}
+
+TEST(lock_of_a_killed_writer_does_not_block_others)
+{
+	int ready[2];
+	ASSERT_OK(pipe(ready));
+	pid_t pid = fork();
+	ASSERT_OK(pid);
+	if (pid == 0) {
+		aw_options o = { .flags = AW_LOCK };
+		aw_file *f;
+		if (aw_begin(&f, "f", &o, NULL) < 0)
+			_exit(1);
+		(void)!write(ready[1], "x", 1);
+		pause();   /* holds the lock until killed */
+		_exit(2);
+	}
+	close(ready[1]);
+	char c;
+	ASSERT_EQ(read(ready[0], &c, 1), 1);
+	close(ready[0]);
+
+	/* While the writer lives, the lock is held. */
+	int dfd = open(".", O_RDONLY | O_DIRECTORY);
+	ASSERT_OK(dfd);
+	ASSERT_ERRNO(flock(dfd, LOCK_EX | LOCK_NB), EWOULDBLOCK);
+	close(dfd);
+
+	ASSERT_OK(kill(pid, SIGKILL));
+	int status;
+	ASSERT_EQ(waitpid(pid, &status, 0), pid);
+	/* The harness's timeout would catch a begin that blocks forever. */
+	aw_options o = { .flags = AW_LOCK };
+	ASSERT_EQ(aw_replace("f", "after", 5, &o, NULL), AW_OK);
+	ASSERT_FILE("f", "after", 5);
+	/* A named temporary file of the killed writer (no O_TMPFILE) is
+	 * the sweep's to remove. */
+	ASSERT_OK(aw_sweep(".", NULL, NULL, NULL));
+	ASSERT_EQ(th_count_entries("."), 1);
 }

@@ -54,7 +54,8 @@ static int run(const struct scenario *s, aw_durability d, aw_error *e)
 }
 
 /* What the directory must look like after a replace that returned r. */
-static void check_outcome(const struct scenario *s, int r, const char *what)
+static void check_outcome(const struct scenario *s, int r, int kind,
+                          const char *what)
 {
 	size_t len;
 	if (r == AW_OK || r == AW_UNSYNCED) {
@@ -71,6 +72,14 @@ static void check_outcome(const struct scenario *s, int r, const char *what)
 		struct stat st;
 		ASSERT_OK(lstat("link", &st));
 		ASSERT_TRUE(S_ISLNK(st.st_mode));
+	}
+	/* The one leftover the library cannot avoid: no-clobber without
+	 * renameat2 links the temporary file to the target, and if removing
+	 * the temporary name then fails, the target is replaced but a second
+	 * name remains, unlocked, which the next sweep removes. */
+	if (r == AW_OK && kind == AW_SYS_UNLINKAT && (s->flags & AW_NO_CLOBBER)) {
+		printf("    %s: left a second link, swept\n", what);
+		ASSERT_EQ(aw_sweep(".", NULL, NULL, NULL), 1);
 	}
 	ASSERT_NO_TEMPS(".");
 	ASSERT_EQ(th_count_entries("."), (s->existing || r != AW_FAILED) + s->via_link);
@@ -118,7 +127,7 @@ static void sweep_scenario(const struct scenario *s, int err, bool persistent,
 			th_fail(__FILE__, __LINE__, "%s: reported success", what);
 		if (r != AW_OK && r != AW_FAILED && r != AW_UNSYNCED)
 			th_fail(__FILE__, __LINE__, "%s: returned %d", what, r);
-		check_outcome(s, r, what);
+		check_outcome(s, r, kind, what);
 	}
 }
 
@@ -151,7 +160,7 @@ TEST(eintr_at_every_call_is_retried)
 				        s->label, nth, r, aw_step_name(e.step));
 			ASSERT_EQ(aw__fault_fired_kind() >= 0, 1);
 			aw__fault_reset();
-			check_outcome(s, r, s->label);
+			check_outcome(s, r, -1, s->label);
 		}
 	}
 }
