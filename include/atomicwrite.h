@@ -154,7 +154,18 @@ typedef enum aw_step {
 	AW_STEP_SYNC_TEMP,      /* fsync of the temporary file */
 	AW_STEP_RENAME,         /* renaming the temporary file over the target */
 	AW_STEP_SYNC_DIR,       /* fsync of the directory after the rename */
-	AW_STEP_SWEEP           /* removing leftovers (aw_sweep) */
+	AW_STEP_SWEEP,          /* removing leftovers (aw_sweep) */
+	/* directory publication (aw_publish() and friends) */
+	AW_STEP_INSPECT_LINK,   /* looking at what stands at the link's name */
+	AW_STEP_MAKE_VERSION,   /* creating the new version directory */
+	AW_STEP_POPULATE,       /* the caller's populate callback failed */
+	AW_STEP_COPY_TREE,      /* copying a source tree entry (path: the entry) */
+	AW_STEP_SYNC_TREE,      /* fsync of the new version's files and dirs */
+	AW_STEP_MAKE_LINK,      /* creating the temporary symbolic link */
+	AW_STEP_SWITCH_LINK,    /* renaming it over the link */
+	AW_STEP_ADOPT,          /* exchanging a real directory for the link */
+	AW_STEP_FIND_VERSION,   /* finding the version to roll back to */
+	AW_STEP_EXCHANGE        /* exchanging two paths (aw_exchange) */
 } aw_step;
 
 /* What went wrong: filled by any failing call given a non-NULL pointer. */
@@ -241,11 +252,97 @@ typedef void (*aw_sweep_fn)(const char *name, void *ctx);
  * before committing (killed, powered off).  A file is removed only if its
  * name has the library's temporary-name form, it is a regular file (links
  * are never followed) and no process holds its writer's lock, so sweeping
- * while writers work is safe; sweeping twice is harmless.  Returns the
- * number of entries removed, or -1.
+ * while writers work is safe; sweeping twice is harmless.
+ *
+ * When no publisher holds the directory's lock, it also removes what dead
+ * publishers left: temporary symbolic links, and version directories that
+ * are neither the one their link points at nor among the kept older ones
+ * (all of a link's versions if no link of ours stands at its name).  The
+ * live version is never touched and nothing is followed out of the
+ * directory.  If a publisher is at work, these are left for a later sweep.
+ * Returns the number of entries removed, or -1.
  */
 int aw_sweep(const char *path, aw_sweep_fn fn, void *ctx, aw_error *err);
 int aw_sweep_at(int dirfd, aw_sweep_fn fn, void *ctx, aw_error *err);
+
+/* ---- directory publication ------------------------------------------ */
+
+/*
+ * Publishing replaces a whole directory tree at once.  LINK is a symbolic
+ * link; each publication builds a complete new version directory beside
+ * it, in the same parent, and then renames a new symbolic link over LINK.
+ * A reader that opens LINK/any/path gets a file of one complete version,
+ * the old one or the new one, never a mix.
+ *
+ * Version directories are named ".awver-" + 20 digits (nanoseconds since
+ * the epoch, strictly increasing per link) + "-k" + the number of older
+ * versions to keep + "-" + LINK's name, so they sort by age and a sweep
+ * knows which are ours and how many to keep.  LINK's name may therefore
+ * be at most NAME_MAX - 33 bytes.  A version directory has mode 0700
+ * until it is complete.
+ *
+ * The protocol: lock the parent directory (flock, the same lock AW_LOCK
+ * takes, so publishers of one parent take turns and a killed one holds
+ * nothing); create the version directory; populate it; fsync every file
+ * and directory in it, bottom-up; give it its final mode; create a
+ * temporary symbolic link to it (a relative link, so the parent may be
+ * moved or mounted elsewhere); rename that over LINK; fsync the parent;
+ * remove versions beyond the ones kept.  On failure before the rename,
+ * LINK is untouched and the new version and the temporary link are
+ * removed.  Removing old versions after the switch is best effort: what
+ * is left is removed by the next publication or by aw_sweep().
+ */
+
+/* Fills the new version directory, given as an open descriptor (the
+ * library's: do not close it) and as a path.  Returns 0, or -1 with errno
+ * set to abandon the publication (reported as AW_STEP_POPULATE). */
+typedef int (*aw_populate_fn)(int dirfd, const char *path, void *ctx);
+
+enum aw_publish_flags {
+	/* If a real directory stands at LINK, turn it into the previous
+	 * version and put the link in its place, in one atomic exchange
+	 * (renameat2 RENAME_EXCHANGE; EOPNOTSUPP where the kernel or
+	 * filesystem has no such exchange).  Without it, EISDIR. */
+	AW_PUBLISH_ADOPT = 1u << 0
+};
+
+typedef struct aw_publish_options {
+	aw_durability durability;  /* as for files; FULL by default */
+	unsigned int flags;        /* an OR of enum aw_publish_flags */
+	unsigned int keep;         /* older versions kept for rollback, <= 999 */
+	mode_t mode;               /* the version directory's final mode, or 0:
+	                            * the source tree's (aw_publish_tree()) or
+	                            * 0755 (aw_publish()) */
+} aw_publish_options;
+
+/* Publishes a new version filled by populate.  Returns AW_OK, AW_FAILED
+ * (LINK untouched, nothing left behind) or AW_UNSYNCED (LINK switched,
+ * the parent's fsync failed). */
+int aw_publish(const char *link, aw_populate_fn populate, void *ctx,
+               const aw_publish_options *opts, aw_error *err);
+
+/* Publishes a copy of the tree at srcdir: regular files (by reflink,
+ * copy_file_range or read/write), directories and symbolic links, with
+ * their modes and modification times (and owners, when run as root).
+ * Hard links become separate files; a FIFO, socket or device in the tree
+ * fails the publication with EINVAL. */
+int aw_publish_tree(const char *link, const char *srcdir,
+                    const aw_publish_options *opts, aw_error *err);
+
+/* Points LINK back at the newest kept version older than the current one,
+ * atomically and durably, and removes the version it rolled back from.
+ * ENOENT (AW_STEP_FIND_VERSION) if no older version is kept. */
+int aw_rollback(const char *link, aw_error *err);
+
+/* Makes linkpath a symbolic link to target, atomically (a temporary link
+ * renamed over it) and durably (the parent is fsynced).  Whatever stood at
+ * linkpath is replaced, except a directory: EISDIR. */
+int aw_symlink(const char *target, const char *linkpath, aw_error *err);
+
+/* Swaps the two paths atomically, whatever their types (renameat2
+ * RENAME_EXCHANGE), and fsyncs both parents.  Both must exist on one
+ * filesystem.  EOPNOTSUPP where the kernel or filesystem cannot. */
+int aw_exchange(const char *path1, const char *path2, aw_error *err);
 
 /* ---- opt-in cleanup on exit and fatal signals ------------------------ */
 

@@ -39,6 +39,16 @@ const char *aw_step_name(aw_step step)
 	case AW_STEP_RENAME:       return "renaming temporary file over";
 	case AW_STEP_SYNC_DIR:     return "fsync of directory after replacing";
 	case AW_STEP_SWEEP:        return "sweeping";
+	case AW_STEP_INSPECT_LINK: return "inspecting link";
+	case AW_STEP_MAKE_VERSION: return "creating new version directory for";
+	case AW_STEP_POPULATE:     return "populating new version of";
+	case AW_STEP_COPY_TREE:    return "copying";
+	case AW_STEP_SYNC_TREE:    return "fsync of new version of";
+	case AW_STEP_MAKE_LINK:    return "creating temporary link for";
+	case AW_STEP_SWITCH_LINK:  return "switching link";
+	case AW_STEP_ADOPT:        return "adopting the directory at";
+	case AW_STEP_FIND_VERSION: return "finding the previous version of";
+	case AW_STEP_EXCHANGE:     return "exchanging";
 	}
 	return "unknown step for";
 }

@@ -52,6 +52,13 @@ int aw__tmpname(char *buf, const char *target, long name_max);
 /* Whether name has the form aw__tmpname() makes. */
 bool aw__is_tmpname(const char *name);
 
+/* Opens the directory part of path relative to at (never following the
+ * last component) and stores the last component in name (NAME_MAX + 1
+ * bytes).  Returns the directory's fd, or -1 with e filled: open_step and
+ * display name the failure. */
+int aw__open_parent(int at, const char *path, char *name, const char *display,
+                    aw_step open_step, aw_error *e);
+
 /* Resolves the target (path or dirfd/name) to an opened directory and a
  * final name, following symlinks if asked: sets f->dirfd and f->name. */
 int aw__open_target(struct aw_file *f, int dirfd, const char *path,
@@ -80,5 +87,46 @@ enum aw__copy_method {
  * On failure sets *failed to AW_STEP_READ_SOURCE or AW_STEP_WRITE. */
 int aw__copy_data(int dst, int src, bool allow_clone,
                   enum aw__copy_method *how, aw_step *failed);
+
+/* ---- directory publication (version.c, tree.c, publish.c) ---------- */
+
+#include <stdint.h>
+
+/* Version directory names: ".awver-" + 20 digits + "-k" + keep + "-" +
+ * the link's name (see the header). */
+#define AW__VER_PREFIX ".awver-"
+#define AW__VER_PREFIX_LEN 7
+#define AW__VER_DIGITS 20
+#define AW__MAX_KEEP 999
+
+struct aw__version {
+	uint64_t stamp;          /* nanoseconds since the epoch, made unique */
+	unsigned keep;           /* older versions to keep behind this one */
+	char name[NAME_MAX + 1];
+};
+
+/* Writes the version name for link into buf; ENAMETOOLONG if it does not
+ * fit NAME_MAX. */
+int aw__version_name(char *buf, const char *link, uint64_t stamp, unsigned keep);
+/* Parses a version name; *link points into name.  False if not one. */
+bool aw__parse_version(const char *name, uint64_t *stamp, unsigned *keep,
+                       const char **link);
+/* The versions of link in dirfd, oldest first (malloc'd, *n entries). */
+int aw__list_versions(int dirfd, const char *link, struct aw__version **out,
+                      size_t *n);
+/* The version link (a name in dirfd) points at, if it is a symbolic link
+ * to one of its versions in dirfd: 1 and *v filled, 0 if not, -1. */
+int aw__live_version(int dirfd, const char *link, struct aw__version *v);
+
+/* Removes name (a directory: its whole tree, never following links) from
+ * dirfd.  ENOENT counts as done. */
+int aw__remove_tree(int dirfd, const char *name);
+/* fsyncs every regular file and directory below dirfd, children before
+ * their parents, and dirfd last. */
+int aw__sync_tree(int dirfd);
+/* Copies the contents of directory src into the empty directory dst.  On
+ * failure *failed_at holds the source entry's path relative to src and
+ * *step which step failed. */
+int aw__copy_tree(int src, int dst, char *failed_at, size_t size);
 
 #endif /* AW_INTERNAL_H */

@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -63,6 +65,97 @@ out:
 	return result;
 }
 
+/* Whether a version of link is one the link keeps: the one it points at,
+ * or among the newest `keep` versions older than that (keep as the live
+ * version's publisher asked). */
+static int version_kept(int dirfd, const char *link, uint64_t stamp)
+{
+	struct aw__version live;
+	int r = aw__live_version(dirfd, link, &live);
+	if (r <= 0)
+		return r;
+	if (stamp == live.stamp)
+		return 1;
+	if (stamp > live.stamp)
+		return 0;   /* built, never switched to, or rolled back from */
+	struct aw__version *v;
+	size_t n;
+	if (aw__list_versions(dirfd, link, &v, &n) < 0)
+		return -1;
+	unsigned newer = 0;   /* versions between this one and the live one */
+	for (size_t i = 0; i < n; i++)
+		newer += v[i].stamp > stamp && v[i].stamp < live.stamp;
+	free(v);
+	return newer < live.keep;
+}
+
+/* Removes name if it is a dead publisher's leftover.  Called with the
+ * directory's lock held, so that no publisher is at work.  Returns 1 if
+ * removed, 0 if left, -1 on error. */
+static int sweep_publish_one(int dirfd, const char *name)
+{
+	struct stat st;
+	if (aw__fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : -1;
+	if (aw__is_tmpname(name)) {
+		/* Publishers' temporary links; temporary files are
+		 * sweep_one()'s, directories are never ours to guess at. */
+		if (!S_ISLNK(st.st_mode))
+			return 0;
+		if (aw__unlinkat(dirfd, name, 0) < 0)
+			return errno == ENOENT ? 0 : -1;
+		return 1;
+	}
+	uint64_t stamp;
+	unsigned keep;
+	const char *link;
+	if (!S_ISDIR(st.st_mode) || !aw__parse_version(name, &stamp, &keep, &link))
+		return 0;
+	int kept = version_kept(dirfd, link, stamp);
+	if (kept != 0)
+		return kept < 0 ? -1 : 0;
+	return aw__remove_tree(dirfd, name) < 0 ? -1 : 1;
+}
+
+/* What dead publishers leave, removed only while the directory's lock
+ * (the one publishers hold) is free; otherwise left for a later sweep. */
+static int sweep_publish_leftovers(int dirfd, aw_sweep_fn fn, void *ctx,
+                                   int *removed, char *failed, size_t size)
+{
+	if (aw__flock(dirfd, LOCK_EX | LOCK_NB) < 0)
+		return errno == EWOULDBLOCK ? 0 : -1;
+	DIR *d = aw__opendirat(dirfd);
+	if (!d)
+		return -1;
+	int err = 0;
+	for (;;) {
+		errno = 0;
+		struct dirent *de = readdir(d);
+		if (!de) {
+			if (errno && !err)
+				err = errno;
+			break;
+		}
+		if (!aw__is_tmpname(de->d_name) &&
+		    strncmp(de->d_name, AW__VER_PREFIX, AW__VER_PREFIX_LEN) != 0)
+			continue;
+		int r = sweep_publish_one(dirfd, de->d_name);
+		if (r < 0 && !err) {
+			err = errno;
+			snprintf(failed, size, "%s", de->d_name);
+		}
+		if (r > 0) {
+			(*removed)++;
+			if (fn)
+				fn(de->d_name, ctx);
+		}
+	}
+	closedir(d);
+	aw__flock(dirfd, LOCK_UN);
+	errno = err;
+	return err ? -1 : 0;
+}
+
 int aw_sweep_at(int dirfd, aw_sweep_fn fn, void *ctx, aw_error *e)
 {
 	int fd = aw__openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
@@ -104,6 +197,9 @@ int aw_sweep_at(int dirfd, aw_sweep_fn fn, void *ctx, aw_error *e)
 		}
 	}
 	closedir(d);
+	if (sweep_publish_leftovers(fd, fn, ctx, &removed, failed, sizeof failed) < 0 &&
+	    !err)
+		err = errno;
 	aw__close(fd);
 	if (err)
 		return aw__fail(e, AW_STEP_SWEEP, failed, err);

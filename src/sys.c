@@ -4,6 +4,7 @@
  */
 #include "sys.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -76,6 +77,8 @@ const char *aw__sys_call_name(int kind)
 		"openat", "close", "read", "write", "fsync", "fstat", "fstatat",
 		"fchown", "fchmod", "linkat", "renameat", "unlinkat", "flock",
 		"readlinkat", "xattr", "pathconf", "clone", "copy_file_range",
+		"mkdirat", "symlinkat", "exchange", "opendir", "utimens",
+		"fchownat",
 	};
 	return kind >= 0 && kind < AW_SYS_COUNT ? names[kind] : "?";
 }
@@ -328,6 +331,81 @@ ssize_t aw__copy_file_range(int src, int dst, size_t len)
 	errno = ENOSYS;
 	return -1;
 #endif
+}
+
+int aw__mkdirat(int dirfd, const char *name, mode_t mode)
+{
+	RETRY(AW_SYS_MKDIRAT, int, mkdirat(dirfd, name, mode));
+}
+
+int aw__symlinkat(const char *target, int dirfd, const char *name)
+{
+	RETRY(AW_SYS_SYMLINKAT, int, symlinkat(target, dirfd, name));
+}
+
+static int exchange(int dirfd1, const char *name1, int dirfd2, const char *name2)
+{
+#if defined(__linux__) && defined(SYS_renameat2) && !defined(AW_FORCE_POSIX)
+	return (int)syscall(SYS_renameat2, dirfd1, name1, dirfd2, name2,
+	                    2u /* RENAME_EXCHANGE */);
+#elif defined(__APPLE__) && defined(RENAME_SWAP)
+	return renameatx_np(dirfd1, name1, dirfd2, name2, RENAME_SWAP);
+#else
+	(void)dirfd1; (void)name1; (void)dirfd2; (void)name2;
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
+int aw__exchangeat(int dirfd1, const char *name1, int dirfd2, const char *name2)
+{
+	RETRY(AW_SYS_EXCHANGE, int, exchange(dirfd1, name1, dirfd2, name2));
+}
+
+static DIR *opendir_at(int fd)
+{
+	int dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return NULL;
+	DIR *d = fdopendir(dfd);
+	if (!d) {
+		int err = errno;
+		close(dfd);
+		errno = err;
+	}
+	return d;
+}
+
+DIR *aw__opendirat(int fd)
+{
+	DIR *r;
+	for (;;) {
+#ifdef AW_TESTING
+		int injected = fault_hit(AW_SYS_OPENDIR);
+		if (injected) {
+			errno = injected;
+			r = NULL;
+			goto done;
+		}
+#endif
+		r = opendir_at(fd);
+#ifdef AW_TESTING
+	done:
+#endif
+		if (!r && errno == EINTR)
+			continue;
+		return r;
+	}
+}
+
+int aw__futimens(int fd, const struct timespec times[2])
+{
+	RETRY(AW_SYS_UTIMENS, int, futimens(fd, times));
+}
+
+int aw__fchownat(int dirfd, const char *name, uid_t uid, gid_t gid, int flags)
+{
+	RETRY(AW_SYS_FCHOWNAT, int, fchownat(dirfd, name, uid, gid, flags));
 }
 
 void aw__random(void *buf, size_t len)

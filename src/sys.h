@@ -16,7 +16,9 @@
 #ifndef AW_SYS_H
 #define AW_SYS_H
 
+#include <dirent.h>
 #include <stddef.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -40,6 +42,12 @@ enum aw_sys_call {
 	AW_SYS_PATHCONF,
 	AW_SYS_CLONE,
 	AW_SYS_COPY_RANGE,
+	AW_SYS_MKDIRAT,
+	AW_SYS_SYMLINKAT,
+	AW_SYS_EXCHANGE,
+	AW_SYS_OPENDIR,
+	AW_SYS_UTIMENS,
+	AW_SYS_FCHOWNAT,
 	AW_SYS_COUNT
 };
 
@@ -78,6 +86,16 @@ int aw__clone(int dst, int src);
 /* copy_file_range(2) from the descriptors' current offsets; ENOSYS where
  * there is no such call. */
 ssize_t aw__copy_file_range(int src, int dst, size_t len);
+int aw__mkdirat(int dirfd, const char *name, mode_t mode);
+int aw__symlinkat(const char *target, int dirfd, const char *name);
+/* Swaps two names atomically (renameat2 RENAME_EXCHANGE); EINVAL, ENOSYS
+ * or EOPNOTSUPP where the kernel or filesystem cannot. */
+int aw__exchangeat(int dirfd1, const char *name1, int dirfd2, const char *name2);
+/* A directory stream over the directory fd refers to (fd itself is left
+ * open and untouched: the stream reads through a fresh descriptor). */
+DIR *aw__opendirat(int fd);
+int aw__futimens(int fd, const struct timespec times[2]);
+int aw__fchownat(int dirfd, const char *name, uid_t uid, gid_t gid, int flags);
 /* Fills buf with unpredictable bytes (never fails: falls back to a mix of
  * clock, pid and addresses, which O_EXCL makes safe if not secret). */
 void aw__random(void *buf, size_t len);

@@ -54,9 +54,7 @@ static int split_path(const char *path, char *dir, size_t dirsize,
 	return 0;
 }
 
-/* Opens the directory part of path relative to at, stores the last
- * component in name.  Returns the directory's fd, or -1 with e filled. */
-static int open_parent(int at, const char *path, char *name,
+int aw__open_parent(int at, const char *path, char *name,
                        const char *display, aw_step open_step, aw_error *e)
 {
 	char *dir = malloc(PATH_MAX);
@@ -81,7 +79,7 @@ static int open_parent(int at, const char *path, char *name,
 int aw__open_target(struct aw_file *f, int dirfd, const char *path,
                     aw_error *e)
 {
-	f->dirfd = open_parent(dirfd, path, f->name, f->path,
+	f->dirfd = aw__open_parent(dirfd, path, f->name, f->path,
 	                       AW_STEP_OPEN_DIR, e);
 	if (f->dirfd < 0)
 		return -1;
@@ -111,7 +109,7 @@ int aw__open_target(struct aw_file *f, int dirfd, const char *path,
 		link[n] = '\0';
 		/* A relative link is relative to the directory it is in. */
 		int at = link[0] == '/' ? AT_FDCWD : f->dirfd;
-		int next = open_parent(at, link, f->name, f->path,
+		int next = aw__open_parent(at, link, f->name, f->path,
 		                       AW_STEP_RESOLVE_LINK, e);
 		if (next < 0) {
 			free(link);
