@@ -109,7 +109,7 @@ check-asan:
 # Every fast test again with the Linux-only paths compiled out: the POSIX
 # fallbacks (named temporary files, link-based no-clobber, read/write copies).
 check-posix:
-	$(MAKE) B=build/posix AW_DEFS=-DAW_FORCE_POSIX check
+	AW_TEST_POSIX=1 $(MAKE) B=build/posix AW_DEFS=-DAW_FORCE_POSIX check
 
 # Warning-free under gcc and clang, warnings as errors.
 check-warnings:

@@ -24,7 +24,14 @@ int cli_report(int result, const aw_error *e);
 /* Prints a usage error and the hint to try --help; returns EXIT_USAGE. */
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* "full", "file" or "none"; -1 for anything else. */
+int cli_parse_durability(const char *s, aw_durability *out);
+
 int cmd_write(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
+int cmd_publish(int argc, char **argv);
+int cmd_rollback(int argc, char **argv);
+int cmd_symlink(int argc, char **argv);
+int cmd_exchange(int argc, char **argv);
 
 #endif

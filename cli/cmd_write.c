@@ -16,6 +16,8 @@ static void usage(void)
 	printf(
 "Usage: %s [OPTION]... FILE\n"
 "       %s sweep DIR...\n"
+"       %s publish [--keep N] [--adopt] LINK SRCDIR\n"
+"       %s rollback LINK | symlink TARGET LINK | exchange PATH1 PATH2\n"
 "Replace FILE with what standard input holds, atomically: a reader sees the\n"
 "whole old file or the whole new one, never a mix, a truncation or nothing.\n"
 "\n"
@@ -37,15 +39,22 @@ static void usage(void)
 "  -V, --version           show the version and exit\n"
 "\n"
 "The old file's owner, group, mode and extended attributes (ACLs) are kept\n"
-"where permitted.  A FILE named like a subcommand is written ./sweep.\n"
+"where permitted.  A FILE named like a subcommand is written ./sweep,\n"
+"./publish and so on.\n"
 "\n"
-"  sweep DIR...            remove temporary files left in DIR by writers that\n"
-"                          died; prints each name it removed\n"
+"  sweep DIR...            remove what writers and publishers that died left\n"
+"                          in DIR; prints each name it removed\n"
+"  publish LINK SRCDIR     switch the symbolic link LINK to a new copy of the\n"
+"                          tree SRCDIR, atomically\n"
+"  rollback LINK           switch LINK back to the previous kept version\n"
+"  symlink TARGET LINK     replace LINK with a symbolic link to TARGET\n"
+"  exchange PATH1 PATH2    swap two paths atomically\n"
+"  (see '%s COMMAND --help')\n"
 "\n"
 "Exit status: 0 replaced; 1 failed, FILE untouched and nothing left behind;\n"
 "2 usage error; 3 FILE replaced but the directory fsync failed, so the\n"
 "replacement may not survive a power cut.\n",
-	cli_prog, cli_prog);
+	cli_prog, cli_prog, cli_prog, cli_prog, cli_prog);
 }
 
 static int parse_mode(const char *s, mode_t *out)
@@ -56,19 +65,6 @@ static int parse_mode(const char *s, mode_t *out)
 	if (errno || end == s || *end || m > 07777 || *s == '-' || *s == '+')
 		return -1;
 	*out = (mode_t)m;
-	return 0;
-}
-
-static int parse_durability(const char *s, aw_durability *out)
-{
-	if (strcmp(s, "full") == 0)
-		*out = AW_DURABILITY_FULL;
-	else if (strcmp(s, "file") == 0)
-		*out = AW_DURABILITY_FILE;
-	else if (strcmp(s, "none") == 0)
-		*out = AW_DURABILITY_NONE;
-	else
-		return -1;
 	return 0;
 }
 
@@ -119,7 +115,7 @@ int cmd_write(int argc, char **argv)
 			opts.flags |= AW_MODE;
 			break;
 		case OPT_DURABILITY:
-			if (parse_durability(optarg, &opts.durability) < 0)
+			if (cli_parse_durability(optarg, &opts.durability) < 0)
 				return cli_usage_error("invalid durability '%s': use full, file or none", optarg);
 			break;
 		case OPT_NO_SYNC:

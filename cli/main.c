@@ -38,7 +38,7 @@ int cli_report(int result, const aw_error *e)
 		return EXIT_OK;
 	aw_error_format(e, msg, sizeof msg);
 	if (result == AW_UNSYNCED) {
-		cli_warn("%s (the file was replaced, but its durability is unknown)",
+		cli_warn("%s (the change was made, but its durability is unknown)",
 		         msg);
 		return EXIT_UNSYNCED;
 	}
@@ -46,11 +46,28 @@ int cli_report(int result, const aw_error *e)
 	return EXIT_FAIL;
 }
 
+int cli_parse_durability(const char *s, aw_durability *out)
+{
+	if (strcmp(s, "full") == 0)
+		*out = AW_DURABILITY_FULL;
+	else if (strcmp(s, "file") == 0)
+		*out = AW_DURABILITY_FILE;
+	else if (strcmp(s, "none") == 0)
+		*out = AW_DURABILITY_NONE;
+	else
+		return -1;
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int (*run)(int argc, char **argv);
 } commands[] = {
 	{ "sweep", cmd_sweep },
+	{ "publish", cmd_publish },
+	{ "rollback", cmd_rollback },
+	{ "symlink", cmd_symlink },
+	{ "exchange", cmd_exchange },
 };
 
 int main(int argc, char **argv)

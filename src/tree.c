@@ -45,9 +45,16 @@ int aw__remove_tree(int dirfd, const char *name)
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return 0;
-		/* Not a directory (or a link to one): just the name. */
-		if (errno != ENOTDIR && errno != ELOOP)
+		/* Not a directory (or a link to one): just the name.  A
+		 * directory that cannot be opened may still be empty (a
+		 * version that failed before it was filled). */
+		int err = errno;
+		if (err != ENOTDIR && err != ELOOP) {
+			if (aw__unlinkat(dirfd, name, AT_REMOVEDIR) == 0 || errno == ENOENT)
+				return 0;
+			errno = err;
 			return -1;
+		}
 		if (aw__unlinkat(dirfd, name, 0) < 0 && errno != ENOENT)
 			return -1;
 		return 0;
