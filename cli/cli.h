@@ -24,6 +24,24 @@ int cli_report(int result, const aw_error *e);
 /* Prints a usage error and the hint to try --help; returns EXIT_USAGE. */
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+#include <stdbool.h>
+
+/* Copies everything fd holds into f (what names the source in errors);
+ * with progress, a read loop that prints a progress line on stderr. */
+int cli_copy_fd(aw_file *f, int fd, const char *what, bool progress, aw_error *e);
+/* Runs cmd with /bin/sh, its standard output the new contents.  Returns
+ * 0, -1 with e filled, or -2 if cmd failed (reported already). */
+int cli_copy_cmd(aw_file *f, const char *cmd, bool progress, aw_error *e);
+/* The temporary file's path (malloc'd), for a check command or an editor;
+ * FILE is the target as given, follow whether -L resolved it. */
+char *cli_temp_path(aw_file *f, const char *file, bool follow, aw_error *e);
+/* cmd with each {} replaced by path, shell-quoted (or path appended if
+ * cmd has no {}).  malloc'd. */
+char *cli_substitute(const char *cmd, const char *path);
+/* Runs the check command on path: 0 passed, 1 failed (its output and exit
+ * status printed), -1 could not run it. */
+int cli_run_check(const char *cmd, const char *path, bool verbose);
+
 /* "full", "file" or "none"; -1 for anything else. */
 int cli_parse_durability(const char *s, aw_durability *out);
 
@@ -33,5 +51,6 @@ int cmd_publish(int argc, char **argv);
 int cmd_rollback(int argc, char **argv);
 int cmd_symlink(int argc, char **argv);
 int cmd_exchange(int argc, char **argv);
+int cmd_edit(int argc, char **argv);
 
 #endif

@@ -5,6 +5,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@ static void usage(void)
 {
 	printf(
 "Usage: %s [OPTION]... FILE\n"
+"       %s edit [--check CMD] FILE\n"
 "       %s sweep DIR...\n"
 "       %s publish [--keep N] [--adopt] LINK SRCDIR\n"
 "       %s rollback LINK | symlink TARGET LINK | exchange PATH1 PATH2\n"
@@ -31,9 +33,21 @@ static void usage(void)
 "  -n, --no-clobber        fail if FILE exists (decided atomically)\n"
 "  -L, --follow-symlinks   if FILE is a symbolic link, replace the file it\n"
 "                          points to; by default the link itself is replaced\n"
-"  -l, --lock              hold an exclusive lock on FILE's directory while\n"
-"                          reading standard input, so cooperating writers\n"
-"                          using --lock take turns\n"
+"  -l, --lock              hold an exclusive lock on FILE's directory from\n"
+"                          before the new contents are read until they are\n"
+"                          in place, so cooperating writers using --lock take\n"
+"                          turns (read-modify-write with --from-cmd)\n"
+"      --from=SRC          take the new contents from the file SRC (a reflink\n"
+"                          or in-kernel copy where possible)\n"
+"      --from-cmd=CMD      take them from the standard output of the shell\n"
+"                          command CMD; nothing is replaced if CMD fails\n"
+"  -c, --check=CMD         run the shell command CMD on the new contents first\n"
+"                          ({} is their path, else it is appended); replace\n"
+"                          FILE only if CMD exits 0, else print its output\n"
+"  -b, --backup[=SUFFIX]   keep the old FILE as FILE~ (or FILE+SUFFIX), a hard\n"
+"                          link made before the swap\n"
+"  -p, --progress          show a progress line while copying (on a terminal)\n"
+"  -v, --verbose           say what is done, step by step\n"
 "      --no-tmpfile        do not use O_TMPFILE; use a named temporary file\n"
 "  -h, --help              show this help and exit\n"
 "  -V, --version           show the version and exit\n"
@@ -42,6 +56,8 @@ static void usage(void)
 "where permitted.  A FILE named like a subcommand is written ./sweep,\n"
 "./publish and so on.\n"
 "\n"
+"  edit FILE               edit a copy of FILE with $VISUAL or $EDITOR and\n"
+"                          replace FILE with it if it changed\n"
 "  sweep DIR...            remove what writers and publishers that died left\n"
 "                          in DIR; prints each name it removed\n"
 "  publish LINK SRCDIR     switch the symbolic link LINK to a new copy of the\n"
@@ -49,12 +65,12 @@ static void usage(void)
 "  rollback LINK           switch LINK back to the previous kept version\n"
 "  symlink TARGET LINK     replace LINK with a symbolic link to TARGET\n"
 "  exchange PATH1 PATH2    swap two paths atomically\n"
-"  (see '%s COMMAND --help')\n"
+"  (see '%s COMMAND --help' and atomicwrite(1))\n"
 "\n"
-"Exit status: 0 replaced; 1 failed, FILE untouched and nothing left behind;\n"
-"2 usage error; 3 FILE replaced but the directory fsync failed, so the\n"
-"replacement may not survive a power cut.\n",
-	cli_prog, cli_prog, cli_prog, cli_prog, cli_prog);
+"Exit status: 0 replaced; 1 failed (or the check failed), FILE untouched and\n"
+"nothing left behind; 2 usage error; 3 FILE replaced but the directory fsync\n"
+"failed, so the replacement may not survive a power cut.\n",
+	cli_prog, cli_prog, cli_prog, cli_prog, cli_prog, cli_prog);
 }
 
 static int parse_mode(const char *s, mode_t *out)
@@ -68,28 +84,95 @@ static int parse_mode(const char *s, mode_t *out)
 	return 0;
 }
 
-/* Copies standard input into f.  Returns 0 or -1 with e filled. */
-static int copy_stdin(aw_file *f, const char *path, aw_error *e)
+enum { OPT_DURABILITY = 256, OPT_NO_SYNC, OPT_NO_TMPFILE, OPT_FROM, OPT_FROM_CMD };
+
+struct write_job {
+	const char *path;
+	aw_options opts;
+	const char *from;       /* --from */
+	const char *from_cmd;   /* --from-cmd */
+	const char *check;      /* --check */
+	const char *backup;     /* --backup suffix, or NULL */
+	bool progress;
+	bool verbose;
+};
+
+/* Fills f from the chosen source.  Returns 0, or the exit status. */
+static int fill(aw_file *f, const struct write_job *j, aw_error *e)
 {
-	static char buf[1 << 17];
-	for (;;) {
-		ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
+	bool progress = j->progress && isatty(STDERR_FILENO);
+	int r;
+	if (j->from_cmd) {
+		if (j->verbose)
+			cli_warn("reading the new contents of %s from: %s", j->path, j->from_cmd);
+		r = cli_copy_cmd(f, j->from_cmd, progress, e);
+		if (r == -2)
+			return EXIT_FAIL;
+	} else if (j->from) {
+		if (j->verbose)
+			cli_warn("copying %s into the new contents of %s", j->from, j->path);
+		int fd = open(j->from, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
 			e->err = errno;
 			e->step = AW_STEP_READ_SOURCE;
-			snprintf(e->path, sizeof e->path, "%s", path);
-			return -1;
+			snprintf(e->path, sizeof e->path, "%s", j->from);
+			return cli_report(AW_FAILED, e);
 		}
-		if (n == 0)
-			return 0;
-		if (aw_write(f, buf, (size_t)n, e) < 0)
-			return -1;
+		r = cli_copy_fd(f, fd, j->from, progress, e);
+		close(fd);
+	} else {
+		if (isatty(STDIN_FILENO))
+			cli_warn("reading the new contents of %s from the terminal; "
+			         "end with Ctrl-D, abort with Ctrl-C", j->path);
+		else if (j->verbose)
+			cli_warn("reading the new contents of %s from standard input", j->path);
+		r = cli_copy_fd(f, STDIN_FILENO, "standard input", progress, e);
 	}
+	return r < 0 ? cli_report(AW_FAILED, e) : 0;
 }
 
-enum { OPT_DURABILITY = 256, OPT_NO_SYNC, OPT_NO_TMPFILE };
+static int run(const struct write_job *j)
+{
+	/* Ctrl-C or a kill while a named temporary file exists removes it. */
+	aw_cleanup_install();
+
+	aw_error e;
+	aw_file *f;
+	if (j->verbose)
+		cli_warn("creating a temporary file beside %s%s", j->path,
+		         (j->opts.flags & AW_LOCK) ? " (holding the directory lock)" : "");
+	if (aw_begin(&f, j->path, &j->opts, &e) < 0)
+		return cli_report(AW_FAILED, &e);
+	int status = fill(f, j, &e);
+	if (status) {
+		aw_discard(f);
+		return status;
+	}
+	if (j->check) {
+		char *tmp = cli_temp_path(f, j->path, j->opts.flags & AW_FOLLOW_SYMLINKS, &e);
+		int r = tmp ? cli_run_check(j->check, tmp, j->verbose) : -1;
+		free(tmp);
+		if (r != 0) {
+			aw_discard(f);
+			if (!tmp && r < 0)
+				return cli_report(AW_FAILED, &e);
+			cli_warn("%s was not changed", j->path);
+			return EXIT_FAIL;
+		}
+	}
+	if (j->backup) {
+		if (j->verbose)
+			cli_warn("keeping the old %s as %s%s", j->path, j->path, j->backup);
+		if (aw_keep_backup(f, j->backup, &e) < 0) {
+			aw_discard(f);
+			return cli_report(AW_FAILED, &e);
+		}
+	}
+	status = cli_report(aw_commit(f, &e), &e);
+	if (j->verbose && status == EXIT_OK)
+		cli_warn("replaced %s", j->path);
+	return status;
+}
 
 int cmd_write(int argc, char **argv)
 {
@@ -100,38 +183,64 @@ int cmd_write(int argc, char **argv)
 		{ "no-clobber", no_argument, NULL, 'n' },
 		{ "follow-symlinks", no_argument, NULL, 'L' },
 		{ "lock", no_argument, NULL, 'l' },
+		{ "from", required_argument, NULL, OPT_FROM },
+		{ "from-cmd", required_argument, NULL, OPT_FROM_CMD },
+		{ "check", required_argument, NULL, 'c' },
+		{ "backup", optional_argument, NULL, 'b' },
+		{ "progress", no_argument, NULL, 'p' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "no-tmpfile", no_argument, NULL, OPT_NO_TMPFILE },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
-	aw_options opts = { 0 };
+	struct write_job j = { 0 };
 	int c;
-	while ((c = getopt_long(argc, argv, "+m:nLlhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "m:nLlc:bpvhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
-			if (parse_mode(optarg, &opts.mode) < 0)
+			if (parse_mode(optarg, &j.opts.mode) < 0)
 				return cli_usage_error("invalid mode '%s': give octal permission bits such as 644", optarg);
-			opts.flags |= AW_MODE;
+			j.opts.flags |= AW_MODE;
 			break;
 		case OPT_DURABILITY:
-			if (cli_parse_durability(optarg, &opts.durability) < 0)
+			if (cli_parse_durability(optarg, &j.opts.durability) < 0)
 				return cli_usage_error("invalid durability '%s': use full, file or none", optarg);
 			break;
 		case OPT_NO_SYNC:
-			opts.durability = AW_DURABILITY_NONE;
+			j.opts.durability = AW_DURABILITY_NONE;
 			break;
 		case 'n':
-			opts.flags |= AW_NO_CLOBBER;
+			j.opts.flags |= AW_NO_CLOBBER;
 			break;
 		case 'L':
-			opts.flags |= AW_FOLLOW_SYMLINKS;
+			j.opts.flags |= AW_FOLLOW_SYMLINKS;
 			break;
 		case 'l':
-			opts.flags |= AW_LOCK;
+			j.opts.flags |= AW_LOCK;
+			break;
+		case OPT_FROM:
+			j.from = optarg;
+			break;
+		case OPT_FROM_CMD:
+			j.from_cmd = optarg;
+			break;
+		case 'c':
+			j.check = optarg;
+			break;
+		case 'b':
+			j.backup = optarg ? optarg : "~";
+			if (!*j.backup || strchr(j.backup, '/'))
+				return cli_usage_error("invalid backup suffix '%s'", j.backup);
+			break;
+		case 'p':
+			j.progress = true;
+			break;
+		case 'v':
+			j.verbose = true;
 			break;
 		case OPT_NO_TMPFILE:
-			opts.flags |= AW_NO_TMPFILE;
+			j.opts.flags |= AW_NO_TMPFILE;
 			break;
 		case 'h':
 			usage();
@@ -148,21 +257,8 @@ int cmd_write(int argc, char **argv)
 		return cli_usage_error("missing FILE operand");
 	if (optind + 1 < argc)
 		return cli_usage_error("extra operand '%s'", argv[optind + 1]);
-	const char *path = argv[optind];
-
-	/* Ctrl-C or a kill while the named temporary file exists removes it. */
-	aw_cleanup_install();
-
-	aw_error e;
-	aw_file *f;
-	if (aw_begin(&f, path, &opts, &e) < 0)
-		return cli_report(AW_FAILED, &e);
-	if (isatty(STDIN_FILENO))
-		cli_warn("reading the new contents of %s from the terminal; "
-		         "end with Ctrl-D, abort with Ctrl-C", path);
-	if (copy_stdin(f, path, &e) < 0) {
-		aw_discard(f);
-		return cli_report(AW_FAILED, &e);
-	}
-	return cli_report(aw_commit(f, &e), &e);
+	if (j.from && j.from_cmd)
+		return cli_usage_error("--from and --from-cmd exclude each other");
+	j.path = argv[optind];
+	return run(&j);
 }

@@ -68,6 +68,7 @@ static const struct {
 	{ "rollback", cmd_rollback },
 	{ "symlink", cmd_symlink },
 	{ "exchange", cmd_exchange },
+	{ "edit", cmd_edit },
 };
 
 int main(int argc, char **argv)

@@ -165,7 +165,8 @@ typedef enum aw_step {
 	AW_STEP_SWITCH_LINK,    /* renaming it over the link */
 	AW_STEP_ADOPT,          /* exchanging a real directory for the link */
 	AW_STEP_FIND_VERSION,   /* finding the version to roll back to */
-	AW_STEP_EXCHANGE        /* exchanging two paths (aw_exchange) */
+	AW_STEP_EXCHANGE,       /* exchanging two paths (aw_exchange) */
+	AW_STEP_BACKUP          /* keeping the old file as a backup */
 } aw_step;
 
 /* What went wrong: filled by any failing call given a non-NULL pointer. */
@@ -210,6 +211,29 @@ int aw_fd(const aw_file *f);
 /* Writes all of buf, retrying short writes and EINTR.  Returns 0, or -1
  * (the handle stays valid; aw_discard() it). */
 int aw_write(aw_file *f, const void *buf, size_t len, aw_error *err);
+
+/*
+ * The temporary file's name in the target's directory (aw_dirfd()), for
+ * callers that must hand the new contents to another program before
+ * committing (a validator, an editor).  An unnamed O_TMPFILE is given its
+ * hidden name now, as aw_commit() would.  The string lives as long as f.
+ * NULL on failure (then a commit is refused).  Whoever opens the name must
+ * not rename or remove it: aw_commit() renames that name.
+ */
+const char *aw_temp_name(aw_file *f, aw_error *err);
+
+/* The target's directory, open, for *at() calls; closed with f. */
+int aw_dirfd(const aw_file *f);
+
+/*
+ * Keeps the target's current file as a backup named NAME + suffix (e.g.
+ * "~") in the same directory: a hard link to it, made under a temporary
+ * name and renamed over any older backup, so the backup too appears
+ * atomically.  Call it before aw_commit(): the commit's directory fsync
+ * then makes it durable with the new contents.  Nothing to back up (no
+ * target yet) is not an error.  Returns 0 or -1 (step AW_STEP_BACKUP).
+ */
+int aw_keep_backup(aw_file *f, const char *suffix, aw_error *err);
 
 /*
  * Appends everything srcfd holds, from its current offset to its end, to

@@ -49,6 +49,7 @@ const char *aw_step_name(aw_step step)
 	case AW_STEP_ADOPT:        return "adopting the directory at";
 	case AW_STEP_FIND_VERSION: return "finding the previous version of";
 	case AW_STEP_EXCHANGE:     return "exchanging";
+	case AW_STEP_BACKUP:       return "keeping a backup of";
 	}
 	return "unknown step for";
 }

@@ -327,6 +327,26 @@ int aw_write(aw_file *f, const void *buf, size_t len, aw_error *e)
 	return 0;
 }
 
+const char *aw_temp_name(aw_file *f, aw_error *e)
+{
+	if (!f) {
+		aw__fail(e, AW_STEP_ARGS, NULL, EINVAL);
+		return NULL;
+	}
+	if (f->unnamed && name_unnamed(f, e) < 0) {
+		/* The handle cannot commit what it cannot name. */
+		f->write_failed = true;
+		f->write_errno = errno;
+		return NULL;
+	}
+	return f->tmpname;
+}
+
+int aw_dirfd(const aw_file *f)
+{
+	return f ? f->dirfd : -1;
+}
+
 /* Puts the temporary file at the target's name: rename, or for no-clobber
  * a rename that refuses to replace (or, where the filesystem has no such
  * rename, a link, which refuses as well, then removing the temporary
