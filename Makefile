@@ -10,6 +10,8 @@ BINDIR     ?= $(PREFIX)/bin
 LIBDIR     ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 MANDIR     ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/site-functions
 
 CC        ?= cc
 CFLAGS    ?= -O2 -g
@@ -30,9 +32,11 @@ LIB_TEST_OBJ := $(LIB_SRC:src/%.c=$(B)/testobj/%.o)
 CLI_OBJ      := $(CLI_SRC:cli/%.c=$(B)/cli/%.o)
 UNIT_OBJ     := $(UNIT_SRC:tests/unit/%.c=$(B)/unit/%.o)
 HEADERS      := include/atomicwrite.h $(wildcard src/*.h)
+MAN1         := $(wildcard docs/*.1)
+MAN3         := $(wildcard docs/*.3)
 
 .PHONY: all check check-unit check-cli check-header check-asan check-valgrind \
-        check-posix check-warnings \
+        check-posix check-warnings amalgamation \
         check-faults check-powerloss bench demo install uninstall clean
 
 all: $(B)/libatomicwrite.a $(B)/libatomicwrite.so $(B)/atomicwrite $(B)/atomicwrite.pc
@@ -74,10 +78,12 @@ $(B)/atomicwrite: $(CLI_OBJ) $(B)/libatomicwrite.a
 $(B)/unit-tests: $(UNIT_OBJ) $(LIB_TEST_OBJ)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+PC_SED = sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|'
+
 $(B)/atomicwrite.pc: atomicwrite.pc.in Makefile
 	@mkdir -p $(@D)
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
-	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+	$(PC_SED) $< > $@
 
 # ---- tests ---------------------------------------------------------------
 
@@ -142,14 +148,43 @@ install: all
 	install -m 755 $(B)/libatomicwrite.so.$(VERSION) $(DESTDIR)$(LIBDIR)/
 	ln -sf libatomicwrite.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libatomicwrite.so.$(SOVERSION)
 	ln -sf libatomicwrite.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libatomicwrite.so
-	install -m 644 $(B)/atomicwrite.pc $(DESTDIR)$(LIBDIR)/pkgconfig/atomicwrite.pc
+	# Made here, not copied from build/: the PREFIX of `make install` may
+	# differ from the one the build saw.
+	$(PC_SED) atomicwrite.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/atomicwrite.pc
+	chmod 644 $(DESTDIR)$(LIBDIR)/pkgconfig/atomicwrite.pc
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 \
+	    $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
+	install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 $(MAN3) $(DESTDIR)$(MANDIR)/man3/
+	install -m 644 completions/atomicwrite.bash $(DESTDIR)$(BASHCOMPDIR)/atomicwrite
+	install -m 644 completions/_atomicwrite $(DESTDIR)$(ZSHCOMPDIR)/_atomicwrite
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/atomicwrite $(DESTDIR)$(INCLUDEDIR)/atomicwrite.h \
 	    $(DESTDIR)$(LIBDIR)/libatomicwrite.a $(DESTDIR)$(LIBDIR)/libatomicwrite.so \
 	    $(DESTDIR)$(LIBDIR)/libatomicwrite.so.$(SOVERSION) \
 	    $(DESTDIR)$(LIBDIR)/libatomicwrite.so.$(VERSION) \
-	    $(DESTDIR)$(LIBDIR)/pkgconfig/atomicwrite.pc
+	    $(DESTDIR)$(LIBDIR)/pkgconfig/atomicwrite.pc \
+	    $(MAN1:docs/%=$(DESTDIR)$(MANDIR)/man1/%) $(MAN3:docs/%=$(DESTDIR)$(MANDIR)/man3/%) \
+	    $(DESTDIR)$(BASHCOMPDIR)/atomicwrite $(DESTDIR)$(ZSHCOMPDIR)/_atomicwrite
+
+# One atomicwrite.c and atomicwrite.h for projects that vendor the library:
+# the internal headers first, then every source file, with the includes of
+# the internal headers removed.
+amalgamation: $(B)/amalgamation/atomicwrite.c $(B)/amalgamation/atomicwrite.h
+
+$(B)/amalgamation/atomicwrite.h: include/atomicwrite.h
+	@mkdir -p $(@D)
+	cp $< $@
+
+$(B)/amalgamation/atomicwrite.c: src/internal.h src/sys.h $(LIB_SRC) Makefile
+	@mkdir -p $(@D)
+	{ printf '/* atomicwrite %s - amalgamated from the sources, do not edit. */\n' $(VERSION); \
+	  printf '#ifndef _GNU_SOURCE\n#define _GNU_SOURCE\n#endif\n'; \
+	  for f in src/internal.h src/sys.h $(LIB_SRC); do \
+	      printf '\n/* ---- %s ---- */\n' $$f; \
+	      sed -e '/^#include "internal.h"/d' -e '/^#include "sys.h"/d' $$f; \
+	  done; } > $@
 
 clean:
 	rm -rf build

@@ -15,7 +15,8 @@ pkgs=(
 	acl attr                           # ACL and xattr preservation tests
 	e2fsprogs xfsprogs btrfs-progs     # loop-mounted real filesystems
 	util-linux procps psmisc           # mount, losetup, pkill, fuser
-	man-db                             # `man -l` on our pages
+	man-db groff-base                  # `man -l` on our pages
+	bash-completion zsh                # completion tests
 )
 # shellcheck disable=SC2206
 pkgs+=(${AW_DEPS:-})

@@ -29,7 +29,7 @@ struct publish {
 	bool tmplink_made;
 };
 
-static int check_options(const aw_publish_options *o)
+static int check_publish_options(const aw_publish_options *o)
 {
 	if ((o->flags & ~(unsigned)AW_PUBLISH_ADOPT) != 0 ||
 	    o->keep > AW__MAX_KEEP || (o->mode & ~(mode_t)07777) != 0)
@@ -217,7 +217,7 @@ static int publish(const char *link, aw_populate_fn populate, void *ctx,
 	static const aw_publish_options defaults;
 	struct publish p = { .dirfd = -1 };
 	p.o = opts ? *opts : defaults;
-	if (!link || !populate || check_options(&p.o) < 0)
+	if (!link || !populate || check_publish_options(&p.o) < 0)
 		return aw__fail(e, AW_STEP_ARGS, link, EINVAL);
 	bool sync = p.o.durability != AW_DURABILITY_NONE;
 

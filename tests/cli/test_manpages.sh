@@ -21,6 +21,13 @@ run_examples() {
 	while IFS= read -r line; do
 		if [ "$line" = "--8<--" ]; then
 			n=$((n + 1))
+			# A build without renameat2 (make check-posix) refuses the
+			# exchange these examples need; they are skipped there.
+			if [ "${AW_TEST_POSIX:-0}" = 1 ] && grep -qE -- '--adopt|exchange' <<<"$block"; then
+				echo "    skipped without renameat2: $block"
+				block=""
+				continue
+			fi
 			if ! PATH="$T_ROOT/bin:$PATH" bash -e -c "$block" >"$out" 2>"$err" </dev/null; then
 				fail "example $n of $(basename "$1") failed: $block"
 				sed 's/^/      /' "$err" >&2
@@ -67,9 +74,11 @@ echo l > live/which
 run_examples "$DOCS/atomicwrite-publish.1"
 [ -L site ] || fail "site is not a link"
 expect_eq "$(cat site/index.html)" v1 "site"
-expect_eq "$(cat app.d/setting)" new "adopted app.d"
 expect_eq "$(readlink current)" releases/42 "current"
-expect_eq "$(cat live/which)" s "exchanged"
+if [ "${AW_TEST_POSIX:-0}" != 1 ]; then
+	expect_eq "$(cat app.d/setting)" new "adopted app.d"
+	expect_eq "$(cat live/which)" s "exchanged"
+fi
 
 t_case "atomicwrite(3): the example program compiles, runs and saves"
 examples "$DOCS/atomicwrite.3" | awk '/^--8<--$/ { exit } { print }' > save.c

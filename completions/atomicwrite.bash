@@ -1,0 +1,58 @@
+# bash completion for atomicwrite(1)
+_atomicwrite()
+{
+	local cur prev words cword
+	_init_completion -s || return
+
+	local commands="edit sweep publish rollback symlink exchange"
+	local cmd="" i
+	for ((i = 1; i < cword; i++)); do
+		case ${words[i]} in
+		edit|sweep|publish|rollback|symlink|exchange)
+			[[ $i == 1 ]] && cmd=${words[i]}
+			break ;;
+		esac
+	done
+
+	case $prev in
+	--durability)
+		COMPREPLY=($(compgen -W "full file none" -- "$cur"))
+		return ;;
+	-m|--mode|-k|--keep)
+		return ;;
+	--from)
+		_filedir
+		return ;;
+	-c|--check|--from-cmd)
+		compopt -o filenames
+		COMPREPLY=($(compgen -c -- "$cur"))
+		return ;;
+	esac
+
+	case $cmd in
+	edit)
+		[[ $cur == -* ]] && COMPREPLY=($(compgen -W "--check --backup --follow-symlinks --help" -- "$cur")) || _filedir
+		;;
+	sweep)
+		[[ $cur == -* ]] && COMPREPLY=($(compgen -W "--help" -- "$cur")) || _filedir -d
+		;;
+	publish)
+		[[ $cur == -* ]] && COMPREPLY=($(compgen -W "--keep --adopt --durability --help" -- "$cur")) || _filedir
+		;;
+	rollback|symlink|exchange)
+		[[ $cur == -* ]] && COMPREPLY=($(compgen -W "--help" -- "$cur")) || _filedir
+		;;
+	*)
+		if [[ $cur == -* ]]; then
+			COMPREPLY=($(compgen -W "--mode --durability --no-sync --no-clobber
+				--follow-symlinks --lock --from --from-cmd --check --backup
+				--progress --verbose --no-tmpfile --help --version" -- "$cur"))
+		elif [[ $cword == 1 ]]; then
+			COMPREPLY=($(compgen -W "$commands" -- "$cur"))
+			_filedir
+		else
+			_filedir
+		fi
+		;;
+	esac
+} && complete -F _atomicwrite atomicwrite
