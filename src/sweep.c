@@ -129,8 +129,7 @@ static int sweep_publish_leftovers(int dirfd, aw_sweep_fn fn, void *ctx,
 		return -1;
 	int err = 0;
 	for (;;) {
-		errno = 0;
-		struct dirent *de = readdir(d);
+		struct dirent *de = aw__readdir(d);
 		if (!de) {
 			if (errno && !err)
 				err = errno;
@@ -174,8 +173,7 @@ int aw_sweep_at(int dirfd, aw_sweep_fn fn, void *ctx, aw_error *e)
 	int removed = 0, err = 0;
 	char failed[NAME_MAX + 1] = ".";
 	for (;;) {
-		errno = 0;
-		struct dirent *de = readdir(d);
+		struct dirent *de = aw__readdir(d);
 		if (!de) {
 			if (errno)
 				err = errno;

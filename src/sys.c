@@ -78,7 +78,7 @@ const char *aw__sys_call_name(int kind)
 		"fchown", "fchmod", "linkat", "renameat", "unlinkat", "flock",
 		"readlinkat", "xattr", "pathconf", "clone", "copy_file_range",
 		"mkdirat", "symlinkat", "exchange", "opendir", "utimens",
-		"fchownat",
+		"fchownat", "readdir",
 	};
 	return kind >= 0 && kind < AW_SYS_COUNT ? names[kind] : "?";
 }
@@ -389,6 +389,29 @@ DIR *aw__opendirat(int fd)
 		}
 #endif
 		r = opendir_at(fd);
+#ifdef AW_TESTING
+	done:
+#endif
+		if (!r && errno == EINTR)
+			continue;
+		return r;
+	}
+}
+
+struct dirent *aw__readdir(DIR *d)
+{
+	struct dirent *r;
+	for (;;) {
+		errno = 0;
+#ifdef AW_TESTING
+		int injected = fault_hit(AW_SYS_READDIR);
+		if (injected) {
+			errno = injected;
+			r = NULL;
+			goto done;
+		}
+#endif
+		r = readdir(d);
 #ifdef AW_TESTING
 	done:
 #endif

@@ -48,6 +48,7 @@ enum aw_sys_call {
 	AW_SYS_OPENDIR,
 	AW_SYS_UTIMENS,
 	AW_SYS_FCHOWNAT,
+	AW_SYS_READDIR,
 	AW_SYS_COUNT
 };
 
@@ -94,6 +95,9 @@ int aw__exchangeat(int dirfd1, const char *name1, int dirfd2, const char *name2)
 /* A directory stream over the directory fd refers to (fd itself is left
  * open and untouched: the stream reads through a fresh descriptor). */
 DIR *aw__opendirat(int fd);
+/* readdir() with EINTR retried (getdents can be interrupted on FUSE and
+ * network filesystems); NULL with errno 0 at the end. */
+struct dirent *aw__readdir(DIR *d);
 int aw__futimens(int fd, const struct timespec times[2]);
 int aw__fchownat(int dirfd, const char *name, uid_t uid, gid_t gid, int flags);
 /* Fills buf with unpredictable bytes (never fails: falls back to a mix of

@@ -62,8 +62,7 @@ int aw__remove_tree(int dirfd, const char *name)
 	DIR *d = aw__opendirat(fd);
 	int err = d ? 0 : errno;
 	while (d) {
-		errno = 0;
-		struct dirent *de = readdir(d);
+		struct dirent *de = aw__readdir(d);
 		if (!de) {
 			err = errno;
 			break;
@@ -95,8 +94,7 @@ int aw__sync_tree(int dirfd)
 		return -1;
 	int err = 0;
 	for (;;) {
-		errno = 0;
-		struct dirent *de = readdir(d);
+		struct dirent *de = aw__readdir(d);
 		if (!de) {
 			err = errno;
 			break;
@@ -195,8 +193,7 @@ static int copy_dir(int src, int dst, char *rel, size_t len, size_t size)
 		return -1;
 	int err = 0;
 	for (;;) {
-		errno = 0;
-		struct dirent *de = readdir(d);
+		struct dirent *de = aw__readdir(d);
 		if (!de) {
 			err = errno;
 			break;

@@ -71,8 +71,7 @@ int aw__list_versions(int dirfd, const char *link, struct aw__version **out,
 	size_t count = 0, cap = 0;
 	int err = 0;
 	for (;;) {
-		errno = 0;
-		struct dirent *de = readdir(d);
+		struct dirent *de = aw__readdir(d);
 		if (!de) {
 			err = errno;
 			break;
