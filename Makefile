@@ -88,8 +88,10 @@ $(B)/atomicwrite.pc: atomicwrite.pc.in Makefile
 # ---- tests ---------------------------------------------------------------
 
 # Every fast test; ends with the line "N passed, N failed".
+# The compiler and flags go to the tests that build consumer programs, so
+# that they link with the library as built (with sanitizers, say).
 check: all $(B)/unit-tests
-	@tests/run-check.sh
+	@AW_CC="$(CC)" AW_CFLAGS="$(CFLAGS) $(LDFLAGS)" tests/run-check.sh
 
 # The public header on its own: C99, C11 and C++ (gcc and clang), pedantic,
 # warnings as errors, so that consumers with strict flags can include it.

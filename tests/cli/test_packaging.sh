@@ -42,12 +42,12 @@ if command -v pkg-config >/dev/null; then
 	make_q install DESTDIR="$dest" PREFIX=/usr || fail "make install"
 	export PKG_CONFIG_SYSROOT_DIR=$dest PKG_CONFIG_PATH=$dest/usr/lib/pkgconfig
 	flags=$(pkg-config --cflags --libs atomicwrite) || fail "pkg-config"
-	cc -std=c99 -Wall -Werror -o consumer "$PKG/consumer.c" $flags 2>"$err" || fail "build: $(cat "$err")"
+	${AW_CC:-cc} ${AW_CFLAGS:-} -std=c99 -Wall -Werror -o consumer "$PKG/consumer.c" $flags 2>"$err" || fail "build: $(cat "$err")"
 	LD_LIBRARY_PATH=$dest/usr/lib expect_status 0 ./consumer out.txt
 	expect_eq "$(cat out.txt)" "written by the consumer" "output"
 	LD_LIBRARY_PATH=$dest/usr/lib ldd ./consumer | grep -q "$dest/usr/lib/libatomicwrite.so.0" ||
 		fail "not linked against the installed shared library"
-	cc -std=c99 -static-libgcc -o consumer-static "$PKG/consumer.c" \
+	${AW_CC:-cc} ${AW_CFLAGS:-} -std=c99 -o consumer-static "$PKG/consumer.c" \
 		$(pkg-config --cflags atomicwrite) "$dest/usr/lib/libatomicwrite.a" \
 		$(pkg-config --static --libs-only-l atomicwrite | sed 's/-latomicwrite//') 2>"$err" ||
 		fail "static build: $(cat "$err")"
@@ -55,7 +55,8 @@ if command -v pkg-config >/dev/null; then
 
 	if command -v cmake >/dev/null; then
 		t_case "a CMake consumer (pkg_check_modules) builds and runs"
-		cmake -S "$PKG" -B cmake-build >"$out" 2>"$err" || fail "cmake configure: $(tail -5 "$err")"
+		CC=${AW_CC:-cc} CFLAGS=${AW_CFLAGS:-} LDFLAGS=${AW_CFLAGS:-} \
+			cmake -S "$PKG" -B cmake-build >"$out" 2>"$err" || fail "cmake configure: $(tail -5 "$err")"
 		cmake --build cmake-build >"$out" 2>"$err" || fail "cmake build: $(tail -5 "$err")"
 		LD_LIBRARY_PATH=$dest/usr/lib expect_status 0 ./cmake-build/consumer cm.txt
 		expect_eq "$(cat cm.txt)" "written by the consumer" "output"
@@ -69,7 +70,7 @@ t_case "the amalgamation alone builds a working consumer"
 make_q amalgamation || fail "make amalgamation: $(cat "$err")"
 mkdir vendored
 cp "$REPO/$B/amalgamation/atomicwrite.c" "$REPO/$B/amalgamation/atomicwrite.h" vendored/
-cc -std=c11 -Wall -Wextra -Werror -Ivendored -o vendored-consumer "$PKG/consumer.c" \
+${AW_CC:-cc} ${AW_CFLAGS:-} -std=c11 -Wall -Wextra -Werror -Ivendored -o vendored-consumer "$PKG/consumer.c" \
 	vendored/atomicwrite.c -lpthread 2>"$err" || fail "build: $(cat "$err")"
 expect_status 0 ./vendored-consumer v.txt
 expect_eq "$(cat v.txt)" "written by the consumer" "output"
