@@ -36,7 +36,7 @@ MAN1         := $(wildcard docs/*.1)
 MAN3         := $(wildcard docs/*.3)
 
 .PHONY: all check check-unit check-cli check-header check-asan check-valgrind \
-        check-posix check-warnings amalgamation \
+        check-posix check-warnings amalgamation check-fuzz \
         check-faults check-powerloss bench demo install uninstall clean
 
 all: $(B)/libatomicwrite.a $(B)/libatomicwrite.so $(B)/atomicwrite $(B)/atomicwrite.pc
@@ -127,8 +127,46 @@ check-warnings:
 check-valgrind: all $(B)/unit-tests
 	AW_VALGRIND=1 tests/run-check.sh
 
-check-faults: all
-	tests/faults/run.sh
+# The fault and crash suites (tests/faults, TESTING.md): syscall sweeps,
+# random kills, real filesystems, fuzzing.  LONG=1 runs more.
+check-faults: all $(B)/unit-tests $(B)/faults/killer $(B)/faults/killer-control
+	B=$(B) tests/faults/run.sh
+
+$(B)/faults/killer: tests/faults/killer.c $(B)/libatomicwrite.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libatomicwrite.a $(LDLIBS)
+
+$(B)/faults/killer-control: tests/faults/killer.c $(B)/libatomicwrite.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -DKILLER_UNSAFE_CONTROL $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libatomicwrite.a $(LDLIBS)
+
+# libFuzzer targets (clang): the CLI's argument handling and the library's
+# options.  FUZZ_SECONDS each; new inputs go to build/fuzz/corpus-*.
+FUZZ_SECONDS ?= 60
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_CPPFLAGS := -D_GNU_SOURCE -Iinclude -Isrc -Icli
+
+build/fuzz/fuzz_cli: tests/fuzz/fuzz_cli.c tests/fuzz/scratch.c tests/fuzz/fuzz_stubs.h $(LIB_SRC) $(CLI_SRC) $(HEADERS)
+	@mkdir -p $(@D)
+	clang $(FUZZ_CPPFLAGS) $(FUZZ_FLAGS) -Dmain=cli_main -include tests/fuzz/fuzz_stubs.h \
+	    -o $@ tests/fuzz/fuzz_cli.c tests/fuzz/scratch.c $(LIB_SRC) $(CLI_SRC) -lpthread
+
+build/fuzz/fuzz_options: tests/fuzz/fuzz_options.c tests/fuzz/scratch.c $(LIB_SRC) $(HEADERS)
+	@mkdir -p $(@D)
+	clang $(FUZZ_CPPFLAGS) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_options.c tests/fuzz/scratch.c $(LIB_SRC) -lpthread
+
+check-fuzz: build/fuzz/fuzz_cli build/fuzz/fuzz_options
+	@set -e; for t in cli options; do \
+	    mkdir -p build/fuzz/corpus-$$t; \
+	    echo "fuzz_$$t: $(FUZZ_SECONDS) s from tests/fuzz/corpus/$$t"; \
+	    rc=0; build/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -timeout=20 -rss_limit_mb=2048 -close_fd_mask=3 \
+	        -artifact_prefix=$(CURDIR)/build/fuzz/ \
+	        -print_final_stats=1 $(CURDIR)/build/fuzz/corpus-$$t $(CURDIR)/tests/fuzz/corpus/$$t \
+	        > build/fuzz/$$t.log 2>&1 || rc=$$?; \
+	    grep -E 'stat::number_of_executed_units|stat::new_units_added|ERROR|SUMMARY|Test unit written' \
+	        build/fuzz/$$t.log || true; \
+	    test $$rc -eq 0 || { tail -40 build/fuzz/$$t.log; exit 1; }; \
+	done
 
 check-powerloss: all
 	tests/powerloss/run.sh

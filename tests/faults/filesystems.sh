@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# filesystems.sh - the functional suites and reduced fault sweeps on real,
+# loop-mounted filesystems (ext4 three ways, XFS, btrfs, tmpfs), then what
+# only a real filesystem does: a disk full to the last block, a read-only
+# remount, a directory an unprivileged user may not write, and a target
+# that is a mount point of its own (rename gives EXDEV/EBUSY: refused,
+# never copied).  Needs root; every mount is undone on exit, even on failure.
+. "$(dirname "$0")/lib.sh"
+REPO=$F_ROOT_REPO
+
+if [ "$(id -u)" != 0 ]; then
+	echo "filesystems: needs root to mount: skipped"
+	exit 0
+fi
+
+base=$(mktemp -d /tmp/aw-faults-fs.XXXXXX)
+# Mount points, newest first, in a file: mountfs runs in a subshell.
+: > "$base.mounts"
+cleanup() {
+	local m
+	while read -r m; do
+		umount -l "$m" 2>/dev/null
+	done < "$base.mounts"
+	rm -rf "$base" "$base.mounts"
+}
+trap cleanup EXIT
+remember() { printf '%s\n%s\n' "$1" "$(cat "$base.mounts")" > "$base.mounts"; }
+
+# mountfs NAME TYPE SIZE_MB [MKFS-ARGS] [-- MOUNT-OPTS]: prints the mount point
+mountfs() {
+	local name=$1 type=$2 size=$3 opts=""
+	shift 3
+	local mkfs_args=()
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do mkfs_args+=("$1"); shift; done
+	[ "${1:-}" = -- ] && opts=$2
+	local mnt=$base/$name img=$base/$name.img
+	mkdir -p "$mnt"
+	if [ "$type" = tmpfs ]; then
+		mount -t tmpfs -o "size=${size}m" tmpfs "$mnt" || return 1
+	else
+		truncate -s "${size}M" "$img"
+		case $type in
+		ext4) mkfs.ext4 -q -F "${mkfs_args[@]}" "$img" ;;
+		xfs) mkfs.xfs -q -f "${mkfs_args[@]}" "$img" ;;
+		btrfs) mkfs.btrfs -q -f "${mkfs_args[@]}" "$img" ;;
+		esac >/dev/null 2>&1 || { echo "mkfs.$type failed" >&2; return 1; }
+		mount -o "loop${opts:+,$opts}" "$img" "$mnt" || return 1
+	fi
+	remember "$mnt"
+	chmod 1777 "$mnt"
+	echo "$mnt"
+}
+
+# suite LABEL CMD...: runs a test suite, counting it as one case
+suite() {
+	local label=$1
+	shift
+	f_cases=$((f_cases + 1))
+	if ! "$@" >"$base/log" 2>&1; then
+		f_violation "$label: $(grep -E 'FAIL|VIOLATION|failed' "$base/log" | head -5 | tr '\n' ' ')"
+	fi
+}
+
+declare -A FS=(
+	[ext4]="ext4 200"
+	[ext4-writeback]="ext4 200 -- data=writeback"
+	[ext4-nodelalloc]="ext4 200 -- nodelalloc"
+	[xfs]="xfs 320"
+	[btrfs]="btrfs 200"
+	[tmpfs]="tmpfs 200"
+)
+for name in ext4 ext4-writeback ext4-nodelalloc xfs btrfs tmpfs; do
+	# shellcheck disable=SC2086
+	mnt=$(mountfs "$name" ${FS[$name]}) || { f_violation "$name: could not mount"; continue; }
+	echo "  $name ($(findmnt -no FSTYPE,OPTIONS "$mnt" | cut -c1-60))"
+	suite "$name: unit tests" env TMPDIR="$mnt" "$REPO/build/unit-tests"
+	for t in "$REPO"/tests/cli/test_write.sh "$REPO"/tests/cli/test_durability.sh \
+		"$REPO"/tests/cli/test_publish.sh "$REPO"/tests/cli/test_admin.sh; do
+		suite "$name: $(basename "$t")" env TMPDIR="$mnt" AW="$AW" bash "$t"
+	done
+	suite "$name: strace sweep" env TMPDIR="$mnt" SCENARIOS="existing publish" \
+		ERRNOS="EIO ENOSPC EINTR" bash "$REPO/tests/faults/strace_sweep.sh"
+	mkdir "$mnt/kill"
+	suite "$name: 100 random kills" "$REPO/build/faults/killer" "$mnt/kill" "${SEED:-1}" 100
+	umount "$mnt"
+done
+
+# ---- a disk full to the last block --------------------------------------
+full_disk() {  # full_disk NAME TYPE SIZE
+	local mnt
+	mnt=$(mountfs "full-$1" "$2" "$3") || { f_violation "full $1: could not mount"; return; }
+	printf old > "$mnt/t"
+	# Fill every block; what is left is not enough for any real file.
+	dd if=/dev/zero of="$mnt/filler" bs=64k 2>/dev/null
+	dd if=/dev/zero of="$mnt/filler2" bs=4k 2>/dev/null
+	sync
+	local size
+	for size in 1 4096 65536 1048576 8388608; do
+		f_cases=$((f_cases + 1))
+		head -c "$size" /dev/urandom > "$base/new"
+		"$AW" "$mnt/t" < "$base/new" 2>"$base/err"
+		local st=$?
+		case $st in
+		0) cmp -s "$mnt/t" "$base/new" || f_violation "full $1: exit 0 with $size bytes but contents differ" ;;
+		1) [ "$(cat "$mnt/t")" = old ] || f_violation "full $1: exit 1 with $size bytes but t changed"
+		   grep -q 'No space left on device\|Disk quota' "$base/err" ||
+			f_violation "full $1: exit 1 without ENOSPC: $(cat "$base/err")" ;;
+		*) f_violation "full $1: exit $st with $size bytes: $(cat "$base/err")" ;;
+		esac
+		[ -z "$(f_temps "$mnt")" ] || f_violation "full $1: temporary file left after $size bytes"
+		[ "$st" = 0 ] && printf old > "$mnt/t" 2>/dev/null
+	done
+	# With room made, the same replacement goes through.
+	rm -f "$mnt/filler" "$mnt/filler2"
+	f_cases=$((f_cases + 1))
+	"$AW" "$mnt/t" < "$base/new" 2>"$base/err" && cmp -s "$mnt/t" "$base/new" ||
+		f_violation "full $1: no success after freeing space: $(cat "$base/err")"
+	umount "$mnt"
+}
+full_disk ext4 ext4 32
+full_disk xfs xfs 320
+full_disk btrfs btrfs 128
+full_disk tmpfs tmpfs 16
+
+# ---- read-only, permissions, a mount point as the target -----------------
+mnt=$(mountfs special ext4 64) || f_violation "special: could not mount"
+printf old > "$mnt/t"
+mount -o remount,ro "$mnt"
+f_cases=$((f_cases + 1))
+echo new | "$AW" "$mnt/t" 2>"$base/err"
+st=$?
+[ "$st" = 1 ] && [ "$(cat "$mnt/t")" = old ] && grep -q 'Read-only file system' "$base/err" ||
+	f_violation "EROFS: exit $st, $(cat "$mnt/t"), $(cat "$base/err")"
+mount -o remount,rw "$mnt"
+
+mkdir "$mnt/locked" && printf old > "$mnt/locked/t" && chmod 755 "$mnt/locked"
+f_cases=$((f_cases + 1))
+echo new | setpriv --reuid=65534 --regid=65534 --clear-groups "$AW" "$mnt/locked/t" 2>"$base/err"
+st=$?
+[ "$st" = 1 ] && [ "$(cat "$mnt/locked/t")" = old ] && grep -q 'Permission denied' "$base/err" &&
+	[ -z "$(f_temps "$mnt/locked")" ] ||
+	f_violation "EACCES: exit $st, $(cat "$mnt/locked/t"), $(cat "$base/err")"
+
+# A file bind-mounted over the target: rename cannot replace a mount point.
+printf old > "$mnt/t"
+printf other > "$base/other"
+mount --bind "$base/other" "$mnt/t" && remember "$mnt/t"
+f_cases=$((f_cases + 1))
+echo new | "$AW" "$mnt/t" 2>"$base/err"
+st=$?
+[ "$st" = 1 ] && [ "$(cat "$mnt/t")" = other ] && [ "$(cat "$base/other")" = other ] &&
+	[ -z "$(f_temps "$mnt")" ] ||
+	f_violation "mount point target: exit $st, $(cat "$mnt/t"), $(cat "$base/err") (must be refused, never copied)"
+echo "  mount point target refused with: $(cat "$base/err")"
+
+f_report "real filesystems: suites, sweeps, kills, full disk, EROFS, EACCES, mount point"
