@@ -17,6 +17,7 @@ static void usage(void)
 	printf(
 "Usage: %s [OPTION]... FILE\n"
 "       %s edit [--check CMD] FILE\n"
+"       %s batch FILE=SRC... | --manifest LIST\n"
 "       %s sweep DIR...\n"
 "       %s publish [--keep N] [--adopt] LINK SRCDIR\n"
 "       %s rollback LINK | symlink TARGET LINK | exchange PATH1 PATH2\n"
@@ -58,6 +59,7 @@ static void usage(void)
 "\n"
 "  edit FILE               edit a copy of FILE with $VISUAL or $EDITOR and\n"
 "                          replace FILE with it if it changed\n"
+"  batch FILE=SRC...       replace many files, flushed together\n"
 "  sweep DIR...            remove what writers and publishers that died left\n"
 "                          in DIR; prints each name it removed\n"
 "  publish LINK SRCDIR     switch the symbolic link LINK to a new copy of the\n"
@@ -70,7 +72,7 @@ static void usage(void)
 "Exit status: 0 replaced; 1 failed (or the check failed), FILE untouched and\n"
 "nothing left behind; 2 usage error; 3 FILE replaced but the directory fsync\n"
 "failed, so the replacement may not survive a power cut.\n",
-	cli_prog, cli_prog, cli_prog, cli_prog, cli_prog, cli_prog);
+	cli_prog, cli_prog, cli_prog, cli_prog, cli_prog, cli_prog, cli_prog);
 }
 
 static int parse_mode(const char *s, mode_t *out)

@@ -69,6 +69,7 @@ static const struct {
 	{ "symlink", cmd_symlink },
 	{ "exchange", cmd_exchange },
 	{ "edit", cmd_edit },
+	{ "batch", cmd_batch },
 };
 
 int main(int argc, char **argv)

@@ -4,11 +4,11 @@ _atomicwrite()
 	local cur prev words cword
 	_init_completion -s || return
 
-	local commands="edit sweep publish rollback symlink exchange"
+	local commands="edit batch sweep publish rollback symlink exchange"
 	local cmd="" i
 	for ((i = 1; i < cword; i++)); do
 		case ${words[i]} in
-		edit|sweep|publish|rollback|symlink|exchange)
+		edit|batch|sweep|publish|rollback|symlink|exchange)
 			[[ $i == 1 ]] && cmd=${words[i]}
 			break ;;
 		esac
@@ -17,6 +17,9 @@ _atomicwrite()
 	case $prev in
 	--durability)
 		COMPREPLY=($(compgen -W "full file none" -- "$cur"))
+		return ;;
+	--flush)
+		COMPREPLY=($(compgen -W "auto sequential parallel syncfs" -- "$cur"))
 		return ;;
 	-m|--mode|-k|--keep)
 		return ;;
@@ -38,6 +41,9 @@ _atomicwrite()
 		;;
 	publish)
 		[[ $cur == -* ]] && COMPREPLY=($(compgen -W "--keep --adopt --durability --help" -- "$cur")) || _filedir
+		;;
+	batch)
+		[[ $cur == -* ]] && COMPREPLY=($(compgen -W "--manifest --durability --flush --help" -- "$cur")) || _filedir
 		;;
 	rollback|symlink|exchange)
 		[[ $cur == -* ]] && COMPREPLY=($(compgen -W "--help" -- "$cur")) || _filedir

@@ -113,7 +113,15 @@ enum aw_flags {
 	AW_NO_TMPFILE = 1u << 4,
 	/* Do not copy the old file's owner, group and extended attributes
 	 * (the mode is still kept unless AW_MODE). */
-	AW_NO_KEEP_OWNER_XATTRS = 1u << 5
+	AW_NO_KEEP_OWNER_XATTRS = 1u << 5,
+	/* Start the new contents as a copy of the current target (a reflink
+	 * clone where the filesystem shares extents: btrfs, XFS with reflink,
+	 * so even a huge file costs milliseconds; else an in-kernel copy), with
+	 * the descriptor's offset at its end.  Change blocks in place with
+	 * pwrite() on aw_fd(), append with aw_write(), then commit: a small edit
+	 * of a big file, atomically, at the cost of the edit.  No target: the
+	 * new contents start empty. */
+	AW_COPY_TARGET = 1u << 6
 };
 
 /* Options for a replacement.  A zeroed struct (or NULL) is the default:
@@ -265,6 +273,65 @@ int aw_replace(const char *path, const void *buf, size_t len,
 
 int aw_replace_at(int dirfd, const char *name, const void *buf, size_t len,
                   const aw_options *opts, aw_error *err);
+
+/* ---- batches ---------------------------------------------------------- */
+
+/*
+ * A batch replaces many files durably for little more than the cost of
+ * one: all new files are written, then flushed together (fsyncs issued in
+ * parallel, or one syncfs() per filesystem), then renamed, then each
+ * distinct directory is fsynced once.  Each file is replaced atomically as
+ * with aw_commit(); the batch as a whole is not one atomic step.
+ *
+ * Semantics of aw_batch_commit(): if anything fails before the first
+ * rename (writing, naming, metadata, flushing), no target is touched,
+ * every temporary file is removed and AW_FAILED is returned.  A rename
+ * that fails leaves the entries renamed before it replaced (durably, once
+ * their directory is fsynced) and abandons it and the ones after it;
+ * AW_FAILED, and the per-entry results say which is which.
+ */
+typedef struct aw_batch aw_batch;
+
+/* How the new files are flushed before the renames. */
+typedef enum aw_batch_flush {
+	/* syncfs() when the batch has at least 16 files on a filesystem,
+	 * else parallel fsyncs (measured: bench/batch/README.md) */
+	AW_BATCH_AUTO = 0,
+	AW_BATCH_SEQUENTIAL,  /* one fsync after another */
+	AW_BATCH_PARALLEL,    /* fsyncs from up to 16 threads at once */
+	AW_BATCH_SYNCFS       /* one syncfs() per filesystem (Linux) */
+} aw_batch_flush;
+
+typedef struct aw_batch_options {
+	aw_durability durability;  /* for the whole batch; FULL by default */
+	unsigned int flags;        /* aw_flags for every file (not AW_LOCK) */
+	aw_batch_flush flush;
+} aw_batch_options;
+
+int aw_batch_new(aw_batch **ret, const aw_batch_options *opts, aw_error *err);
+
+/* Stages the replacement of path, as aw_begin() does, and returns its
+ * handle: write to it with aw_write(), aw_fd() or aw_copy_from(), but do
+ * not commit or discard it: the batch does. */
+int aw_batch_add(aw_batch *b, aw_file **ret, const char *path, aw_error *err);
+
+/* Stages path with len bytes of buf. */
+int aw_batch_add_buffer(aw_batch *b, const char *path, const void *buf,
+                        size_t len, aw_error *err);
+
+/* Number of staged entries. */
+size_t aw_batch_size(const aw_batch *b);
+
+/*
+ * Commits every staged entry as described above and frees b.  If results
+ * is not NULL it receives one value per entry, in the order added: AW_OK,
+ * AW_FAILED or AW_UNSYNCED.  Returns AW_OK, AW_FAILED or AW_UNSYNCED (all
+ * replaced, a directory fsync failed); err describes the first failure.
+ */
+int aw_batch_commit(aw_batch *b, int *results, aw_error *err);
+
+/* Abandons every staged entry: no target is touched.  Accepts NULL. */
+void aw_batch_discard(aw_batch *b);
 
 /* ---- leftovers ------------------------------------------------------ */
 

@@ -24,7 +24,7 @@
 #define AW__TMP_FIXED_LEN (AW__TMP_PREFIX_LEN + AW__RAND_LEN + 1)
 
 #define AW__ALL_FLAGS (AW_FOLLOW_SYMLINKS | AW_NO_CLOBBER | AW_LOCK | AW_MODE | \
-                       AW_NO_TMPFILE | AW_NO_KEEP_OWNER_XATTRS)
+                       AW_NO_TMPFILE | AW_NO_KEEP_OWNER_XATTRS | AW_COPY_TARGET)
 
 struct aw_file {
 	int dirfd;             /* the target's directory, ours to close */
@@ -67,6 +67,13 @@ int aw__open_target(struct aw_file *f, int dirfd, const char *path,
 /* Makes the temporary file's owner, extended attributes and mode those the
  * new file must have (see aw_commit()). */
 int aw__apply_metadata(struct aw_file *f, aw_error *e);
+
+/* The steps of aw_commit() (replace.c), for batches: prepare names the
+ * temporary file and gives it its metadata, install renames it over the
+ * target, release frees f and removes whatever temporary file is left. */
+int aw__prepare(struct aw_file *f, aw_error *e);
+int aw__install(struct aw_file *f, aw_error *e);
+void aw__release(struct aw_file *f);
 
 /* Opt-in cleanup registry (cleanup.c).  register returns a slot or -1. */
 int aw__cleanup_register(int dirfd, const char *name);

@@ -263,6 +263,22 @@ static int inspect_target(struct aw_file *f, aw_error *e)
 	return 0;
 }
 
+/* AW_COPY_TARGET: the new contents start as the old ones, shared extents
+ * where the filesystem can. */
+static int copy_target(struct aw_file *f, aw_error *e)
+{
+	int src = aw__openat(f->dirfd, f->name, O_RDONLY | O_NOFOLLOW |
+	                     O_NONBLOCK | O_CLOEXEC | O_NOCTTY, 0);
+	if (src < 0)
+		return aw__fail(e, AW_STEP_READ_SOURCE, f->path, errno);
+	enum aw__copy_method how;
+	aw_step failed;
+	int r = aw__copy_data(f->fd, src, true, &how, &failed);
+	int err = errno;
+	aw__close(src);
+	return r < 0 ? aw__fail(e, failed, f->path, err) : 0;
+}
+
 int aw_begin_at(aw_file **ret, int dirfd, const char *name,
                 const aw_options *opts, aw_error *e)
 {
@@ -295,6 +311,9 @@ int aw_begin_at(aw_file **ret, int dirfd, const char *name,
 	if (inspect_target(f, e) < 0)
 		goto fail;
 	if (create_temp(f, e) < 0)
+		goto fail;
+	if ((f->opts.flags & AW_COPY_TARGET) && f->had_target &&
+	    copy_target(f, e) < 0)
 		goto fail;
 	*ret = f;
 	return 0;
@@ -368,17 +387,33 @@ static int install(struct aw_file *f)
 	return 0;
 }
 
+int aw__prepare(struct aw_file *f, aw_error *e)
+{
+	if (f->write_failed)
+		return aw__fail(e, AW_STEP_WRITE, f->path, f->write_errno);
+	if (f->unnamed && name_unnamed(f, e) < 0)
+		return -1;
+	return aw__apply_metadata(f, e);
+}
+
+int aw__install(struct aw_file *f, aw_error *e)
+{
+	if (install(f) < 0)
+		return aw__fail(e, AW_STEP_RENAME, f->path, errno);
+	f->named = false;
+	return 0;
+}
+
+void aw__release(struct aw_file *f)
+{
+	release(f);
+}
+
 int aw_commit(aw_file *f, aw_error *e)
 {
 	if (!f)
 		return aw__fail(e, AW_STEP_ARGS, NULL, EINVAL);
-	if (f->write_failed) {
-		aw__fail(e, AW_STEP_WRITE, f->path, f->write_errno);
-		goto fail;
-	}
-	if (f->unnamed && name_unnamed(f, e) < 0)
-		goto fail;
-	if (aw__apply_metadata(f, e) < 0)
+	if (aw__prepare(f, e) < 0)
 		goto fail;
 	/* One fsync, after the name exists: it covers the data, the owner
 	 * and mode just set, and (btrfs) the new name.  A crash before it
@@ -387,11 +422,8 @@ int aw_commit(aw_file *f, aw_error *e)
 		aw__fail(e, AW_STEP_SYNC_TEMP, f->path, errno);
 		goto fail;
 	}
-	if (install(f) < 0) {
-		aw__fail(e, AW_STEP_RENAME, f->path, errno);
+	if (aw__install(f, e) < 0)
 		goto fail;
-	}
-	f->named = false;
 
 	int result = AW_OK;
 	/* The rename is durable only once the directory is: without this

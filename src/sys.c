@@ -78,7 +78,7 @@ const char *aw__sys_call_name(int kind)
 		"fchown", "fchmod", "linkat", "renameat", "unlinkat", "flock",
 		"readlinkat", "xattr", "pathconf", "clone", "copy_file_range",
 		"mkdirat", "symlinkat", "exchange", "opendir", "utimens",
-		"fchownat", "readdir",
+		"fchownat", "readdir", "syncfs",
 	};
 	return kind >= 0 && kind < AW_SYS_COUNT ? names[kind] : "?";
 }
@@ -419,6 +419,17 @@ struct dirent *aw__readdir(DIR *d)
 			continue;
 		return r;
 	}
+}
+
+int aw__syncfs(int fd)
+{
+#if defined(__linux__) && !defined(AW_FORCE_POSIX)
+	RETRY(AW_SYS_SYNCFS, int, syncfs(fd));
+#else
+	(void)fd;
+	errno = ENOSYS;
+	return -1;
+#endif
 }
 
 int aw__futimens(int fd, const struct timespec times[2])

@@ -49,6 +49,7 @@ enum aw_sys_call {
 	AW_SYS_UTIMENS,
 	AW_SYS_FCHOWNAT,
 	AW_SYS_READDIR,
+	AW_SYS_SYNCFS,
 	AW_SYS_COUNT
 };
 
@@ -98,6 +99,8 @@ DIR *aw__opendirat(int fd);
 /* readdir() with EINTR retried (getdents can be interrupted on FUSE and
  * network filesystems); NULL with errno 0 at the end. */
 struct dirent *aw__readdir(DIR *d);
+/* Flushes the whole filesystem fd is on (syncfs; ENOSYS elsewhere). */
+int aw__syncfs(int fd);
 int aw__futimens(int fd, const struct timespec times[2]);
 int aw__fchownat(int dirfd, const char *name, uid_t uid, gid_t gid, int flags);
 /* Fills buf with unpredictable bytes (never fails: falls back to a mix of

@@ -80,6 +80,13 @@ if [ "${AW_TEST_POSIX:-0}" != 1 ]; then
 	expect_eq "$(cat live/which)" s "exchanged"
 fi
 
+t_case "atomicwrite-batch(1): every example runs"
+mkdir gen
+for f in a b c; do echo "old $f" > $f.conf; echo "new $f" > gen/$f.conf; done
+run_examples "$DOCS/atomicwrite-batch.1"
+expect_eq "$(cat a.conf b.conf c.conf | tr '\n' ' ')" "new a new b new c " "replaced"
+expect_no_temps .
+
 t_case "atomicwrite(3): the example program compiles, runs and saves"
 examples "$DOCS/atomicwrite.3" | awk '/^--8<--$/ { exit } { print }' > save.c
 ${AW_CC:-cc} ${AW_CFLAGS:-} -std=c99 -Wall -Wextra -Werror -I"$REPO/include" -o save save.c \

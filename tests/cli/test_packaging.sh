@@ -14,7 +14,8 @@ make_q install DESTDIR="$dest" PREFIX=/usr || fail "make install: $(cat "$err")"
 for f in usr/bin/atomicwrite usr/include/atomicwrite.h usr/lib/libatomicwrite.a \
 	usr/lib/libatomicwrite.so.0.1.0 usr/lib/libatomicwrite.so.0 usr/lib/libatomicwrite.so \
 	usr/lib/pkgconfig/atomicwrite.pc usr/share/man/man1/atomicwrite.1 \
-	usr/share/man/man1/atomicwrite-publish.1 usr/share/man/man3/atomicwrite.3 \
+	usr/share/man/man1/atomicwrite-publish.1 usr/share/man/man1/atomicwrite-batch.1 \
+	usr/share/man/man3/atomicwrite.3 \
 	usr/share/bash-completion/completions/atomicwrite usr/share/zsh/site-functions/_atomicwrite; do
 	[ -e "$dest/$f" ] || fail "missing $f"
 done
@@ -87,6 +88,8 @@ if [ -r "$bc" ]; then
 	complete_words atomicwrite --dur | grep -qx -- --durability || fail "option"
 	complete_words atomicwrite --durability f | grep -qx file || fail "option value"
 	complete_words atomicwrite publish --k | grep -qx -- --keep || fail "publish option"
+	complete_words atomicwrite ba | grep -qx batch || fail "batch subcommand"
+	complete_words atomicwrite batch --flush s | grep -qx syncfs || fail "batch option value"
 fi
 
 if command -v zsh >/dev/null; then

@@ -87,3 +87,31 @@ TEST(copy_from_read_failure_refuses_commit)
 	close(p[0]);
 	ASSERT_ERRNO(aw_copy_from(NULL, 0, &e), EINVAL);
 }
+
+TEST(copy_target_starts_from_the_old_contents_for_in_place_edits)
+{
+	unsigned char *data = th_pattern(1u << 20, 9);
+	th_write_file("big", data, 1u << 20);
+	aw_options o = { .flags = AW_COPY_TARGET };
+	aw_file *f;
+	ASSERT_OK(aw_begin(&f, "big", &o, NULL));
+	ASSERT_EQ(lseek(aw_fd(f), 0, SEEK_CUR), 1u << 20);
+	ASSERT_EQ(pwrite(aw_fd(f), "EDIT", 4, 4096), 4);
+	/* Until the commit, the file is untouched. */
+	ASSERT_FILE("big", data, 1u << 20);
+	ASSERT_OK(aw_write(f, "tail", 4, NULL));
+	ASSERT_EQ(aw_commit(f, NULL), AW_OK);
+	memcpy(data + 4096, "EDIT", 4);
+	unsigned char *expect = malloc((1u << 20) + 4);
+	memcpy(expect, data, 1u << 20);
+	memcpy(expect + (1u << 20), "tail", 4);
+	ASSERT_FILE("big", expect, (1u << 20) + 4);
+	free(expect);
+	free(data);
+	/* No target yet: empty start. */
+	ASSERT_OK(aw_begin(&f, "fresh", &o, NULL));
+	ASSERT_EQ(lseek(aw_fd(f), 0, SEEK_END), 0);
+	ASSERT_EQ(aw_commit(f, NULL), AW_OK);
+	ASSERT_FILE("fresh", "", 0);
+	ASSERT_NO_TEMPS(".");
+}
