@@ -121,11 +121,19 @@ TEST(batch_flushes_as_promised_and_one_fsync_per_directory)
 	ASSERT_EQ(f, N);
 	ASSERT_EQ(after, 2);
 	count(AW_BATCH_SYNCFS, AW_DURABILITY_FULL, &f, &s, &after);
+#ifdef AW_FORCE_POSIX
+	/* No syncfs: every file is fsynced instead. */
+	ASSERT_EQ(f, N);
+	ASSERT_EQ(s, 0);
+#else
 	ASSERT_EQ(f, 0);
 	ASSERT_EQ(s, 1);       /* both directories are on one filesystem */
+#endif
 	ASSERT_EQ(after, 2);
 	count(AW_BATCH_AUTO, AW_DURABILITY_FULL, &f, &s, &after);
+#ifndef AW_FORCE_POSIX
 	ASSERT_EQ(s, 1);       /* N >= 16 */
+#endif
 	count(AW_BATCH_PARALLEL, AW_DURABILITY_FILE, &f, &s, &after);
 	ASSERT_EQ(f, N);
 	ASSERT_EQ(after, 0);

@@ -1,0 +1,114 @@
+/*
+ * workload.c - the writer inside the power-loss VM.  Replaces NFILES files
+ * over and over, each version describing itself (file, version, length,
+ * checksum), and after each replace that returned success writes
+ * "ACK file version" to the second serial port, so that the host knows
+ * what was acknowledged when it cuts the power.
+ *
+ *     workload DIR MODE SEED
+ *
+ * MODE is our library at a durability level (full, file, none) or one of
+ * the deliberately unsafe controls the harness must catch: nofsync (write
+ * a temporary file and rename it, no fsync at all), nodirsync (fsync the
+ * file, rename, no directory fsync), inplace (truncate and rewrite the
+ * file itself, then fsync).
+ */
+#define _GNU_SOURCE
+#include <atomicwrite.h>
+
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define NFILES 8
+#define MAX_BODY (256 * 1024)
+
+struct header {
+	char magic[8];       /* "awpl-v1" */
+	uint32_t file, pad;
+	uint64_t version, length, checksum;
+};
+
+static uint64_t fnv1a(const unsigned char *p, size_t n)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 1099511628211ull;
+	return h;
+}
+
+static int write_all(int fd, const void *buf, size_t n)
+{
+	const char *p = buf;
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int unsafe(const char *mode, const char *name, const void *buf, size_t n)
+{
+	if (strcmp(mode, "inplace") == 0) {
+		int fd = open(name, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		int r = fd < 0 || write_all(fd, buf, n) < 0 || fsync(fd) < 0 ? -1 : 0;
+		if (fd >= 0)
+			close(fd);
+		return r;
+	}
+	char tmp[64];
+	snprintf(tmp, sizeof tmp, "%s.tmp", name);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0 || write_all(fd, buf, n) < 0)
+		return -1;
+	if (strcmp(mode, "nodirsync") == 0 && fsync(fd) < 0)
+		return -1;
+	close(fd);
+	return rename(tmp, name);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 4 || chdir(argv[1]) < 0)
+		return 2;
+	const char *mode = argv[2];
+	uint64_t seed = strtoull(argv[3], NULL, 10) | 1;
+	aw_options o = { .durability = strcmp(mode, "file") == 0 ? AW_DURABILITY_FILE :
+	                               strcmp(mode, "none") == 0 ? AW_DURABILITY_NONE :
+	                               AW_DURABILITY_FULL };
+	bool ours = !strcmp(mode, "full") || !strcmp(mode, "file") || !strcmp(mode, "none");
+	int ack = open("/dev/ttyS1", O_WRONLY | O_NOCTTY);
+	if (ack < 0)
+		return 3;
+	unsigned char *buf = malloc(sizeof(struct header) + MAX_BODY);
+	uint64_t version[NFILES] = { 0 };
+	for (uint64_t round = 0;; round++) {
+		uint32_t id = (uint32_t)(round % NFILES);
+		seed ^= seed << 13; seed ^= seed >> 7; seed ^= seed << 17;
+		size_t len = seed % 8 == 0 ? seed % MAX_BODY : seed % 8192;
+		struct header h = { "awpl-v1", id, 0, ++version[id], len, 0 };
+		unsigned char *body = buf + sizeof h;
+		for (size_t i = 0; i < len; i++)
+			body[i] = (unsigned char)(h.version * 131 + id * 7 + i);
+		h.checksum = fnv1a(body, len);
+		memcpy(buf, &h, sizeof h);
+		char name[32];
+		snprintf(name, sizeof name, "file%u", id);
+		int r = ours ? (aw_replace(name, buf, sizeof h + len, &o, NULL) == AW_OK ? 0 : -1)
+		             : unsafe(mode, name, buf, sizeof h + len);
+		if (r < 0)
+			continue;
+		char line[64];
+		int n = snprintf(line, sizeof line, "ACK %u %llu\n", id,
+		                 (unsigned long long)h.version);
+		if (write_all(ack, line, (size_t)n) < 0)
+			return 4;
+	}
+}
