@@ -5,8 +5,10 @@
  *
  *     check DIR ACKLOG
  *
- * Prints "files N torn N empty N zero N missing N stale N" and exits 1 on
- * any violation.
+ * For the publish workload ("PUB version" lines), DIR/site must resolve to
+ * one complete tree (4 parts, one version) at least as new as the last
+ * acknowledged.  Prints "files N torn N empty N zero N missing N stale N"
+ * and exits 1 on any violation.
  */
 #include <fcntl.h>
 #include <stdint.h>
@@ -38,6 +40,8 @@ int main(int argc, char **argv)
 		return 2;
 	uint64_t acked[NFILES] = { 0 };
 	int ever[NFILES] = { 0 };
+	unsigned long long published = 0;
+	int ever_published = 0;
 	FILE *log = fopen(argv[2], "r");
 	char line[256];
 	while (log && fgets(line, sizeof line, log)) {
@@ -47,6 +51,10 @@ int main(int argc, char **argv)
 		if (strchr(line, '\n') && sscanf(line, "ACK %u %llu", &id, &v) == 2 && id < NFILES) {
 			acked[id] = v;
 			ever[id] = 1;
+		}
+		if (strchr(line, '\n') && sscanf(line, "PUB %llu", &v) == 1) {
+			published = v;
+			ever_published = 1;
 		}
 	}
 	int torn = 0, empty = 0, zero = 0, missing = 0, stale = 0, files = 0;
@@ -91,6 +99,37 @@ int main(int argc, char **argv)
 			       (unsigned long long)h.version, (unsigned long long)acked[id]);
 		}
 		free(buf);
+	}
+	if (ever_published) {
+		/* The tree: four parts, one version, complete. */
+		unsigned long long seen = 0;
+		files++;
+		for (int i = 0; i < 4; i++) {
+			char path[4096], text[128] = "";
+			snprintf(path, sizeof path, "%s/site/part%d", argv[1], i);
+			FILE *f = fopen(path, "r");
+			unsigned long long v;
+			int part;
+			if (!f) {
+				missing++;
+				printf("site/part%d: missing\n", i);
+				break;
+			}
+			size_t n = fread(text, 1, sizeof text - 1, f);
+			fclose(f);
+			text[n] = '\0';
+			if (sscanf(text, "version %llu part %d", &v, &part) != 2 || part != i ||
+			    (i > 0 && v != seen)) {
+				torn++;
+				printf("site/part%d: '%s' (not one complete version)\n", i, text);
+				break;
+			}
+			seen = v;
+		}
+		if (seen && seen < published) {
+			stale++;
+			printf("site: version %llu, but %llu was acknowledged\n", seen, published);
+		}
 	}
 	printf("files %d torn %d empty %d zero %d missing %d stale %d\n",
 	       files, torn, empty, zero, missing, stale);

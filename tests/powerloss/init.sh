@@ -12,7 +12,13 @@ for m in $(cat /modules/virtio.list) $(cat "/modules/$fstype.list" 2>/dev/null);
 	insmod "/modules/$m" 2>/dev/null
 done
 mkdir -p /mnt
-if ! mount -t "$fstype" /dev/vda /mnt; then
+# Variants of a filesystem are mount options of it.
+opts=
+case $fstype in
+ext4wb) fstype=ext4 opts=data=writeback ;;
+ext4noauto) fstype=ext4 opts=noauto_da_alloc ;;
+esac
+if ! mount -t "$fstype" ${opts:+-o "$opts"} /dev/vda /mnt; then
 	echo "GUEST-ERROR: cannot mount /dev/vda as $fstype"
 	poweroff -f
 fi

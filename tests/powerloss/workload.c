@@ -7,7 +7,11 @@
  *
  *     workload DIR MODE SEED
  *
- * MODE is our library at a durability level (full, file, none) or one of
+ * MODE "publish" instead publishes, over and over, a tree of 4 files that
+ * all carry the version number to the link "site" (aw_publish, full
+ * durability) and acknowledges "PUB version".
+ *
+ * Otherwise MODE is our library at a durability level (full, file, none) or one of
  * the deliberately unsafe controls the harness must catch: nofsync (write
  * a temporary file and rename it, no fsync at all), nodirsync (fsync the
  * file, rename, no directory fsync), inplace (truncate and rewrite the
@@ -74,6 +78,34 @@ static int unsafe(const char *mode, const char *name, const void *buf, size_t n)
 	return rename(tmp, name);
 }
 
+static int fill_tree(int dirfd, const char *path, void *ctx)
+{
+	(void)path;
+	uint64_t v = *(uint64_t *)ctx;
+	for (int i = 0; i < 4; i++) {
+		char name[16], text[64];
+		snprintf(name, sizeof name, "part%d", i);
+		int n = snprintf(text, sizeof text, "version %llu part %d\n", (unsigned long long)v, i);
+		int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL, 0644);
+		if (fd < 0 || write_all(fd, text, (size_t)n) < 0)
+			return -1;
+		close(fd);
+	}
+	return 0;
+}
+
+static int publish_loop(int ack)
+{
+	for (uint64_t v = 1;; v++) {
+		if (aw_publish("site", fill_tree, &v, NULL, NULL) != AW_OK)
+			continue;
+		char line[64];
+		int n = snprintf(line, sizeof line, "PUB %llu\n", (unsigned long long)v);
+		if (write_all(ack, line, (size_t)n) < 0)
+			return 4;
+	}
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 4 || chdir(argv[1]) < 0)
@@ -87,6 +119,8 @@ int main(int argc, char **argv)
 	int ack = open("/dev/ttyS1", O_WRONLY | O_NOCTTY);
 	if (ack < 0)
 		return 3;
+	if (strcmp(mode, "publish") == 0)
+		return publish_loop(ack);
 	unsigned char *buf = malloc(sizeof(struct header) + MAX_BODY);
 	uint64_t version[NFILES] = { 0 };
 	for (uint64_t round = 0;; round++) {
