@@ -2,7 +2,10 @@
  * aw.c - our library through its public API, the way a program uses it:
  * aw_replace() for small files (default options, or durability NONE), and
  * aw_begin() + aw_write() (or, with a fifth argument "fd", write() to
- * aw_fd()) + aw_commit() to stream a large file.
+ * aw_fd()) + aw_commit() to stream a large file.  A fifth argument "named"
+ * adds AW_NO_TMPFILE (a named temporary file instead of O_TMPFILE), "nokeep"
+ * adds AW_NO_KEEP_OWNER_XATTRS: bench/SYSCALLS.md uses them to tell what
+ * each part of the protocol costs.
  */
 #include "driver.h"
 
@@ -10,11 +13,11 @@
 #include <unistd.h>
 
 static void stream(const char *path, const char *chunk, size_t len,
-                   int use_fd)
+                   const aw_options *opts, int use_fd)
 {
 	aw_file *f;
 	aw_error e;
-	if (aw_begin(&f, path, NULL, &e) < 0)
+	if (aw_begin(&f, path, opts, &e) < 0)
 		bench_die("aw_begin", path);
 	for (size_t done = 0; done < len;) {
 		size_t want = len - done < CHUNK ? len - done : CHUNK;
@@ -35,9 +38,14 @@ static void stream(const char *path, const char *chunk, size_t len,
 
 int main(int argc, char **argv)
 {
-	int use_fd = argc == 6 && strcmp(argv[5], "fd") == 0;
-	struct bench_args a = bench_parse(use_fd ? 5 : argc, argv);
+	const char *variant = argc == 6 ? argv[5] : "";
+	int use_fd = strcmp(variant, "fd") == 0;
+	struct bench_args a = bench_parse(argc == 6 ? 5 : argc, argv);
 	aw_options opts = { 0 };
+	if (strcmp(variant, "named") == 0)
+		opts.flags |= AW_NO_TMPFILE;
+	if (strcmp(variant, "nokeep") == 0)
+		opts.flags |= AW_NO_KEEP_OWNER_XATTRS;
 	if (a.mode == SMALL_NOSYNC)
 		opts.durability = AW_DURABILITY_NONE;
 	char path[4096];
@@ -46,7 +54,7 @@ int main(int argc, char **argv)
 	for (long i = 0; i < a.n; i++) {
 		bench_target(&a, i, path, sizeof path);
 		if (a.mode == LARGE) {
-			stream(path, buf, a.size, use_fd);
+			stream(path, buf, a.size, &opts, use_fd);
 		} else {
 			aw_error e;
 			if (aw_replace(path, buf, a.size, &opts, &e) != AW_OK)
