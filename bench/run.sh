@@ -5,7 +5,7 @@
 #   bench/run.sh            quick run (a few minutes): 500 small files,
 #                           3 repetitions, one 256 MiB file twice
 #   bench/run.sh --full     (or FULL=1) 2000 small files, 5 repetitions,
-#                           256 MiB and 1 GiB files 3 times each; writes
+#                           256 MiB and 1 GiB files 5 times each; writes
 #                           bench/results/latest.md and latest.png
 #   BENCH_FS="ext4 tmpfs"   only these filesystems
 #   BENCH_OUT=DIR           where the raw data, table and chart go
@@ -21,7 +21,7 @@ top=$(cd "$here/.." && pwd)
 full=${FULL:-0}
 [ "${1:-}" = --full ] && full=1
 if [ "$full" = 1 ]; then
-	small_n=2000 small_reps=5 large_sizes="268435456 1073741824" large_reps=3
+	small_n=2000 small_reps=5 large_sizes="268435456 1073741824" large_reps=5
 	default_out=$here/results
 else
 	small_n=${BENCH_N:-500} small_reps=${BENCH_REPS:-3} large_sizes=${BENCH_LARGE:-268435456} large_reps=${BENCH_REPS:-2}
@@ -138,7 +138,7 @@ loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 
 raw=$out/$tag.tsv
 log=$out/$tag.log
-printf 'fs\tworkload\talt\trep\tn\tsize\tus_total\n' > "$raw"
+printf 'fs\tworkload\talt\trep\tn\tsize\tus_total\tload1\n' > "$raw"
 : > "$log"
 note() { printf '%s\n' "$*" | tee -a "$log" >&2; }
 
@@ -157,9 +157,10 @@ series() {
 		for ((i = 0; i < k; i++)); do
 			alt=${alts[$(((i + rep - 1) % k))]}
 			sync -f "$dir"
+			load1=$(cut -d' ' -f1 /proc/loadavg)
 			us=$(run_alt "$alt" "$mode" "$dir" "$n" "$size")
-			printf '%s\t%s\t%s\t%d\t%d\t%d\t%s\n' "$fs" "$workload" \
-				"$alt" "$rep" "$n" "$size" "$us" >> "$raw"
+			printf '%s\t%s\t%s\t%d\t%d\t%d\t%s\t%s\n' "$fs" "$workload" \
+				"$alt" "$rep" "$n" "$size" "$us" "$load1" >> "$raw"
 		done
 	done
 	note "  $workload: loadavg after  $(loadavg)"

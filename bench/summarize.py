@@ -59,12 +59,16 @@ def main():
     out, tag = sys.argv[1], sys.argv[2]
     runs = collections.defaultdict(list)   # (workload, alt, fs) -> [us per op]
     order = collections.OrderedDict()       # workload -> [alt...] in run order
+    loads = collections.defaultdict(list)  # (workload, fs) -> [load1 at each run]
     fss = []
     with open(os.path.join(out, tag + ".tsv")) as f:
         next(f)
         for line in f:
-            fs, w, alt, rep, n, size, us = line.rstrip("\n").split("\t")
+            fields = line.rstrip("\n").split("\t")
+            fs, w, alt, rep, n, size, us = fields[:7]
             runs[(w, alt, fs)].append(float(us) / int(n))
+            if len(fields) > 7:
+                loads[(w, fs)].append(float(fields[7]))
             order.setdefault(w, [])
             if alt not in order[w]:
                 order[w].append(alt)
@@ -91,6 +95,14 @@ def main():
           "",
           "The machine was shared with other jobs (2 cores); load averages while measuring:",
           "", "```", load, "```", ""]
+    if loads:
+        md += ["1-minute load average at the start of each run, lowest–highest:", "",
+               "| | " + " | ".join(fss) + " |", "|---|" + "---|" * len(fss)]
+        for w in order:
+            md.append("| %s | %s |" % (workload_title(w), " | ".join(
+                "%.1f–%.1f" % (min(loads[(w, fs)]), max(loads[(w, fs)])) if loads.get((w, fs)) else "–"
+                for fs in fss)))
+        md.append("")
     stats = {}
     for w, alts in order.items():
         large = w.startswith("large-")
