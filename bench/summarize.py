@@ -139,7 +139,36 @@ def main():
     md.append("")
     with open(os.path.join(out, tag + ".md"), "w") as f:
         f.write("\n".join(md))
+    compact(out, tag, order, fss, runs)
     chart(out, tag, order, fss, stats)
+
+
+def compact(out, tag, order, fss, runs):
+    """OUT/TAG-summary.md: medians and ratios only, for the README."""
+    md = []
+    for w, alts in order.items():
+        large = w.startswith("large-")
+        scale = 1000.0 if large else 1.0
+        md.append("**%s**, median %s per replace (ratio to atomicwrite):" % (workload_title(w), "ms" if large else "µs"))
+        md.append("")
+        md.append("| | " + " | ".join(fss) + " |")
+        md.append("|---|" + "---|" * len(fss))
+        for alt in alts:
+            cells = []
+            for fs in fss:
+                v, ref = runs.get((w, alt, fs)), runs.get((w, "aw", fs))
+                if not v:
+                    cells.append("–")
+                    continue
+                med = statistics.median(v) / scale
+                cell = ("%.0f" if med >= 10 else "%.1f") % med
+                if ref and alt != "aw":
+                    cell += " (%.2f×)" % (statistics.median(v) / statistics.median(ref))
+                cells.append(cell)
+            md.append("| %s | %s |" % (LABELS.get(alt, alt), " | ".join(cells)))
+        md.append("")
+    with open(os.path.join(out, tag + "-summary.md"), "w") as f:
+        f.write("\n".join(md))
 
 
 def chart(out, tag, order, fss, stats):
