@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# syscalls.sh - counts the system calls of one replacement of a 4 KiB file
+# that exists, with `strace -c -f`: our library (aw_replace), the minimal
+# protocol (bench/drivers/minimal.c), durable and not, and our CLI as a
+# whole process.  For the library and the minimal protocol the count is per
+# replacement: (calls of a run of 101 replacements - calls of a run of 1)
+# / 100, so start-up and the first call's one-off costs drop out.  Prints a
+# markdown table; bench/SYSCALLS.md explains every row.
+#
+#   bench/syscalls.sh [DIR]     DIR: where to write (default: a fresh
+#                               directory under /tmp)
+# Needs strace and the drivers that bench/run.sh builds.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/.." && pwd)
+bin=$top/build/bench/bin
+[ -x "$bin/aw" ] || { echo "syscalls: run bench/run.sh once first (it builds the drivers)" >&2; exit 1; }
+command -v strace >/dev/null || { echo "syscalls: strace missing" >&2; exit 1; }
+
+work=$(mktemp -d "${1:-/tmp}/aw-bench-syscalls.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+dir=$work/d
+mkdir -p "$dir"
+"$bin/prep" small "$dir" 101 4096 "$work/source"
+
+# count OUT CMD...: strace -c summary of CMD, as "name calls" lines.
+count() {
+	local out=$1
+	shift
+	strace -c -f -o "$out.raw" "$@" >/dev/null
+	awk '$1 ~ /^[0-9.]+$/ && $NF != "total" { print $NF, $4 }' "$out.raw" |
+		sort > "$out"
+}
+
+# per_op NAME DRIVER MODE: per-replacement counts into $work/NAME.
+per_op() {
+	local name=$1 driver=$2 mode=$3
+	count "$work/$name.1" "$bin/$driver" "$mode" "$dir" 1 4096
+	count "$work/$name.101" "$bin/$driver" "$mode" "$dir" 101 4096
+	join -a 1 -a 2 -e 0 -o 0,1.2,2.2 "$work/$name.1" "$work/$name.101" |
+		awk '{ d = ($3 - $2) / 100; if (d > 0) printf "%s %g\n", $1, d }' > "$work/$name"
+}
+
+per_op min-durable minimal small
+per_op aw-durable aw small
+per_op min-nosync minimal small-nosync
+per_op aw-nosync aw small-nosync
+count "$work/cli" "$top/build/atomicwrite" "$dir/f00000" < "$work/source"
+
+cols="min-durable aw-durable min-nosync aw-nosync cli"
+cat "$work"/min-durable "$work"/aw-durable "$work"/min-nosync "$work"/aw-nosync "$work"/cli |
+	awk '{ print $1 }' | sort -u > "$work/names"
+echo "| system call | minimal, durable | aw_replace, durable | minimal, no fsync | aw_replace, no fsync | CLI, whole process |"
+echo "|---|---|---|---|---|---|"
+while read -r sc; do
+	row="| $sc"
+	for c in $cols; do
+		v=$(awk -v s="$sc" '$1 == s { print $2 }' "$work/$c")
+		row="$row | ${v:-–}"
+	done
+	echo "$row |"
+done < "$work/names"
+row="| **total**"
+for c in $cols; do
+	row="$row | **$(awk '{ s += $2 } END { print s }' "$work/$c")**"
+done
+echo "$row |"
+echo
+echo "Measured $(date -u '+%Y-%m-%d') on $(uname -sr), $(df -PT "$work" | awk 'NR == 2 { print $2 }') ($work), strace $(strace -V | awk 'NR == 1 { print $NF }')."
