@@ -14,13 +14,19 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static int keep_owner(struct aw_file *f, aw_error *e)
 {
 	uid_t uid = f->target.st_uid;
 	gid_t gid = f->target.st_gid;
-	if (uid == geteuid() && gid == getegid())
+	/* Compare with what the new file really got, not with our own ids:
+	 * in a set-group-ID directory it got the directory's group. */
+	struct stat now;
+	if (aw__fstat(f->fd, &now) < 0)
+		return aw__fail(e, AW_STEP_CHOWN, f->path, errno);
+	if (uid == now.st_uid && gid == now.st_gid)
 		return 0;
 	if (aw__fchown(f->fd, uid, gid) == 0)
 		return 0;

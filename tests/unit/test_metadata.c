@@ -166,3 +166,25 @@ TEST(temp_file_is_private_while_written)
 	ASSERT_EQ(aw_commit(f, NULL), AW_OK);
 	ASSERT_EQ(mode_of("g"), 0644);
 }
+
+TEST(group_kept_in_a_setgid_directory)
+{
+	/* A new file in a set-group-ID directory gets the directory's group;
+	 * replacing a file must still keep the file's own group. */
+	ASSERT_OK(mkdir("sg", 0755));
+	ASSERT_OK(chown("sg", geteuid(), 50));
+	if (chmod("sg", 02755) < 0)
+		th_skip("cannot make a set-group-ID directory");
+	struct stat st;
+	ASSERT_OK(stat("sg", &st));
+	if (!(st.st_mode & S_ISGID) || st.st_gid != 50)
+		th_skip("cannot give the directory another group");
+	th_write_file("sg/f", "old", 3);
+	ASSERT_OK(chown("sg/f", geteuid(), getegid()));
+	for (unsigned flags = 0; flags <= AW_NO_TMPFILE; flags += AW_NO_TMPFILE) {
+		aw_options o = { .flags = flags };
+		ASSERT_EQ(aw_replace("sg/f", "new", 3, &o, NULL), AW_OK);
+		ASSERT_OK(stat("sg/f", &st));
+		ASSERT_EQ(st.st_gid, getegid());
+	}
+}
