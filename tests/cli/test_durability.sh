@@ -10,6 +10,9 @@ if ! command -v strace >/dev/null; then
 	exit 0
 fi
 
+# LeakSanitizer cannot run under ptrace: off for the traced runs.
+export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
+
 # fsyncs LOG: how many fsync/fdatasync calls the strace log recorded
 fsyncs() { grep -cE '^([0-9]+ +)?(fsync|fdatasync)\(' "$1"; }
 
