@@ -51,11 +51,11 @@ int aw__copy_data(int dst, int src, bool allow_clone,
 	/* A clone replaces dst's contents with all of src, whatever the
 	 * offsets: only for a regular file read from its start into an
 	 * empty temporary file. */
-	off_t src_off = lseek(src, 0, SEEK_CUR);
-	off_t dst_off = lseek(dst, 0, SEEK_CUR);
+	off_t src_off = aw__lseek(src, 0, SEEK_CUR);
+	off_t dst_off = aw__lseek(dst, 0, SEEK_CUR);
 	if (allow_clone && S_ISREG(st.st_mode) && src_off == 0 && dst_off == 0) {
 		if (aw__clone(dst, src) == 0) {
-			if (lseek(dst, 0, SEEK_END) < 0 || lseek(src, 0, SEEK_END) < 0)
+			if (aw__lseek(dst, 0, SEEK_END) < 0 || aw__lseek(src, 0, SEEK_END) < 0)
 				return -1;
 			*how = AW__COPY_CLONE;
 			return 0;

@@ -214,7 +214,7 @@ static int name_unnamed(struct aw_file *f, aw_error *e)
 	enum aw__copy_method how;
 	aw_step failed;
 	int r = -1;
-	if (lseek(unnamed_fd, 0, SEEK_SET) == 0)
+	if (aw__lseek(unnamed_fd, 0, SEEK_SET) == 0)
 		r = aw__copy_data(f->fd, unnamed_fd, true, &how, &failed);
 	int err = errno;
 	aw__close(unnamed_fd);

@@ -78,7 +78,7 @@ const char *aw__sys_call_name(int kind)
 		"fchown", "fchmod", "linkat", "renameat", "unlinkat", "flock",
 		"readlinkat", "xattr", "pathconf", "clone", "copy_file_range",
 		"mkdirat", "symlinkat", "exchange", "opendir", "utimens",
-		"fchownat", "readdir", "syncfs",
+		"fchownat", "readdir", "syncfs", "lseek",
 	};
 	return kind >= 0 && kind < AW_SYS_COUNT ? names[kind] : "?";
 }
@@ -419,6 +419,11 @@ struct dirent *aw__readdir(DIR *d)
 			continue;
 		return r;
 	}
+}
+
+off_t aw__lseek(int fd, off_t off, int whence)
+{
+	RETRY(AW_SYS_LSEEK, off_t, lseek(fd, off, whence));
 }
 
 int aw__syncfs(int fd)

@@ -50,6 +50,7 @@ enum aw_sys_call {
 	AW_SYS_FCHOWNAT,
 	AW_SYS_READDIR,
 	AW_SYS_SYNCFS,
+	AW_SYS_LSEEK,
 	AW_SYS_COUNT
 };
 
@@ -99,6 +100,7 @@ DIR *aw__opendirat(int fd);
 /* readdir() with EINTR retried (getdents can be interrupted on FUSE and
  * network filesystems); NULL with errno 0 at the end. */
 struct dirent *aw__readdir(DIR *d);
+off_t aw__lseek(int fd, off_t off, int whence);
 /* Flushes the whole filesystem fd is on (syncfs; ENOSYS elsewhere). */
 int aw__syncfs(int fd);
 int aw__futimens(int fd, const struct timespec times[2]);

@@ -78,7 +78,7 @@ for name in ext4 ext4-writeback ext4-nodelalloc xfs btrfs tmpfs; do
 		"$REPO"/tests/cli/test_publish.sh "$REPO"/tests/cli/test_admin.sh; do
 		suite "$name: $(basename "$t")" env TMPDIR="$mnt" AW="$AW" bash "$t"
 	done
-	suite "$name: strace sweep" env TMPDIR="$mnt" SCENARIOS="existing publish" \
+	suite "$name: strace sweep" env TMPDIR="$mnt" RESULTS=/dev/null SCENARIOS="existing publish" \
 		ERRNOS="EIO ENOSPC EINTR" bash "$REPO/tests/faults/strace_sweep.sh"
 	mkdir "$mnt/kill"
 	suite "$name: 100 random kills" "$REPO/build/faults/killer" "$mnt/kill" "${SEED:-1}" 100

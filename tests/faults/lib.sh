@@ -23,11 +23,14 @@ f_violation() {  # f_violation MSG: records and prints one violation
 	fi
 }
 
-f_report() {  # f_report TIER: appends this suite's counts to RESULTS
+f_report() {  # f_report TIER: appends this suite's counts to RESULTS;
+	# fails (so a suite ending with it exits non-zero) on any violation
 	printf '%s\t%d\t%d\n' "$1" "$f_cases" "$f_violations" >>"$RESULTS"
 	printf '%s: %d cases, %d violations\n' "$1" "$f_cases" "$f_violations"
+	local v=$f_violations
 	f_cases=0
 	f_violations=0
+	[ "$v" = 0 ]
 }
 
 f_temps() {  # f_temps DIR: the names of our temporary files in DIR
