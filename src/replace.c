@@ -163,7 +163,11 @@ static int name_unnamed(struct aw_file *f, aw_error *e)
 	char proc[64];
 	snprintf(proc, sizeof proc, "/proc/self/fd/%d", f->fd);
 	long name_max = NAME_MAX;
-	bool use_proc = true;
+	/* AT_EMPTY_PATH names the descriptor itself: allowed to callers with
+	 * CAP_DAC_READ_SEARCH, and since Linux 6.10 to whoever opened it.
+	 * Elsewhere it fails with ENOENT and the /proc magic link, a longer
+	 * lookup, does the same. */
+	bool use_proc = false;
 	for (int tries = 0; tries < AW__NAME_TRIES; tries++) {
 		if (aw__tmpname(f->tmpname, f->name, name_max) < 0)
 			return aw__fail(e, AW_STEP_LINK_TEMP, f->path, errno);
@@ -189,10 +193,8 @@ static int name_unnamed(struct aw_file *f, aw_error *e)
 			}
 			errno = ENAMETOOLONG;
 		}
-		/* No /proc: AT_EMPTY_PATH does the same for callers with
-		 * CAP_DAC_READ_SEARCH. */
-		if (errno == ENOENT && use_proc) {
-			use_proc = false;
+		if (errno == ENOENT && !use_proc) {
+			use_proc = true;
 			continue;
 		}
 		break;

@@ -280,6 +280,29 @@ int aw__fsetxattr(int fd, const char *name, const void *value, size_t size)
 {
 	RETRY(AW_SYS_XATTR, int, fsetxattr(fd, name, value, size, 0));
 }
+
+/* listxattrat(2) came with Linux 6.13 and has no libc wrapper yet; new
+ * system calls share one number on every architecture but alpha. */
+#if !defined(SYS_listxattrat) && !defined(__alpha__)
+#define SYS_listxattrat 465
+#endif
+
+static ssize_t list_at(int dirfd, const char *name, char *list, size_t size)
+{
+#if defined(SYS_listxattrat) && !defined(AW_FORCE_POSIX)
+	return (ssize_t)syscall(SYS_listxattrat, dirfd, name,
+	                        (unsigned)AT_SYMLINK_NOFOLLOW, list, size);
+#else
+	(void)dirfd; (void)name; (void)list; (void)size;
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
+ssize_t aw__listxattrat(int dirfd, const char *name, char *list, size_t size)
+{
+	RETRY(AW_SYS_XATTR, ssize_t, list_at(dirfd, name, list, size));
+}
 #else
 /* Other systems' xattr calls differ in shape (macOS takes a position and
  * options); until they are wired up, extended attributes are not kept. */
@@ -301,6 +324,13 @@ int aw__fsetxattr(int fd, const char *name, const void *value, size_t size)
 {
 	(void)fd; (void)name; (void)value; (void)size;
 	errno = ENOTSUP;
+	return -1;
+}
+
+ssize_t aw__listxattrat(int dirfd, const char *name, char *list, size_t size)
+{
+	(void)dirfd; (void)name; (void)list; (void)size;
+	errno = ENOSYS;
 	return -1;
 }
 #endif

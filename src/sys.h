@@ -81,6 +81,10 @@ ssize_t aw__readlinkat(int dirfd, const char *name, char *buf, size_t len);
 ssize_t aw__flistxattr(int fd, char *list, size_t size);
 ssize_t aw__fgetxattr(int fd, const char *name, void *value, size_t size);
 int aw__fsetxattr(int fd, const char *name, const void *value, size_t size);
+/* The attribute list of a name in dirfd, not following a symlink, without
+ * opening it (listxattrat, Linux 6.13); ENOSYS (or, under a seccomp
+ * filter, EPERM) where the kernel lacks it. */
+ssize_t aw__listxattrat(int dirfd, const char *name, char *list, size_t size);
 long aw__name_max(int dirfd);
 /* Makes dst share all of src's extents (ioctl FICLONE): a copy in
  * constant time on btrfs and XFS with reflink.  EOPNOTSUPP, EXDEV, EINVAL

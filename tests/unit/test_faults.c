@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <stdbool.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 static const char OLD[] = "old contents, longer than the new ones";
@@ -256,4 +257,51 @@ TEST(failed_write_refuses_commit)
 	ASSERT_EQ(e.step, AW_STEP_WRITE);
 	ASSERT_FILE("t", OLD, sizeof OLD - 1);
 	ASSERT_NO_TEMPS(".");
+}
+
+/* The attributes are listed by name first (listxattrat); a kernel without
+ * that call, or a seccomp filter refusing it, must not cost the file its
+ * attributes. */
+TEST(xattrs_kept_when_listing_by_name_is_missing_or_refused)
+{
+	static const int errs[] = { ENOSYS, EPERM };
+	for (size_t i = 0; i < sizeof errs / sizeof errs[0]; i++) {
+		prepare(&scenarios[0]);
+		if (setxattr("t", "user.awtest", "kept", 4, 0) < 0) {
+			if (errno == ENOTSUP || errno == EOPNOTSUPP)
+				th_skip("this filesystem has no user xattrs");
+			th_fail(__FILE__, __LINE__, "setxattr: %s", strerror(errno));
+		}
+		struct aw_fault_plan plan = { AW_SYS_XATTR, 1, errs[i], 0 };
+		aw__fault_set(&plan);
+		aw_error e;
+		ASSERT_EQ(run(&scenarios[0], AW_DURABILITY_NONE, &e), AW_OK);
+		ASSERT_EQ(aw__fault_fired_kind(), AW_SYS_XATTR);
+		aw__fault_reset();
+		ASSERT_FILE("t", NEW, sizeof NEW - 1);
+		char buf[8];
+		ASSERT_EQ(getxattr("t", "user.awtest", buf, sizeof buf), 4);
+		ASSERT_TRUE(memcmp(buf, "kept", 4) == 0);
+	}
+}
+
+/* The unnamed file is linked by descriptor (AT_EMPTY_PATH) first; where
+ * that is refused (ENOENT: kernels before 6.10 without the capability),
+ * the /proc magic link names it instead. */
+TEST(unnamed_temp_linked_through_proc_when_at_empty_path_is_refused)
+{
+#if defined(O_TMPFILE) && !defined(AW_FORCE_POSIX)
+	prepare(&scenarios[0]);
+	struct aw_fault_plan plan = { AW_SYS_LINKAT, 1, ENOENT, 0 };
+	aw__fault_set(&plan);
+	aw_error e;
+	ASSERT_EQ(run(&scenarios[0], AW_DURABILITY_NONE, &e), AW_OK);
+	ASSERT_EQ(aw__fault_fired_kind(), AW_SYS_LINKAT);
+	ASSERT_EQ(aw__fault_calls(AW_SYS_LINKAT), 2);
+	aw__fault_reset();
+	ASSERT_FILE("t", NEW, sizeof NEW - 1);
+	ASSERT_NO_TEMPS(".");
+#else
+	th_skip("built without O_TMPFILE (AW_FORCE_POSIX)");
+#endif
 }
