@@ -4,18 +4,22 @@
 #
 #   AW        the CLI under test (build/atomicwrite)
 #   RESULTS   file the report lines are appended to ("tier<TAB>cases<TAB>violations")
+#   VIOLATIONS file every violation message is appended to, so that run.sh
+#             can repeat them under its table (a CI log may show only its end)
 #   LONG=1    run the longer variants
 
 set -u
 F_ROOT_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 : "${AW:=$F_ROOT_REPO/build/atomicwrite}"
 : "${RESULTS:=/dev/null}"
+: "${VIOLATIONS:=/dev/null}"
 : "${LONG:=0}"
 f_cases=0
 f_violations=0
 
 f_violation() {  # f_violation MSG: records and prints one violation
 	f_violations=$((f_violations + 1))
+	printf '%s\n' "$*" >>"$VIOLATIONS"
 	if [ "$f_violations" -le 30 ]; then
 		echo "VIOLATION: $*" >&2
 	elif [ "$f_violations" = 31 ]; then

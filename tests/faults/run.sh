@@ -8,9 +8,10 @@ export B=${B:-build}
 export AW=$PWD/$B/atomicwrite
 export LONG=${LONG:-0}
 export SEED=${SEED:-$(date +%s)}
-export RESULTS
+export RESULTS VIOLATIONS
 RESULTS=$(mktemp)
-trap 'rm -f "$RESULTS"' EXIT
+VIOLATIONS=$(mktemp)
+trap 'rm -f "$RESULTS" "$VIOLATIONS"' EXIT
 start=$SECONDS
 echo "check-faults: seed $SEED (SEED=$SEED make check-faults repeats it), LONG=$LONG"
 
@@ -44,6 +45,7 @@ kills() {
 		printf 'control: in-place writer must be caught\t1\t0\n' >>"$RESULTS"
 	else
 		echo "VIOLATION: the control writer was not caught: the checks prove nothing"
+		echo "the in-place control writer was not caught" >>"$VIOLATIONS"
 		printf 'control: in-place writer must be caught\t1\t1\n' >>"$RESULTS"
 	fi
 	rm -rf "$d"
@@ -74,3 +76,10 @@ awk -F'\t' '
 	BEGIN { printf "%-75s %8s %10s\n", "tier", "cases", "violations" }
 	{ printf "%-75s %8d %10d\n", substr($1, 1, 75), $2, $3; c += $2; v += $3 }
 	END { printf "%-75s %8d %10d\n", "total", c, v; exit v > 0 }' "$RESULTS"
+status=$?
+if [ -s "$VIOLATIONS" ]; then
+	echo
+	echo "violations (the first 20; each is also printed where it happened):"
+	head -n 20 "$VIOLATIONS" | cut -c1-400 | sed 's/^/  /'
+fi
+exit "$status"
