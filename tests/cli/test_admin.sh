@@ -113,11 +113,15 @@ t_case "edit: the session holds the lock other --lock writers wait for"
 printf 0 > c
 cat > slow-ed.sh <<'SH'
 #!/bin/sh
+: > editor-started
 sleep 1; printf 100 > "$1"
 SH
 chmod +x slow-ed.sh
 EDITOR=./slow-ed.sh "$AW" edit c & pid=$!
-sleep 0.3
+# The editor starts only once the session holds the lock: wait for it, not
+# for a fixed time (a slow or loaded machine missed a 0.3 s sleep).
+for _ in $(seq 200); do [ -e editor-started ] && break; sleep 0.05; done
+[ -e editor-started ] || fail "the editor did not start"
 expect_status 0 "$AW" -l c --from-cmd 'expr $(cat c) + 1'
 wait "$pid" || fail "edit failed"
 expect_eq "$(cat c)" 101 "the locked writer ran after the edit"
