@@ -85,7 +85,7 @@ int cli_run_check(const char *cmd, const char *path, bool verbose)
 		return -1;
 	}
 	fflush(NULL);
-	pid_t pid = fork();
+	pid_t pid = cli_fork();
 	if (pid < 0) {
 		cli_warn("check: fork: %s", strerror(errno));
 		close(out[0]);

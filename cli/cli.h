@@ -25,6 +25,7 @@ int cli_report(int result, const aw_error *e);
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 /* Copies everything fd holds into f (what names the source in errors);
  * with progress, a read loop that prints a progress line on stderr. */
@@ -44,6 +45,10 @@ int cli_run_check(const char *cmd, const char *path, bool verbose);
 
 /* "full", "file" or "none"; -1 for anything else. */
 int cli_parse_durability(const char *s, aw_durability *out);
+/* open(path, flags | O_CLOEXEC) for reading, and fork(), with EINTR
+ * retried (a FIFO or a network filesystem can interrupt an open). */
+int cli_open_read(const char *path);
+pid_t cli_fork(void);
 
 int cmd_write(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);

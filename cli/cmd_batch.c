@@ -50,7 +50,7 @@ static int parse_flush(const char *s, aw_batch_flush *out)
 static int stage(aw_batch *b, const char *file, const char *src)
 {
 	aw_error e;
-	int fd = open(src, O_RDONLY | O_CLOEXEC);
+	int fd = cli_open_read(src);
 	if (fd < 0) {
 		cli_warn("reading new contents for %s from %s: %s", file, src, strerror(errno));
 		return -1;

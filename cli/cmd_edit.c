@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,9 +69,14 @@ static int run_editor(const char *path)
 	if (!editor || !*editor)
 		editor = "vi";
 	fflush(NULL);
-	pid_t pid = fork();
-	if (pid < 0)
+	/* A SIGCHLD ignored by whoever started us would let the kernel reap
+	 * the editor, and waitpid() could not tell how it ended. */
+	signal(SIGCHLD, SIG_DFL);
+	pid_t pid = cli_fork();
+	if (pid < 0) {
+		cli_warn("starting the editor (%s): %s", editor, strerror(errno));
 		return -1;
+	}
 	if (pid == 0) {
 		/* The variable may hold arguments ("code --wait"): let the
 		 * shell split it, and pass the path as its own argument. */
@@ -82,8 +88,17 @@ static int run_editor(const char *path)
 		_exit(127);
 	}
 	int status;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno == EINTR)
+			continue;
+		/* Not knowing how it ended, stop it before the scratch copy
+		 * is removed: an editor still running would write it anew. */
+		cli_warn("waiting for the editor (%s): %s", editor, strerror(errno));
+		kill(pid, SIGKILL);
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		return -1;
+	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		cli_warn("the editor (%s) failed", editor);
 		return -1;
@@ -147,7 +162,7 @@ static int edit(const struct session *s)
 	}
 	/* FILE as it is now, under the lock: the copy to edit and what
 	 * "changed" is measured against. */
-	orig = open(s->path, O_RDONLY | O_CLOEXEC);
+	orig = cli_open_read(s->path);
 	if (orig < 0 && errno != ENOENT) {
 		cli_warn("opening %s: %s", s->path, strerror(errno));
 		goto out;
@@ -165,7 +180,7 @@ static int edit(const struct session *s)
 	for (;;) {
 		if (run_editor(scratch_path) < 0)
 			goto out;
-		edited = open(scratch_path, O_RDONLY | O_CLOEXEC);
+		edited = cli_open_read(scratch_path);
 		if (edited < 0) {
 			cli_warn("reading the edited copy %s: %s", scratch_path, strerror(errno));
 			goto out;
@@ -193,6 +208,12 @@ static int edit(const struct session *s)
 	}
 	status = cli_report(aw_commit(f, &e), &e);
 	f = NULL;
+	/* The scratch copy goes now; its removal failing does not undo the
+	 * edit, but the user must know what was left behind. */
+	if (scratch && unlinkat(aw_dirfd(scratch), aw_temp_name(scratch, NULL), 0) < 0 &&
+	    errno != ENOENT)
+		cli_warn("removing the edited copy %s: %s (atomicwrite sweep removes it)",
+		         scratch_path, strerror(errno));
 
 out:
 	if (orig >= 0)

@@ -113,7 +113,7 @@ static int fill(aw_file *f, const struct write_job *j, aw_error *e)
 	} else if (j->from) {
 		if (j->verbose)
 			cli_warn("copying %s into the new contents of %s", j->from, j->path);
-		int fd = open(j->from, O_RDONLY | O_CLOEXEC);
+		int fd = cli_open_read(j->from);
 		if (fd < 0) {
 			e->err = errno;
 			e->step = AW_STEP_READ_SOURCE;

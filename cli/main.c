@@ -4,9 +4,12 @@
  */
 #include "cli.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 const char *cli_prog = "atomicwrite";
 
@@ -44,6 +47,22 @@ int cli_report(int result, const aw_error *e)
 	}
 	cli_warn("%s", msg);
 	return EXIT_FAIL;
+}
+
+int cli_open_read(const char *path)
+{
+	int fd;
+	while ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 && errno == EINTR)
+		;
+	return fd;
+}
+
+pid_t cli_fork(void)
+{
+	pid_t pid;
+	while ((pid = fork()) < 0 && errno == EINTR)
+		;
+	return pid;
 }
 
 int cli_parse_durability(const char *s, aw_durability *out)

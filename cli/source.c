@@ -68,7 +68,7 @@ int cli_copy_cmd(aw_file *f, const char *cmd, bool progress, aw_error *e)
 		return -1;
 	}
 	fflush(NULL);
-	pid_t pid = fork();
+	pid_t pid = cli_fork();
 	if (pid < 0) {
 		set_error(e, AW_STEP_READ_SOURCE, cmd, errno);
 		close(out[0]);

@@ -19,21 +19,24 @@ ERRNOS=${ERRNOS:-"EIO ENOSPC EDQUOT EACCES EROFS ENOMEM EINTR"}
 # before main are skipped by position, see below).
 SKIP_CALLS="exit_group exit getpid gettid getppid geteuid getegid getuid getgid
 	set_tid_address set_robust_list rseq arch_prctl prlimit64 mprotect munmap execve
-	brk"
+	brk futex"
 # brk: the kernel never fails it with an errno (it returns the old break),
 # so an injected error is not a fault a real system can produce; malloc then
-# crashes inside libc, not in our code.
+# crashes inside libc, not in our code.  futex: glibc aborts by design on
+# an error futex cannot return (EIO, ENOSPC...); what it can return (EAGAIN,
+# EINTR, ETIMEDOUT) is part of its own locking protocol.
 
 # ---- scenarios ---------------------------------------------------------
 
 OLD="old contents, longer than the new ones"
 NEW="new contents"
 
-write_state() {  # the state of file t
-	if [ ! -e t ]; then echo missing
-	elif [ "$(cat t)" = "$OLD" ]; then echo old
-	elif [ "$(cat t)" = "$NEW" ]; then echo new
-	else echo "torn:$(head -c 40 t | od -c | head -1)"
+write_state() {  # write_state [FILE]: the state of FILE (default t)
+	local f=${1:-t}
+	if [ ! -e "$f" ]; then echo missing
+	elif [ "$(cat "$f")" = "$OLD" ]; then echo old
+	elif [ "$(cat "$f")" = "$NEW" ]; then echo new
+	else echo "torn:$(head -c 40 "$f" | od -c | head -1)"
 	fi
 }
 sc_existing_setup() { printf '%s' "$OLD" > t; chmod 640 t; printf '%s' "$NEW" > ../new; }
@@ -73,6 +76,33 @@ sc_publish_run() { "$@" "$AW" publish site src2; }
 sc_publish_state() { publish_state; }
 sc_publish_msg() { echo '^atomicwrite: .*(site|src2).*: .+'; }
 
+# edit: the "editor" is a shell builtin, so the sweep also fails the calls
+# of the shell that runs it (a failed editor must leave the file alone).
+sc_edit_setup() { sc_existing_setup; }
+sc_edit_run() { EDITOR="printf %s '$NEW' >" "$@" "$AW" edit t </dev/null; }
+sc_edit_state() { write_state; }
+# A failed editor speaks for itself (strace counts calls per process, so
+# an injected write can fail the editor's and our own message at once).
+sc_edit_msg() { echo '^atomicwrite: .*(t|editor).*|^sh: '; }
+
+# batch: two files, each replaced atomically; a failed or killed batch may
+# have renamed some of them ("partial"), never torn one.
+sc_batch_setup() { sc_existing_setup; printf '%s' "$OLD" > u; }
+sc_batch_run() { "$@" "$AW" batch t=../new u=../new; }
+sc_batch_state() {
+	local a b
+	a=$(write_state)
+	b=$(write_state u)
+	case "$a/$b" in
+	old/old|new/new) echo "$a" ;;
+	old/new|new/old) echo partial ;;
+	*) echo "t:$a u:$b" ;;
+	esac
+}
+sc_batch_msg() { echo '^atomicwrite: .*(t|u)\b.*: .+'; }
+# Which scenarios may end with some of their files replaced and some not.
+sc_batch_partial() { :; }
+
 # ---- the sweep -----------------------------------------------------------
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/aw-strace-XXXXXX")
@@ -106,12 +136,16 @@ check() {
 	0) [ "$state" = new ] || f_violation "$what: exit 0 but the state is $state" ;;
 	3) [ "$state" = new ] || f_violation "$what: exit 3 but the state is $state"
 	   grep -q 'fsync of directory' "$errfile" || f_violation "$what: exit 3 without naming the directory fsync" ;;
-	1) [ "$state" = old ] || f_violation "$what: exit 1 but the state is $state"
+	1) [ "$state" = old ] || { [ "$state" = partial ] && grep -q 'renaming' "$errfile"; } ||
+		f_violation "$what: exit 1 but the state is $state"
 	   # With every write() failing, not even the message can be written.
 	   [ "$persistent_write" = 1 ] || grep -Eq "$("sc_${sc}_msg")" "$errfile" ||
 		f_violation "$what: exit 1, error line does not name the step and path: $(head -c 200 "$errfile")" ;;
 	*) f_violation "$what: exit status $status (state $state): $(head -c 200 "$errfile")" ;;
 	esac
+	# An editor (a shell here) need not retry EINTR: failing is its
+	# right, and the edit must then leave the file alone (checked above).
+	[ "$sc" = edit ] && [ "$state" = old ] && grep -q 'the editor (.*) failed' "$errfile" && expect=any
 	if [ "$expect" = new ] && [ "$status" != 0 ]; then
 		f_violation "$what: expected success, got exit $status: $(head -c 200 "$errfile")"
 	fi
@@ -126,6 +160,7 @@ check() {
 		case $what in
 		*"(persistent)"*) ;;
 		*) [ "$sc" = publish ] && [ "$status" = 0 ] ||
+			grep -q 'atomicwrite sweep removes it' "$errfile" ||
 			f_violation "$what: $left leftover(s): $(ls -A | tr '\n' ' ')" ;;
 		esac
 		"$AW" sweep . >/dev/null 2>&1
@@ -152,6 +187,13 @@ sweep_scenario() {
 			}
 			{ seen[$1]++ }
 			seen[$1] > loader[$1] && !no[$1] { print $1, seen[$1] }')
+	# A call newer than strace itself shows as syscall_0xNNN and cannot be
+	# injected by strace 6.1 (listxattrat); the library's seam fails it
+	# instead (tests/unit/test_faults.c).
+	local unnamed
+	unnamed=$(grep '^syscall_0x' <<<"$calls" | awk '{print $1}' | sort -u | tr '\n' ' ')
+	[ -n "$unnamed" ] && echo "  $sc: not injectable by this strace (covered by the seam): $unnamed"
+	calls=$(grep -v '^syscall_0x' <<<"$calls")
 	if [ "$LONG" != 1 ] && [ -n "${MAX_CALLS:-}" ]; then
 		calls=$(head -n "$MAX_CALLS" <<<"$calls")
 	fi
@@ -181,6 +223,7 @@ sweep_scenario() {
 		local state
 		state=$("sc_${sc}_state")
 		[ "$state" = old ] || [ "$state" = new ] ||
+			{ [ "$state" = partial ] && declare -F "sc_${sc}_partial" >/dev/null; } ||
 			f_violation "$sc: SIGKILL at $name #$nth: state $state"
 		"$AW" sweep . >/dev/null 2>"$work/err" || f_violation "$sc: sweep after SIGKILL at $name #$nth failed: $(cat "$work/err")"
 		local left
@@ -196,7 +239,7 @@ fi
 strace -f -qq -o "$work/version.trace" "$AW" --version >/dev/null
 sed -E 's/^[0-9]+ +//; s/^([a-z0-9_]+)\(.*/\1/; /^[a-z0-9_]+$/!d' "$work/version.trace" |
 	awk '$1 == "write" { exit } { print }' > "$work/startup"
-SCENARIOS=${SCENARIOS:-"existing new named pipe publish"}
+SCENARIOS=${SCENARIOS:-"existing new named pipe publish edit batch"}
 for sc in $SCENARIOS; do
 	sweep_scenario "$sc"
 done
