@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# nosync_ratio.sh - one number with its spread: how much slower a
+# non-durable aw_replace() is than the minimal protocol (open O_EXCL, write,
+# close, rename), the issue's "within 1.15x" goal.  The full benchmark
+# measures it too, among many alternatives and with few repetitions; this
+# runs only the two, interleaved, many times, so the ratio's noise shows.
+#
+#   bench/nosync_ratio.sh [ROUNDS]       default 15 rounds per filesystem
+#   BENCH_FS="ext4 tmpfs"                only these filesystems
+#   EXTRA="aw-old:/path/to/driver"       also time another aw driver build
+#                                        (e.g. the previous commit's)
+#
+# Each round replaces the same 2000 existing 4 KiB files once with each
+# driver, in alternating order (A B, B A, ...).  Printed per filesystem: the
+# median µs per replace of each driver, min-max, and the median of the
+# per-round ratios (a ratio within one round shares that round's load).
+# Needs root (loop mounts) and the drivers built by bench/run.sh.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/.." && pwd)
+bin=$top/build/bench/bin
+rounds=${1:-15}
+n=2000
+size=4096
+filesystems=${BENCH_FS:-ext4 xfs btrfs tmpfs}
+[ -x "$bin/aw" ] && [ -x "$bin/minimal" ] && [ -x "$bin/prep" ] ||
+	{ echo "nosync_ratio: run bench/run.sh once first (it builds the drivers)" >&2; exit 1; }
+[ "$(id -u)" = 0 ] || { echo "nosync_ratio: needs root to mount" >&2; exit 1; }
+
+declare -A drivers=([aw]=$bin/aw [minimal]=$bin/minimal)
+order=(aw minimal)
+if [ -n "${EXTRA:-}" ]; then
+	drivers[${EXTRA%%:*}]=${EXTRA#*:}
+	order+=("${EXTRA%%:*}")
+fi
+
+scratch=$(mktemp -d /tmp/aw-nosync.XXXXXX)
+mnt=$scratch/mnt
+mkdir -p "$mnt"
+cleanup() { umount "$mnt" 2>/dev/null || umount -l "$mnt" 2>/dev/null || true; rm -rf "$scratch"; }
+trap cleanup EXIT
+
+echo "method: $n existing ${size}-byte files replaced without fsync, $rounds interleaved rounds;"
+echo "median µs per replace (min-max), and the median of the per-round ratios to minimal"
+echo "machine: $(nproc) cores, Linux $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg), atomicwrite $(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo '?')"
+for fs in $filesystems; do
+	if [ "$fs" = tmpfs ]; then
+		mount -t tmpfs -o size=256m tmpfs "$mnt"
+	else
+		truncate -s 512M "$scratch/img"
+		case $fs in
+		ext4) mkfs.ext4 -q -F "$scratch/img" ;;
+		xfs) mkfs.xfs -q -f "$scratch/img" ;;
+		btrfs) mkfs.btrfs -q -f "$scratch/img" >/dev/null ;;
+		esac
+		mount -o loop "$scratch/img" "$mnt"
+	fi
+	mkdir "$mnt/d"
+	"$bin/prep" small "$mnt/d" "$n" "$size" "$scratch/source"
+	: > "$scratch/times"
+	for r in $(seq "$rounds"); do
+		list=("${order[@]}")
+		[ $((r % 2)) = 0 ] && list=($(printf '%s\n' "${order[@]}" | tac))
+		for d in "${list[@]}"; do
+			printf '%s %s %s\n' "$r" "$d" "$("${drivers[$d]}" small-nosync "$mnt/d" "$n" "$size")" >> "$scratch/times"
+		done
+	done
+	awk -v fs="$fs" -v n="$n" -v order="${order[*]}" '
+		function median(a, k,   i, j, t) {
+			for (i = 2; i <= k; i++) for (j = i; j > 1 && a[j-1] > a[j]; j--) { t = a[j]; a[j] = a[j-1]; a[j-1] = t }
+			return k % 2 ? a[(k+1)/2] : (a[k/2] + a[k/2+1]) / 2
+		}
+		{ us[$1, $2] = $3 / n; rounds[$1] = 1 }
+		END {
+			split(order, names, " ")
+			line = sprintf("%-6s", fs)
+			for (x = 1; x in names; x++) {
+				d = names[x]; k = 0; lo = 1e18; hi = 0
+				for (r in rounds) { v = us[r, d]; k++; vals[k] = v; if (v < lo) lo = v; if (v > hi) hi = v }
+				line = line sprintf("  %s %.1f (%.1f-%.1f)", d, median(vals, k), lo, hi)
+				if (d != "minimal") {
+					k = 0
+					for (r in rounds) { k++; ratios[k] = us[r, d] / us[r, "minimal"] }
+					line = line sprintf(" = %.2fx", median(ratios, k))
+				}
+			}
+			print line
+		}' "$scratch/times"
+	umount "$mnt"
+	rm -f "$scratch/img"
+done
