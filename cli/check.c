@@ -126,8 +126,11 @@ int cli_run_check(const char *cmd, const char *path, bool verbose)
 	}
 	close(out[0]);
 	int status;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
+	if (cli_wait(pid, &status) < 0) {
+		cli_warn("waiting for the check (%s): %s", line, strerror(errno));
+		free(said);
+		return -1;
+	}
 	bool passed = WIFEXITED(status) && WEXITSTATUS(status) == 0;
 	if (!passed || verbose) {
 		if (len)

@@ -45,10 +45,15 @@ int cli_run_check(const char *cmd, const char *path, bool verbose);
 
 /* "full", "file" or "none"; -1 for anything else. */
 int cli_parse_durability(const char *s, aw_durability *out);
-/* open(path, flags | O_CLOEXEC) for reading, and fork(), with EINTR
- * retried (a FIFO or a network filesystem can interrupt an open). */
+/* open(path, O_RDONLY | O_CLOEXEC) with EINTR retried (a FIFO or a
+ * network filesystem can interrupt an open). */
 int cli_open_read(const char *path);
+/* fork(); the retry is for EINTR injected by tests, which Linux's fork
+ * never returns. */
 pid_t cli_fork(void);
+/* waitpid(pid, status, 0) with EINTR retried: 0, or -1 with errno set
+ * (then *status means nothing). */
+int cli_wait(pid_t pid, int *status);
 
 int cmd_write(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);

@@ -69,9 +69,6 @@ static int run_editor(const char *path)
 	if (!editor || !*editor)
 		editor = "vi";
 	fflush(NULL);
-	/* A SIGCHLD ignored by whoever started us would let the kernel reap
-	 * the editor, and waitpid() could not tell how it ended. */
-	signal(SIGCHLD, SIG_DFL);
 	pid_t pid = cli_fork();
 	if (pid < 0) {
 		cli_warn("starting the editor (%s): %s", editor, strerror(errno));
@@ -88,15 +85,17 @@ static int run_editor(const char *path)
 		_exit(127);
 	}
 	int status;
-	while (waitpid(pid, &status, 0) < 0) {
-		if (errno == EINTR)
-			continue;
+	if (cli_wait(pid, &status) < 0) {
+		int err = errno;
+		cli_warn("waiting for the editor (%s): %s", editor, strerror(err));
 		/* Not knowing how it ended, stop it before the scratch copy
-		 * is removed: an editor still running would write it anew. */
-		cli_warn("waiting for the editor (%s): %s", editor, strerror(errno));
-		kill(pid, SIGKILL);
-		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-			;
+		 * is removed: an editor still running would write it anew.
+		 * ECHILD means it is gone already, and its pid may be
+		 * another process's by now. */
+		if (err != ECHILD) {
+			kill(pid, SIGKILL);
+			cli_wait(pid, &status);
+		}
 		return -1;
 	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
@@ -210,10 +209,11 @@ static int edit(const struct session *s)
 	f = NULL;
 	/* The scratch copy goes now; its removal failing does not undo the
 	 * edit, but the user must know what was left behind. */
-	if (scratch && unlinkat(aw_dirfd(scratch), aw_temp_name(scratch, NULL), 0) < 0 &&
-	    errno != ENOENT)
-		cli_warn("removing the edited copy %s: %s (atomicwrite sweep removes it)",
-		         scratch_path, strerror(errno));
+	aw_discard(scratch);
+	scratch = NULL;
+	if (access(scratch_path, F_OK) == 0)
+		cli_warn("could not remove the edited copy %s (atomicwrite sweep removes it)",
+		         scratch_path);
 
 out:
 	if (orig >= 0)

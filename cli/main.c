@@ -6,9 +6,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 const char *cli_prog = "atomicwrite";
@@ -65,6 +67,15 @@ pid_t cli_fork(void)
 	return pid;
 }
 
+int cli_wait(pid_t pid, int *status)
+{
+	while (waitpid(pid, status, 0) < 0) {
+		if (errno != EINTR)
+			return -1;
+	}
+	return 0;
+}
+
 int cli_parse_durability(const char *s, aw_durability *out)
 {
 	if (strcmp(s, "full") == 0)
@@ -93,6 +104,10 @@ static const struct {
 
 int main(int argc, char **argv)
 {
+	/* A SIGCHLD ignored by whoever started us is inherited, and the
+	 * kernel would then reap our children (the editor, --from-cmd,
+	 * --check) itself: waitpid() could not tell how they ended. */
+	signal(SIGCHLD, SIG_DFL);
 	/* A FILE that is literally a subcommand's name is written ./NAME. */
 	if (argc > 1) {
 		for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)

@@ -86,8 +86,10 @@ int cli_copy_cmd(aw_file *f, const char *cmd, bool progress, aw_error *e)
 	int r = cli_copy_fd(f, out[0], cmd, progress, e);
 	close(out[0]);
 	int status;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
+	if (cli_wait(pid, &status) < 0) {
+		set_error(e, AW_STEP_READ_SOURCE, cmd, errno);
+		return -1;
+	}
 	if (r < 0)
 		return -1;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {

@@ -165,8 +165,9 @@ static int name_unnamed(struct aw_file *f, aw_error *e)
 	long name_max = NAME_MAX;
 	/* AT_EMPTY_PATH names the descriptor itself: allowed to callers with
 	 * CAP_DAC_READ_SEARCH, and since Linux 6.10 to whoever opened it.
-	 * Elsewhere it fails with ENOENT and the /proc magic link, a longer
-	 * lookup, does the same. */
+	 * Elsewhere it fails (ENOENT; EPERM from a seccomp filter that looks
+	 * at the flags) and the /proc magic link, a longer lookup, does the
+	 * same. */
 	bool use_proc = false;
 	for (int tries = 0; tries < AW__NAME_TRIES; tries++) {
 		if (aw__tmpname(f->tmpname, f->name, name_max) < 0)
@@ -193,7 +194,7 @@ static int name_unnamed(struct aw_file *f, aw_error *e)
 			}
 			errno = ENAMETOOLONG;
 		}
-		if (errno == ENOENT && !use_proc) {
+		if (!use_proc && errno != ENAMETOOLONG) {
 			use_proc = true;
 			continue;
 		}

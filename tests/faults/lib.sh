@@ -19,7 +19,7 @@ f_violations=0
 
 f_violation() {  # f_violation MSG: records and prints one violation
 	f_violations=$((f_violations + 1))
-	printf '%s\n' "$*" >>"$VIOLATIONS"
+	printf '%s\n' "$(printf '%s' "$*" | tr '\n' ' ')" >>"$VIOLATIONS"
 	if [ "$f_violations" -le 30 ]; then
 		echo "VIOLATION: $*" >&2
 	elif [ "$f_violations" = 31 ]; then
