@@ -156,13 +156,9 @@ done
 
 echo
 echo "power-loss summary (seed $SEED, $((SECONDS - start)) s, QEMU TCG, guest kernel $kv)"
-printf "%-8s %-10s %6s %8s %18s\n" fs writer cuts acks "cuts w/ violation"
-awk -F'\t' '
-	{ k = $1 "\t" $2; cuts[k]++; acks[k] += $3; cutsbad[k] += ($4 > 0) }
-	END {
-		for (k in cuts) { split(k, p, "\t"); printf "%-8s %-10s %6d %8d %18d\n", p[1], p[2], cuts[k], acks[k], cutsbad[k] }
-	}' "$RESULTS" | sort
 cp "$RESULTS" "$W/results-$SEED.tsv"
+bash tests/powerloss/summarize.sh "$RESULTS" | tee "$W/summary-$SEED.txt"
+echo "(rows: $W/results-$SEED.tsv; table: $W/summary-$SEED.txt)"
 ours_bad=$(awk -F'\t' '($2 == "full" || $2 == "publish") && $4 > 0' "$RESULTS" | wc -l)
 control_bad=$(awk -F'\t' '($2 == "nodirsync" || $2 == "nofsync" || $2 == "inplace") && $4 > 0' "$RESULTS" | wc -l)
 failed_guests=$(grep -c 'guest-failed\|unmountable' "$RESULTS" || true)

@@ -1,0 +1,157 @@
+/*
+ * check_selftest.c - the power-loss checker must see what it claims to:
+ * a directory is crafted with one file of each kind the workload could
+ * leave after a bad power cut (torn, empty, zero-filled, missing, stale, a
+ * corrupted body) next to good ones, with an acknowledgement log whose
+ * last line was cut short; then check's verdict line must count each kind
+ * exactly.  A checker that counted nothing would make every campaign pass.
+ *
+ *     check_selftest CHECK_BINARY SCRATCH_DIR
+ *
+ * Prints "checker: N passed, N failed".
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* The workload's on-disk format (tests/powerloss/workload.c). */
+struct header {
+	char magic[8];
+	uint32_t file, pad;
+	uint64_t version, length, checksum;
+};
+
+static uint64_t fnv1a(const unsigned char *p, size_t n)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 1099511628211ull;
+	return h;
+}
+
+enum damage { GOOD, TRUNCATED, EMPTY, ZEROS, FLIPPED };
+
+static void put(const char *dir, unsigned id, uint64_t version, size_t len, enum damage d)
+{
+	unsigned char *buf = calloc(1, sizeof(struct header) + len);
+	struct header h = { "awpl-v1", id, 0, version, len, 0 };
+	for (size_t i = 0; i < len; i++)
+		buf[sizeof h + i] = (unsigned char)(version * 131 + id * 7 + i);
+	h.checksum = fnv1a(buf + sizeof h, len);
+	memcpy(buf, &h, sizeof h);
+	size_t n = sizeof h + len;
+	if (d == TRUNCATED)
+		n -= len / 2;
+	else if (d == EMPTY)
+		n = 0;
+	else if (d == ZEROS)
+		memset(buf, 0, n);
+	else if (d == FLIPPED)
+		buf[sizeof h + len / 2] ^= 1;
+	char path[4096];
+	snprintf(path, sizeof path, "%s/file%u", dir, id);
+	FILE *f = fopen(path, "wb");
+	if (!f || fwrite(buf, 1, n, f) != n || fclose(f) != 0) {
+		perror(path);
+		exit(2);
+	}
+	free(buf);
+}
+
+static int passed, failed;
+
+static void expect(const char *what, const char *cmd, const char *want)
+{
+	char got[256] = "";
+	FILE *p = popen(cmd, "r");
+	char line[256];
+	while (p && fgets(line, sizeof line, p))
+		if (strncmp(line, "files ", 6) == 0)
+			snprintf(got, sizeof got, "%s", line);
+	int status = p ? pclose(p) : -1;
+	got[strcspn(got, "\n")] = '\0';
+	int want_fail = strstr(want, " 0 missing 0 stale 0") == NULL ||
+	                strstr(want, "torn 0 empty 0 zero 0") == NULL;
+	if (strcmp(got, want) == 0 && (status != 0) == want_fail) {
+		printf("ok   %s\n", what);
+		passed++;
+	} else {
+		printf("FAIL %s: got '%s' (status %d), want '%s'\n", what, got, status, want);
+		failed++;
+	}
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 3)
+		return 2;
+	const char *check = argv[1], *dir = argv[2];
+	char cmd[8192], acks[4096];
+	snprintf(acks, sizeof acks, "%s/acks", dir);
+
+	/* Every kind at once: file0 good, file1 stale, file2 empty, file3
+	 * zero-filled, file4 cut short, file5 missing, file6 a flipped bit,
+	 * file7 newer than acknowledged (fine). */
+	put(dir, 0, 5, 300, GOOD);
+	put(dir, 1, 3, 300, GOOD);
+	put(dir, 2, 5, 300, EMPTY);
+	put(dir, 3, 5, 300, ZEROS);
+	put(dir, 4, 5, 300, TRUNCATED);
+	put(dir, 6, 5, 300, FLIPPED);
+	put(dir, 7, 6, 300, GOOD);
+	FILE *a = fopen(acks, "w");
+	for (unsigned id = 0; id < 8; id++)
+		fprintf(a, "ACK %u 5\n", id);
+	/* Cut short by the kill: not an acknowledgement, or file7 (at 6)
+	 * would count as stale. */
+	fprintf(a, "ACK 7 9");
+	fclose(a);
+	snprintf(cmd, sizeof cmd, "%s %s %s", check, dir, acks);
+	expect("each kind of damage is counted once", cmd,
+	       "files 8 torn 2 empty 1 zero 1 missing 1 stale 1");
+
+	/* Repaired: all good, none stale. */
+	for (unsigned id = 0; id < 8; id++)
+		put(dir, id, 5, id * 1000, GOOD);
+	expect("complete, current versions pass", cmd,
+	       "files 8 torn 0 empty 0 zero 0 missing 0 stale 0");
+
+	/* A file never acknowledged is not judged. */
+	a = fopen(acks, "w");
+	fprintf(a, "ACK 0 5\n");
+	fclose(a);
+	put(dir, 3, 5, 300, EMPTY);
+	expect("files never acknowledged are not judged", cmd,
+	       "files 1 torn 0 empty 0 zero 0 missing 0 stale 0");
+
+	/* The published tree: mixed versions are torn, older is stale. */
+	char site[4096];
+	snprintf(site, sizeof site, "%s/site", dir);
+	mkdir(site, 0755);
+	a = fopen(acks, "w");
+	fprintf(a, "PUB 4\n");
+	fclose(a);
+	for (int i = 0; i < 4; i++) {
+		char path[8192];
+		snprintf(path, sizeof path, "%s/part%d", site, i);
+		FILE *f = fopen(path, "w");
+		fprintf(f, "version %d part %d\n", i == 2 ? 3 : 4, i);
+		fclose(f);
+	}
+	expect("a tree of mixed versions is torn", cmd,
+	       "files 1 torn 1 empty 0 zero 0 missing 0 stale 0");
+	for (int i = 0; i < 4; i++) {
+		char path[8192];
+		snprintf(path, sizeof path, "%s/part%d", site, i);
+		FILE *f = fopen(path, "w");
+		fprintf(f, "version 3 part %d\n", i);
+		fclose(f);
+	}
+	expect("a whole tree older than acknowledged is stale", cmd,
+	       "files 1 torn 0 empty 0 zero 0 missing 0 stale 1");
+
+	printf("checker: %d passed, %d failed\n", passed, failed);
+	return failed != 0;
+}

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# summarize.sh - the power-loss results table from one or more result files
+# (build/powerloss/results-SEED.tsv, one row per cut), so that a campaign
+# run in parts (several seeds, several machines' worth of time) reads as
+# one table.
+#
+#   tests/powerloss/summarize.sh FILE...
+#
+# Per filesystem and writer: cuts, acknowledged replaces, cuts with a
+# violation, and the violations by kind, summed over the cuts: torn (a
+# version cut short or mixed), empty, zero (zero-filled), missing (a file
+# that had been acknowledged is gone), stale (older than its last
+# acknowledgement), left (temporary files a sweep did not remove), fsck
+# (the filesystem's checker found errors), other (guest failed to boot,
+# image unmountable).
+set -u
+[ $# -gt 0 ] || { echo "usage: $0 RESULTS.tsv..." >&2; exit 2; }
+cat "$@" | awk -F'\t' '
+	function field(s, name,   m) {
+		return match(s, name " [0-9]+") ? substr(s, RSTART + length(name) + 1, RLENGTH - length(name) - 1) + 0 : 0
+	}
+	{
+		k = $1 "\t" $2
+		cuts[k]++; acks[k] += $3; bad[k] += ($4 > 0)
+		torn[k] += field($5, "torn"); empty[k] += field($5, "empty")
+		zero[k] += field($5, "zero"); missing[k] += field($5, "missing")
+		stale[k] += field($5, "stale")
+		if (match($5, /[0-9]+ after sweep/)) left[k] += substr($5, RSTART, RLENGTH) + 0
+		fsck[k] += ($5 ~ /fsck errors/)
+		other[k] += ($5 ~ /guest-failed|unmountable/)
+	}
+	END {
+		printf "%-10s %-10s %6s %8s %9s %6s %6s %6s %8s %6s %5s %5s %6s\n", "fs", "writer", "cuts", "acks",
+			"cuts bad", "torn", "empty", "zero", "missing", "stale", "left", "fsck", "other"
+		for (k in cuts) {
+			split(k, p, "\t")
+			printf "%-10s %-10s %6d %8d %9d %6d %6d %6d %8d %6d %5d %5d %6d\n", p[1], p[2], cuts[k], acks[k],
+				bad[k], torn[k], empty[k], zero[k], missing[k], stale[k], left[k], fsck[k], other[k]
+		}
+	}' | { read -r header; echo "$header"; sort; }
