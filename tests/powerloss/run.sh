@@ -21,6 +21,7 @@ FSLIST=${FSLIST:-"ext4 xfs btrfs"}
 [ "$LONG" = 1 ] && FSLIST=${FSLIST_LONG:-"ext4 ext4wb ext4noauto xfs btrfs"}
 RANDOM=$((SEED % 32768))
 echo "check-powerloss: seed $SEED, $CUTS cuts per filesystem, $CONTROL_CUTS per control"
+. tests/powerloss/inspect.sh
 
 if [ "$(id -u)" != 0 ]; then
 	echo "check-powerloss needs root (loop mounts): skipped"
@@ -112,37 +113,13 @@ cut() {  # cut FS MODE: one boot, one power cut, one check; appends a result row
 	qpid=
 	local acks
 	acks=$(grep -c '^ACK [0-9]* [0-9]*\|^PUB [0-9]' "$W/ack.log" 2>/dev/null || true)
-	mkdir -p "$W/mnt"
-	if ! mount -o loop "$W/disk.img" "$W/mnt"; then
-		printf '%s\t%s\t%s\t1\tunmountable\n' "$fs" "$mode" "$acks" >> "$RESULTS"
+	if ! inspect "$fs" "$W/disk.img" "$W/ack.log"; then
+		printf '%s\t%s\t%s\t1\t%s\n' "$fs" "$mode" "$acks" "$INSPECT_SUMMARY" >> "$RESULTS"
 		return
 	fi
-	local out leftovers verdict
-	out=$("$W/check" "$W/mnt" "$W/ack.log")
-	leftovers=$(ls -A "$W/mnt" | grep -c '^\.awtmp-\|^\.awver-' || true)
-	"$B/atomicwrite" sweep "$W/mnt" >/dev/null
-	local after
-	# What may remain: the live version of the published tree.
-	after=$(ls -A "$W/mnt" | grep -c '^\.awtmp-' || true)
-	local versions
-	versions=$(ls -A "$W/mnt" | grep -c '^\.awver-' || true)
-	[ "$versions" -le 1 ] || after=$((after + versions - 1))
-	umount "$W/mnt"
-	local fsck=ok
-	case $fs in
-	ext4*) e2fsck -fn "$W/disk.img" >/dev/null 2>&1 || fsck=errors ;;
-	xfs) xfs_repair -n "$W/disk.img" >/dev/null 2>&1 || fsck=errors ;;
-	btrfs) btrfs check --readonly "$W/disk.img" >/dev/null 2>&1 || fsck=errors ;;
-	esac
-	verdict=$(tail -n 1 <<<"$out")
-	local bad
-	bad=$(awk '{ print $4 + $6 + $8 + $10 + $12 }' <<<"$verdict")
-	[ "$after" = 0 ] || bad=$((bad + after))
-	[ "$fsck" = ok ] || bad=$((bad + 1))
-	printf '%s\t%s\t%s\t%s\t%s; %s leftovers, %s after sweep; fsck %s\n' "$fs" "$mode" "$acks" \
-		"$bad" "$verdict" "$leftovers" "$after" "$fsck" >> "$RESULTS"
-	echo "  $fs/$mode seed $seed: $acks acks; $verdict; leftovers $leftovers ($after after sweep); fsck $fsck"
-	[ "$bad" = 0 ] || grep -v '^files' <<<"$out" | head -3 | sed 's/^/    /'
+	printf '%s\t%s\t%s\t%s\t%s\n' "$fs" "$mode" "$acks" "$INSPECT_BAD" "$INSPECT_SUMMARY" >> "$RESULTS"
+	echo "  $fs/$mode seed $seed: $acks acks; $INSPECT_SUMMARY"
+	[ "$INSPECT_BAD" = 0 ] || sed 's/^/    /' <<<"$INSPECT_DETAIL"
 }
 
 start=$SECONDS
@@ -165,7 +142,7 @@ awk -F'\t' '
 cp "$RESULTS" "$W/results-$SEED.tsv"
 ours_bad=$(awk -F'\t' '($2 == "full" || $2 == "publish") && $4 > 0' "$RESULTS" | wc -l)
 control_bad=$(awk -F'\t' '($2 == "nodirsync" || $2 == "nofsync" || $2 == "inplace") && $4 > 0' "$RESULTS" | wc -l)
-failed_guests=$(grep -c 'guest-failed\|unmountable' "$RESULTS" || true)
+failed_guests=$(grep -c 'guest-failed\|unmountable\|refused' "$RESULTS" || true)
 echo "our writer (full durability): $ours_bad cuts with a violation; unsafe controls: $control_bad cuts with a violation"
 if [ "$control_bad" = 0 ]; then
 	echo "note: no control showed a violation in this run (few cuts); LONG=1 runs enough to see them"
