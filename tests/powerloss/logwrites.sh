@@ -78,6 +78,12 @@ logcut() {
 	fi
 	local acks states=0 badstates=0 point pending detail=1 line pts
 	acks=$(awk '{ for (i = 1; i < NF; i++) if ($i == "acks") print $(i + 1) }' <<<"$info")
+	# The marks are the acknowledgements: as many as on the serial port.
+	if [ "$acks" != "$(grep -c '^ACK [0-9]* [0-9]*\|^PUB [0-9]' "$L/ack.log")" ]; then
+		echo "  $fs/$mode+log: $acks marks in the log, but $(grep -c . "$L/ack.log") serial lines"
+		printf '%s\t%s+log\t%s\t1\tmarks-mismatch\t0\t0\n' "$fs" "$mode" "$acks" >> "$RESULTS"
+		return
+	fi
 	echo "  $fs/$mode+log seed $seed, ${ms} ms: $info"
 	mapfile -t pts < <("$W/replay" "$L/log.img" points "$LOGWRITES_POINTS")
 	for line in "${pts[@]}"; do

@@ -167,7 +167,7 @@ awk -F'\t' '
 cp "$RESULTS" "$W/results-$SEED.tsv"
 ours_bad=$(awk -F'\t' '$2 ~ /^(full|publish)(\+log)?$/ && $4 > 0' "$RESULTS" | wc -l)
 control_bad=$(awk -F'\t' '$2 ~ /^(nodirsync|nofsync|inplace)(\+log)?$/ && $4 > 0' "$RESULTS" | wc -l)
-failed_guests=$(grep -c 'guest-failed\|unmountable\|refused\|log-unreadable\|replay-' "$RESULTS" || true)
+failed_guests=$(grep -c 'guest-failed\|unmountable\|refused\|log-unreadable\|replay-\|marks-mismatch' "$RESULTS" || true)
 echo "our writer (full durability): $ours_bad cuts with a violation; unsafe controls: $control_bad cuts with a violation"
 if [ "$control_bad" = 0 ]; then
 	echo "note: no control showed a violation in this run (few cuts); LONG=1 runs enough to see them"
