@@ -201,35 +201,65 @@ static bool is_ack(const struct entry *e)
 	return (e->flags & F_MARK) && (!strncmp(e->mark, "ack-", 4) || !strncmp(e->mark, "pub-", 4));
 }
 
+static uint64_t pending_at(uint64_t point)
+{
+	uint64_t pending = 0;
+	for (uint64_t i = point, q = next_barrier(point); i < q; i++)
+		pending += is_ack(&entries[i]);
+	return pending;
+}
+
+/* Pick up to N of the K sorted values in FROM, the middles of N equal
+ * slices, into TO at *T. */
+static void spread(const uint64_t *from, uint64_t k, uint64_t n, uint64_t *to, uint64_t *t)
+{
+	for (uint64_t j = 0; k && j < n; j++)
+		to[(*t)++] = from[(2 * j + 1) * k / (2 * n)];
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
 /* A point is a number of entries applied: 0 (nothing reached the disk yet)
  * or just past a barrier, a flush or a FUA write.  Both are needed: a
  * journal commit sent as flush+FUA reaches the target as an empty flush
  * followed by the commit block written FUA, and only the state after the
  * commit block holds the transaction.  Candidates are the points while the
- * workload ran (before its "stop" mark); printed: N spread evenly and the
- * last, as "POINT PENDING", PENDING the acknowledgements given while the
- * disk could still be in that state. */
+ * workload ran (before its "stop" mark).  Chosen: half of N spread over the
+ * points where an acknowledgement was given before the next barrier (only
+ * there can a lost acknowledgement show; with several barriers per replace
+ * they are a minority), the other half spread over all points, and the
+ * last.  Printed in order as "POINT PENDING", PENDING the acknowledgements
+ * given while the disk could still be in that state. */
 static void points(uint64_t n)
 {
-	uint64_t k = 0;
+	uint64_t k = 0, ka = 0, t = 0;
 	uint64_t *cand = malloc((nr_entries + 1) * sizeof *cand);
-	cand[k++] = 0;
-	for (uint64_t i = 0; i < nr_entries && i < stop; i++)
-		if (barrier(i))
-			cand[k++] = i + 1;
-	uint64_t last = UINT64_MAX;
-	for (uint64_t j = 0; j <= n; j++) {
-		/* The middles of n equal slices, then the last point. */
-		uint64_t c = j < n ? cand[(2 * j + 1) * k / (2 * n)] : cand[k - 1];
-		if (c == last)
+	uint64_t *acked = malloc((nr_entries + 1) * sizeof *acked);
+	uint64_t *chosen = malloc((n + 2) * sizeof *chosen);
+	if (!cand || !acked || !chosen)
+		die("%s", "out of memory");
+	for (uint64_t i = 0; i <= nr_entries && i <= stop; i++) {
+		if (i > 0 && !barrier(i - 1))
 			continue;
-		last = c;
-		uint64_t pending = 0;
-		for (uint64_t i = c, q = next_barrier(c); i < q; i++)
-			pending += is_ack(&entries[i]);
-		printf("%llu %llu\n", (unsigned long long)c, (unsigned long long)pending);
+		cand[k++] = i;
+		if (pending_at(i))
+			acked[ka++] = i;
 	}
+	spread(acked, ka, n / 2, chosen, &t);
+	spread(cand, k, n - n / 2 + (ka ? 0 : n / 2), chosen, &t);
+	chosen[t++] = cand[k - 1];
+	qsort(chosen, t, sizeof *chosen, cmp_u64);
+	for (uint64_t j = 0; j < t; j++)
+		if (j == 0 || chosen[j] != chosen[j - 1])
+			printf("%llu %llu\n", (unsigned long long)chosen[j],
+			       (unsigned long long)pending_at(chosen[j]));
 	free(cand);
+	free(acked);
+	free(chosen);
 }
 
 /* Apply the first N entries to IMAGE; write to ACKPATH (unless "-") every
