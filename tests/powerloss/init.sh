@@ -1,14 +1,19 @@
 #!/bin/sh
 # init.sh - PID 1 of the power-loss guest (busybox): load the drivers the
 # run needs, mount the test disk, then become the workload.  Parameters
-# come from the kernel command line: fstype= mode= seed=.
+# come from the kernel command line: fstype= mode= seed=, and logms= for the
+# dm-log-writes mode: the disk is then mounted through a log-writes target
+# logging to the second disk, the workload stops after logms milliseconds
+# and the guest takes the target down so that the log is complete.
 /bin/busybox --install -s /bin
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 arg() { sed -n "s/.*$1=\([a-z0-9]*\).*/\1/p" /proc/cmdline; }
-fstype=$(arg fstype) mode=$(arg mode) seed=$(arg seed)
-for m in $(cat /modules/virtio.list) $(cat "/modules/$fstype.list" 2>/dev/null); do
+fstype=$(arg fstype) mode=$(arg mode) seed=$(arg seed) logms=$(arg logms)
+dm=
+[ -n "$logms" ] && dm=/modules/dm.list
+for m in $(cat /modules/virtio.list) $(cat "/modules/$fstype.list" $dm 2>/dev/null); do
 	insmod "/modules/$m" 2>/dev/null
 done
 mkdir -p /mnt
@@ -18,9 +23,28 @@ case $fstype in
 ext4wb) fstype=ext4 opts=data=writeback ;;
 ext4noauto) fstype=ext4 opts=noauto_da_alloc ;;
 esac
-if ! mount -t "$fstype" ${opts:+-o "$opts"} /dev/vda /mnt; then
-	echo "GUEST-ERROR: cannot mount /dev/vda as $fstype"
+dev=/dev/vda
+if [ -n "$logms" ] && ! dev=$(/dmlog create awlog /dev/vda /dev/vdb); then
+	echo "GUEST-ERROR: cannot create the log-writes device"
+	poweroff -f
+fi
+if ! mount -t "$fstype" ${opts:+-o "$opts"} "$dev" /mnt; then
+	echo "GUEST-ERROR: cannot mount $dev as $fstype"
 	poweroff -f
 fi
 echo "READY $fstype $mode $seed"
+if [ -n "$logms" ]; then
+	/workload /mnt "$mode" "$seed" awlog "$logms"
+	rc=$?
+	# The target finishes its log (last entries, super block) when removed,
+	# which needs the filesystem unmounted first, and all else logged (see
+	# dmlog.c).
+	umount /mnt
+	/dmlog settle awlog "$dev"
+	settled=$?
+	status=$(/dmlog status awlog)
+	/dmlog remove awlog
+	echo "LOG-DONE workload $rc settled $settled status $status removed $?"
+	poweroff -f
+fi
 exec /workload /mnt "$mode" "$seed"

@@ -5,6 +5,11 @@
 #
 #   CUTS=n          cuts per filesystem for our writer (default 4; LONG=1: 30)
 #   CONTROL_CUTS=n  cuts per filesystem for each unsafe control (default 2)
+#   LOGWRITES_CUTS=n          dm-log-writes runs per filesystem for our writer
+#                             (and half as many for publish); default 0
+#   LOGWRITES_CONTROL_CUTS=n  the same for nodirsync and nofsync (default
+#                             LOGWRITES_CUTS)
+#   LOGWRITES_POINTS=n        flush points checked per run, plus the last (10)
 #   SEED=n          repeat a run's random choices
 # Needs root (loop mounts) and installs its packages.  See TESTING.md.
 set -u
@@ -15,12 +20,17 @@ W=$REPO/$B/powerloss
 LONG=${LONG:-0}
 CUTS=${CUTS:-$(( LONG == 1 ? 30 : 4 ))}
 CONTROL_CUTS=${CONTROL_CUTS:-$(( LONG == 1 ? 10 : 2 ))}
+LOGWRITES_CUTS=${LOGWRITES_CUTS:-0}
+LOGWRITES_CONTROL_CUTS=${LOGWRITES_CONTROL_CUTS:-$LOGWRITES_CUTS}
 SEED=${SEED:-$(date +%s)}
 # ext4wb: data=writeback; ext4noauto: noauto_da_alloc
 FSLIST=${FSLIST:-"ext4 xfs btrfs"}
 [ "$LONG" = 1 ] && FSLIST=${FSLIST_LONG:-"ext4 ext4wb ext4noauto xfs btrfs"}
 RANDOM=$((SEED % 32768))
-echo "check-powerloss: seed $SEED, $CUTS cuts per filesystem, $CONTROL_CUTS per control"
+echo "check-powerloss: seed $SEED, $CUTS cuts per filesystem, $CONTROL_CUTS per control," \
+	"$LOGWRITES_CUTS dm-log-writes runs ($LOGWRITES_CONTROL_CUTS per control)"
+. tests/powerloss/inspect.sh
+. tests/powerloss/logwrites.sh
 
 if [ "$(id -u)" != 0 ]; then
 	echo "check-powerloss needs root (loop mounts): skipped"
@@ -38,15 +48,18 @@ fi
 kv=$(ls "$W/root/lib/modules" | head -n 1)
 depmod -b "$W/root" "$kv"
 make -s "$B/libatomicwrite.a" "$B/atomicwrite" || exit 1
-cc -std=c11 -O2 -static -Iinclude -o "$W/workload" tests/powerloss/workload.c "$B/libatomicwrite.a" -lpthread || exit 1
+cc -std=c11 -O2 -static -Iinclude -o "$W/workload" tests/powerloss/workload.c tests/powerloss/dmctl.c \
+	"$B/libatomicwrite.a" -lpthread || exit 1
+cc -std=c11 -O2 -static -o "$W/dmlog" tests/powerloss/dmlog.c tests/powerloss/dmctl.c || exit 1
 cc -std=c11 -O2 -o "$W/check" tests/powerloss/check.c || exit 1
+cc -std=c11 -O2 -o "$W/replay" tests/powerloss/replay.c || exit 1
 
 rm -rf "$W/initrd" && mkdir -p "$W/initrd/bin" "$W/initrd/modules" "$W/initrd/proc" "$W/initrd/sys" "$W/initrd/dev"
 cp /bin/busybox "$W/initrd/bin/busybox"
 ln -sf busybox "$W/initrd/bin/sh"
 cp tests/powerloss/init.sh "$W/initrd/init"
 chmod +x "$W/initrd/init"
-cp "$W/workload" "$W/initrd/workload"
+cp "$W/workload" "$W/dmlog" "$W/initrd/"
 # Modules in dependency order; only what each run needs is loaded (btrfs
 # pulls raid6_pq, whose boot-time benchmark is slow under emulation).
 modlist() {  # modlist NAME...: the insmod lines, in order
@@ -54,7 +67,7 @@ modlist() {  # modlist NAME...: the insmod lines, in order
 		modprobe -d "$W/root" -S "$kv" --show-depends "$m" | awk '$1 == "insmod" { print $2 }'
 	done | awk '!seen[$0]++'
 }
-for set in "virtio:virtio_pci virtio_blk" "xfs:xfs" "btrfs:btrfs"; do
+for set in "virtio:virtio_pci virtio_blk" "xfs:xfs" "btrfs:btrfs" "dm:dm-log-writes"; do
 	name=${set%%:*}
 	: > "$W/initrd/modules/$name.list"
 	for path in $(modlist ${set#*:}); do
@@ -72,7 +85,7 @@ qpid=
 cleanup() {
 	[ -n "$qpid" ] && kill -9 "$qpid" 2>/dev/null
 	umount -l "$W/mnt" 2>/dev/null
-	rm -f "$W/disk.img"
+	rm -f "$W/disk.img" "$W"/log/*.img
 }
 trap cleanup EXIT
 
@@ -112,37 +125,13 @@ cut() {  # cut FS MODE: one boot, one power cut, one check; appends a result row
 	qpid=
 	local acks
 	acks=$(grep -c '^ACK [0-9]* [0-9]*\|^PUB [0-9]' "$W/ack.log" 2>/dev/null || true)
-	mkdir -p "$W/mnt"
-	if ! mount -o loop "$W/disk.img" "$W/mnt"; then
-		printf '%s\t%s\t%s\t1\tunmountable\n' "$fs" "$mode" "$acks" >> "$RESULTS"
+	if ! inspect "$fs" "$W/disk.img" "$W/ack.log"; then
+		printf '%s\t%s\t%s\t1\t%s\n' "$fs" "$mode" "$acks" "$INSPECT_SUMMARY" >> "$RESULTS"
 		return
 	fi
-	local out leftovers verdict
-	out=$("$W/check" "$W/mnt" "$W/ack.log")
-	leftovers=$(ls -A "$W/mnt" | grep -c '^\.awtmp-\|^\.awver-' || true)
-	"$B/atomicwrite" sweep "$W/mnt" >/dev/null
-	local after
-	# What may remain: the live version of the published tree.
-	after=$(ls -A "$W/mnt" | grep -c '^\.awtmp-' || true)
-	local versions
-	versions=$(ls -A "$W/mnt" | grep -c '^\.awver-' || true)
-	[ "$versions" -le 1 ] || after=$((after + versions - 1))
-	umount "$W/mnt"
-	local fsck=ok
-	case $fs in
-	ext4*) e2fsck -fn "$W/disk.img" >/dev/null 2>&1 || fsck=errors ;;
-	xfs) xfs_repair -n "$W/disk.img" >/dev/null 2>&1 || fsck=errors ;;
-	btrfs) btrfs check --readonly "$W/disk.img" >/dev/null 2>&1 || fsck=errors ;;
-	esac
-	verdict=$(tail -n 1 <<<"$out")
-	local bad
-	bad=$(awk '{ print $4 + $6 + $8 + $10 + $12 }' <<<"$verdict")
-	[ "$after" = 0 ] || bad=$((bad + after))
-	[ "$fsck" = ok ] || bad=$((bad + 1))
-	printf '%s\t%s\t%s\t%s\t%s; %s leftovers, %s after sweep; fsck %s\n' "$fs" "$mode" "$acks" \
-		"$bad" "$verdict" "$leftovers" "$after" "$fsck" >> "$RESULTS"
-	echo "  $fs/$mode seed $seed: $acks acks; $verdict; leftovers $leftovers ($after after sweep); fsck $fsck"
-	[ "$bad" = 0 ] || grep -v '^files' <<<"$out" | head -3 | sed 's/^/    /'
+	printf '%s\t%s\t%s\t%s\t%s\n' "$fs" "$mode" "$acks" "$INSPECT_BAD" "$INSPECT_SUMMARY" >> "$RESULTS"
+	echo "  $fs/$mode seed $seed: $acks acks; $INSPECT_SUMMARY"
+	[ "$INSPECT_BAD" = 0 ] || sed 's/^/    /' <<<"$INSPECT_DETAIL"
 }
 
 start=$SECONDS
@@ -152,6 +141,11 @@ for fs in $FSLIST; do
 	for mode in none nodirsync nofsync inplace; do
 		for _ in $(seq "$CONTROL_CUTS"); do cut "$fs" "$mode"; done
 	done
+	for _ in $(seq "$LOGWRITES_CUTS"); do logcut "$fs" full; done
+	for _ in $(seq "$(( (LOGWRITES_CUTS + 1) / 2 ))"); do logcut "$fs" publish; done
+	for mode in nodirsync nofsync; do
+		for _ in $(seq "$LOGWRITES_CONTROL_CUTS"); do logcut "$fs" "$mode"; done
+	done
 done
 
 echo
@@ -159,9 +153,9 @@ echo "power-loss summary (seed $SEED, $((SECONDS - start)) s, QEMU TCG, guest ke
 cp "$RESULTS" "$W/results-$SEED.tsv"
 bash tests/powerloss/summarize.sh "$RESULTS" | tee "$W/summary-$SEED.txt"
 echo "(rows: $W/results-$SEED.tsv; table: $W/summary-$SEED.txt)"
-ours_bad=$(awk -F'\t' '($2 == "full" || $2 == "publish") && $4 > 0' "$RESULTS" | wc -l)
-control_bad=$(awk -F'\t' '($2 == "nodirsync" || $2 == "nofsync" || $2 == "inplace") && $4 > 0' "$RESULTS" | wc -l)
-failed_guests=$(grep -c 'guest-failed\|unmountable' "$RESULTS" || true)
+ours_bad=$(awk -F'\t' '$2 ~ /^(full|publish)(\+log)?$/ && $4 > 0' "$RESULTS" | wc -l)
+control_bad=$(awk -F'\t' '$2 ~ /^(nodirsync|nofsync|inplace)(\+log)?$/ && $4 > 0' "$RESULTS" | wc -l)
+failed_guests=$(grep -c 'guest-failed\|unmountable\|refused\|log-unreadable\|replay-\|marks-mismatch' "$RESULTS" || true)
 echo "our writer (full durability): $ours_bad cuts with a violation; unsafe controls: $control_bad cuts with a violation"
 if [ "$control_bad" = 0 ]; then
 	echo "note: no control showed a violation in this run (few cuts); LONG=1 runs enough to see them"

@@ -12,7 +12,10 @@
 # that had been acknowledged is gone), stale (older than its last
 # acknowledgement), left (temporary files a sweep did not remove), fsck
 # (the filesystem's checker found errors), other (guest failed to boot,
-# image unmountable).
+# image unmountable, a dm-log-writes log that could not be read or
+# replayed).  Rows of the dm-log-writes mode (writer "MODE+log") are runs,
+# each checked at several flush points: their kinds are not itemised, and
+# two more columns give the states checked and those with a violation.
 set -u
 [ $# -gt 0 ] || { echo "usage: $0 RESULTS.tsv..." >&2; exit 2; }
 cat "$@" | awk -F'\t' '
@@ -27,14 +30,18 @@ cat "$@" | awk -F'\t' '
 		stale[k] += field($5, "stale")
 		if (match($5, /[0-9]+ after sweep/)) left[k] += substr($5, RSTART, RLENGTH) + 0
 		fsck[k] += ($5 ~ /fsck errors/)
-		other[k] += ($5 ~ /guest-failed|unmountable/)
+		other[k] += ($5 ~ /guest-failed|unmountable|refused|log-unreadable|replay-|marks-mismatch/)
+		if (NF >= 7) { states[k] += $6; statesbad[k] += $7; logrow[k] = 1 }
 	}
 	END {
-		printf "%-10s %-10s %6s %8s %9s %6s %6s %6s %8s %6s %5s %5s %6s\n", "fs", "writer", "cuts", "acks",
-			"cuts bad", "torn", "empty", "zero", "missing", "stale", "left", "fsck", "other"
+		printf "%-10s %-14s %6s %8s %9s %6s %6s %6s %8s %6s %5s %5s %6s %7s %10s\n", "fs", "writer", "cuts",
+			"acks", "cuts bad", "torn", "empty", "zero", "missing", "stale", "left", "fsck", "other",
+			"states", "states bad"
 		for (k in cuts) {
 			split(k, p, "\t")
-			printf "%-10s %-10s %6d %8d %9d %6d %6d %6d %8d %6d %5d %5d %6d\n", p[1], p[2], cuts[k], acks[k],
+			printf "%-10s %-14s %6d %8d %9d %6d %6d %6d %8d %6d %5d %5d %6d", p[1], p[2], cuts[k], acks[k],
 				bad[k], torn[k], empty[k], zero[k], missing[k], stale[k], left[k], fsck[k], other[k]
+			if (logrow[k]) printf " %7d %10d\n", states[k], statesbad[k]
+			else printf " %7s %10s\n", "-", "-"
 		}
 	}' | { read -r header; echo "$header"; sort; }

@@ -16,9 +16,19 @@
  * a temporary file and rename it, no fsync at all), nodirsync (fsync the
  * file, rename, no directory fsync), inplace (truncate and rewrite the
  * file itself, then fsync).
+ *
+ *     workload DIR MODE SEED DMNAME MS
+ *
+ * The dm-log-writes mode: DIR lives on the log-writes device DMNAME; after
+ * each acknowledgement the same event also goes into the log as a mark
+ * ("ack-FILE-VERSION", "pub-VERSION"), placing it among the disk's writes.
+ * After MS milliseconds the workload marks "stop" and exits, so that the
+ * guest can take the device down cleanly and the log is complete.
  */
 #define _GNU_SOURCE
 #include <atomicwrite.h>
+
+#include "dmctl.h"
 
 #include <fcntl.h>
 #include <stdbool.h>
@@ -26,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define NFILES 8
@@ -78,6 +89,38 @@ static int unsafe(const char *mode, const char *name, const void *buf, size_t n)
 	return rename(tmp, name);
 }
 
+static const char *dmname;   /* the log-writes device, if any */
+static uint64_t stop_at;     /* CLOCK_MONOTONIC ms at which to stop */
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Report a success: LINE on the serial port, then MARK into the log (in
+ * this order: the mark must not claim more than the host was told). */
+static int acknowledge(int ack, const char *line, const char *mark)
+{
+	if (write_all(ack, line, strlen(line)) < 0)
+		return -1;
+	if (!dmname)
+		return 0;
+	char msg[80];
+	snprintf(msg, sizeof msg, "mark %s", mark);
+	return dm_message(dmname, msg);
+}
+
+/* In the log mode: time is up; the last mark says so. */
+static bool stopping(void)
+{
+	if (!dmname || now_ms() < stop_at)
+		return false;
+	dm_message(dmname, "mark stop");
+	return true;
+}
+
 static int fill_tree(int dirfd, const char *path, void *ctx)
 {
 	(void)path;
@@ -96,20 +139,26 @@ static int fill_tree(int dirfd, const char *path, void *ctx)
 
 static int publish_loop(int ack)
 {
-	for (uint64_t v = 1;; v++) {
+	for (uint64_t v = 1; !stopping(); v++) {
 		if (aw_publish("site", fill_tree, &v, NULL, NULL) != AW_OK)
 			continue;
-		char line[64];
-		int n = snprintf(line, sizeof line, "PUB %llu\n", (unsigned long long)v);
-		if (write_all(ack, line, (size_t)n) < 0)
+		char line[64], mark[32];
+		snprintf(line, sizeof line, "PUB %llu\n", (unsigned long long)v);
+		snprintf(mark, sizeof mark, "pub-%llu", (unsigned long long)v);
+		if (acknowledge(ack, line, mark) < 0)
 			return 4;
 	}
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	if (argc != 4 || chdir(argv[1]) < 0)
+	if ((argc != 4 && argc != 6) || chdir(argv[1]) < 0)
 		return 2;
+	if (argc == 6) {
+		dmname = argv[4];
+		stop_at = now_ms() + strtoull(argv[5], NULL, 10);
+	}
 	const char *mode = argv[2];
 	uint64_t seed = strtoull(argv[3], NULL, 10) | 1;
 	aw_options o = { .durability = strcmp(mode, "file") == 0 ? AW_DURABILITY_FILE :
@@ -123,7 +172,7 @@ int main(int argc, char **argv)
 		return publish_loop(ack);
 	unsigned char *buf = malloc(sizeof(struct header) + MAX_BODY);
 	uint64_t version[NFILES] = { 0 };
-	for (uint64_t round = 0;; round++) {
+	for (uint64_t round = 0; !stopping(); round++) {
 		uint32_t id = (uint32_t)(round % NFILES);
 		seed ^= seed << 13; seed ^= seed >> 7; seed ^= seed << 17;
 		size_t len = seed % 8 == 0 ? seed % MAX_BODY : seed % 8192;
@@ -139,10 +188,11 @@ int main(int argc, char **argv)
 		             : unsafe(mode, name, buf, sizeof h + len);
 		if (r < 0)
 			continue;
-		char line[64];
-		int n = snprintf(line, sizeof line, "ACK %u %llu\n", id,
-		                 (unsigned long long)h.version);
-		if (write_all(ack, line, (size_t)n) < 0)
+		char line[64], mark[48];
+		snprintf(line, sizeof line, "ACK %u %llu\n", id, (unsigned long long)h.version);
+		snprintf(mark, sizeof mark, "ack-%u-%llu", id, (unsigned long long)h.version);
+		if (acknowledge(ack, line, mark) < 0)
 			return 4;
 	}
+	return 0;
 }

@@ -1,0 +1,47 @@
+# inspect.sh - sourced by run.sh: the host's verdict on one disk image after
+# a cut.  Mount it (the host kernel replays the journal), run check against
+# the acknowledgements, count temporary files and let `atomicwrite sweep`
+# remove them, unmount, run the filesystem's checker read-only.
+#
+#   inspect FS IMAGE ACKLOG
+#
+# Sets INSPECT_BAD (violations; 0 is clean), INSPECT_SUMMARY (one line) and
+# INSPECT_DETAIL (the checker's first complaints).  Returns 1 if the image
+# does not mount, 2 if it is refused.  Uses $W/mnt, $W/check, $B/atomicwrite
+# and refuses while the QEMU in $qpid lives: an image must not change under
+# the checker, and a mount must never share the image with a running guest.
+
+inspect() {
+	local fs=$1 image=$2 acklog=$3
+	INSPECT_BAD=1 INSPECT_SUMMARY= INSPECT_DETAIL=
+	if [ -n "${qpid:-}" ] && kill -0 "$qpid" 2>/dev/null; then
+		INSPECT_SUMMARY="refused: QEMU $qpid still runs"
+		return 2
+	fi
+	mkdir -p "$W/mnt"
+	if ! mount -o loop "$image" "$W/mnt"; then
+		INSPECT_SUMMARY=unmountable
+		return 1
+	fi
+	local out leftovers after versions verdict fsck=ok
+	out=$("$W/check" "$W/mnt" "$acklog")
+	leftovers=$(ls -A "$W/mnt" | grep -c '^\.awtmp-\|^\.awver-' || true)
+	"$B/atomicwrite" sweep "$W/mnt" >/dev/null
+	# What may remain: the live version of the published tree.
+	after=$(ls -A "$W/mnt" | grep -c '^\.awtmp-' || true)
+	versions=$(ls -A "$W/mnt" | grep -c '^\.awver-' || true)
+	[ "$versions" -le 1 ] || after=$((after + versions - 1))
+	umount "$W/mnt"
+	case $fs in
+	ext4*) e2fsck -fn "$image" >/dev/null 2>&1 || fsck=errors ;;
+	xfs) xfs_repair -n "$image" >/dev/null 2>&1 || fsck=errors ;;
+	btrfs) btrfs check --readonly "$image" >/dev/null 2>&1 || fsck=errors ;;
+	esac
+	verdict=$(tail -n 1 <<<"$out")
+	INSPECT_BAD=$(awk '{ print $4 + $6 + $8 + $10 + $12 }' <<<"$verdict")
+	[ "$after" = 0 ] || INSPECT_BAD=$((INSPECT_BAD + after))
+	[ "$fsck" = ok ] || INSPECT_BAD=$((INSPECT_BAD + 1))
+	INSPECT_SUMMARY="$verdict; leftovers $leftovers ($after after sweep); fsck $fsck"
+	INSPECT_DETAIL=$(grep -v '^files' <<<"$out" | head -3)
+	return 0
+}
