@@ -18,21 +18,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define NFILES 8
+#include "version_format.h"
 
-struct header {
-	char magic[8];
-	uint32_t file, pad;
-	uint64_t version, length, checksum;
-};
 
-static uint64_t fnv1a(const unsigned char *p, size_t n)
-{
-	uint64_t h = 1469598103934665603ull;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ p[i]) * 1099511628211ull;
-	return h;
-}
 
 int main(int argc, char **argv)
 {
@@ -83,7 +71,7 @@ int main(int argc, char **argv)
 			empty++;
 			printf("file%u: empty\n", id);
 		} else if ((size_t)n < sizeof h || (memcpy(&h, buf, sizeof h), 0) ||
-		           memcmp(h.magic, "awpl-v1", 8) != 0 || h.file != id ||
+		           memcmp(h.magic, VERSION_MAGIC, 8) != 0 || h.file != id ||
 		           h.length != (uint64_t)n - sizeof h ||
 		           h.checksum != fnv1a(buf + sizeof h, (size_t)h.length)) {
 			if (zeros == (size_t)n) {

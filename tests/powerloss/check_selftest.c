@@ -16,27 +16,15 @@
 #include <string.h>
 #include <sys/stat.h>
 
-/* The workload's on-disk format (tests/powerloss/workload.c). */
-struct header {
-	char magic[8];
-	uint32_t file, pad;
-	uint64_t version, length, checksum;
-};
+#include "version_format.h"
 
-static uint64_t fnv1a(const unsigned char *p, size_t n)
-{
-	uint64_t h = 1469598103934665603ull;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ p[i]) * 1099511628211ull;
-	return h;
-}
 
 enum damage { GOOD, TRUNCATED, EMPTY, ZEROS, FLIPPED };
 
 static void put(const char *dir, unsigned id, uint64_t version, size_t len, enum damage d)
 {
 	unsigned char *buf = calloc(1, sizeof(struct header) + len);
-	struct header h = { "awpl-v1", id, 0, version, len, 0 };
+	struct header h = { VERSION_MAGIC, id, 0, version, len, 0 };
 	for (size_t i = 0; i < len; i++)
 		buf[sizeof h + i] = (unsigned char)(version * 131 + id * 7 + i);
 	h.checksum = fnv1a(buf + sizeof h, len);

@@ -39,22 +39,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#define NFILES 8
+#include "version_format.h"
+
 #define MAX_BODY (256 * 1024)
 
-struct header {
-	char magic[8];       /* "awpl-v1" */
-	uint32_t file, pad;
-	uint64_t version, length, checksum;
-};
-
-static uint64_t fnv1a(const unsigned char *p, size_t n)
-{
-	uint64_t h = 1469598103934665603ull;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ p[i]) * 1099511628211ull;
-	return h;
-}
 
 static int write_all(int fd, const void *buf, size_t n)
 {
@@ -176,7 +164,7 @@ int main(int argc, char **argv)
 		uint32_t id = (uint32_t)(round % NFILES);
 		seed ^= seed << 13; seed ^= seed >> 7; seed ^= seed << 17;
 		size_t len = seed % 8 == 0 ? seed % MAX_BODY : seed % 8192;
-		struct header h = { "awpl-v1", id, 0, ++version[id], len, 0 };
+		struct header h = { VERSION_MAGIC, id, 0, ++version[id], len, 0 };
 		unsigned char *body = buf + sizeof h;
 		for (size_t i = 0; i < len; i++)
 			body[i] = (unsigned char)(h.version * 131 + id * 7 + i);
