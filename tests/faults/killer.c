@@ -116,8 +116,13 @@ static void writer(struct shared *sh, uint64_t seed)
 #else
 		aw_options o = { .durability = (aw_durability)(rng(&seed) % 3),
 		                 .flags = rng(&seed) % 2 ? AW_NO_TMPFILE : 0 };
-		if (aw_replace(name, buf, n, &o, NULL) != AW_OK)
+		aw_error e;
+		if (aw_replace(name, buf, n, &o, &e) != AW_OK) {
+			/* Say why: the parent only sees the exit status. */
+			char msg[512];
+			fprintf(stderr, "writer: %s\n", aw_error_format(&e, msg, sizeof msg));
 			_exit(2);
+		}
 #endif
 		atomic_fetch_add(&sh->replaces, 1);
 	}

@@ -14,6 +14,9 @@ VIOLATIONS=$(mktemp)
 trap 'rm -f "$RESULTS" "$VIOLATIONS"' EXIT
 start=$SECONDS
 echo "check-faults: seed $SEED (SEED=$SEED make check-faults repeats it), LONG=$LONG"
+# Room on the disk the scratch directories use: too little shows up as
+# failed writes, and this line says so at once.
+df -h "${TMPDIR:-/tmp}" | awk 'NR == 2 { print "scratch space: " $4 " free of " $2 " on " $6 }'
 
 tier() {  # tier NAME CMD...
 	local t0=$SECONDS

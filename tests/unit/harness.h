@@ -51,6 +51,10 @@ void th_skip(const char *why) __attribute__((noreturn));
 /* expr returns >= 0 */
 #define ASSERT_OK(expr) do { long long r_ = (long long)(expr); if (r_ < 0) \
 	th_fail(__FILE__, __LINE__, "%s returned %lld (errno %d: %s)", #expr, r_, errno, strerror(errno)); } while (0)
+/* an aw_ call returns AW_OK; otherwise says what errno it failed with (on a
+ * small real filesystem that is how ENOSPC shows itself) */
+#define ASSERT_AW_OK(expr) do { long long r_ = (long long)(expr); if (r_ != AW_OK) \
+	th_fail(__FILE__, __LINE__, "%s returned %lld (errno %d: %s)", #expr, r_, errno, strerror(errno)); } while (0)
 /* expr returns < 0 with errno == err */
 #define ASSERT_ERRNO(expr, err) do { errno = 0; long long r_ = (long long)(expr); int e_ = errno; \
 	if (r_ >= 0 || e_ != (err)) th_fail(__FILE__, __LINE__, "%s: expected failure with %s, got %lld errno %d (%s)", \

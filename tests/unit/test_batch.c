@@ -80,10 +80,10 @@ TEST(batch_replaces_every_file_with_each_flush_strategy)
 		prepare();
 		int results[N];
 		aw_error e;
-		ASSERT_EQ(run(hows[h], AW_DURABILITY_FULL, results, &e), AW_OK);
+		ASSERT_AW_OK(run(hows[h], AW_DURABILITY_FULL, results, &e));
 		for (int i = 0; i < N; i++) {
 			ASSERT_EQ(state(i), 1);
-			ASSERT_EQ(results[i], AW_OK);
+			ASSERT_AW_OK(results[i]);
 		}
 		ASSERT_NO_TEMPS("d1");
 		ASSERT_NO_TEMPS("d2");
@@ -96,7 +96,7 @@ static void count(aw_batch_flush how, aw_durability d, int *fsyncs, int *syncfs,
 {
 	prepare();
 	aw__fault_reset();
-	ASSERT_EQ(run(how, d, NULL, NULL), AW_OK);
+	ASSERT_AW_OK(run(how, d, NULL, NULL));
 	int kinds[4096];
 	size_t n = aw__fault_trace(kinds, 4096);
 	*fsyncs = *syncfs = *fsyncs_after_rename = 0;
@@ -148,7 +148,7 @@ TEST(batch_fault_at_every_call)
 	unsigned cases = 0;
 	for (size_t h = 0; h < 3; h++) {
 		prepare();
-		ASSERT_EQ(run(hows[h], AW_DURABILITY_FULL, NULL, NULL), AW_OK);
+		ASSERT_AW_OK(run(hows[h], AW_DURABILITY_FULL, NULL, NULL));
 		unsigned long calls = aw__fault_calls(-1);
 		for (unsigned long nth = 1; nth <= calls; nth++) {
 			for (int persistent = 0; persistent <= 1; persistent++) {

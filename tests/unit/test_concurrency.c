@@ -303,7 +303,7 @@ TEST(lock_of_a_killed_writer_does_not_block_others)
 	ASSERT_EQ(waitpid(pid, &status, 0), pid);
 	/* The harness's timeout would catch a begin that blocks forever. */
 	aw_options o = { .flags = AW_LOCK };
-	ASSERT_EQ(aw_replace("f", "after", 5, &o, NULL), AW_OK);
+	ASSERT_AW_OK(aw_replace("f", "after", 5, &o, NULL));
 	ASSERT_FILE("f", "after", 5);
 	/* A named temporary file of the killed writer (no O_TMPFILE) is
 	 * the sweep's to remove. */

@@ -21,7 +21,7 @@ static void copy_and_check(const char *src_path, size_t n, unsigned flags)
 	aw_file *f;
 	ASSERT_OK(aw_begin(&f, "dst", &o, NULL));
 	ASSERT_OK(aw_copy_from(f, src, NULL));
-	ASSERT_EQ(aw_commit(f, NULL), AW_OK);
+	ASSERT_AW_OK(aw_commit(f, NULL));
 	close(src);
 	ASSERT_FILE("dst", data, n);
 	free(data);
@@ -47,7 +47,7 @@ TEST(copy_from_appends_after_written_bytes_and_from_offset)
 	ASSERT_OK(aw_write(f, "head:", 5, NULL));
 	ASSERT_OK(aw_copy_from(f, src, NULL));
 	ASSERT_OK(aw_write(f, ":tail", 5, NULL));
-	ASSERT_EQ(aw_commit(f, NULL), AW_OK);
+	ASSERT_AW_OK(aw_commit(f, NULL));
 	close(src);
 	ASSERT_FILE("dst", "head:456789:tail", 16);
 }
@@ -61,7 +61,7 @@ TEST(copy_from_pipe)
 	aw_file *f;
 	ASSERT_OK(aw_begin(&f, "dst", NULL, NULL));
 	ASSERT_OK(aw_copy_from(f, p[0], NULL));
-	ASSERT_EQ(aw_commit(f, NULL), AW_OK);
+	ASSERT_AW_OK(aw_commit(f, NULL));
 	close(p[0]);
 	ASSERT_FILE("dst", "through a pipe", 14);
 }
@@ -100,7 +100,7 @@ TEST(copy_target_starts_from_the_old_contents_for_in_place_edits)
 	/* Until the commit, the file is untouched. */
 	ASSERT_FILE("big", data, 1u << 20);
 	ASSERT_OK(aw_write(f, "tail", 4, NULL));
-	ASSERT_EQ(aw_commit(f, NULL), AW_OK);
+	ASSERT_AW_OK(aw_commit(f, NULL));
 	memcpy(data + 4096, "EDIT", 4);
 	unsigned char *expect = malloc((1u << 20) + 4);
 	memcpy(expect, data, 1u << 20);
@@ -111,7 +111,7 @@ TEST(copy_target_starts_from_the_old_contents_for_in_place_edits)
 	/* No target yet: empty start. */
 	ASSERT_OK(aw_begin(&f, "fresh", &o, NULL));
 	ASSERT_EQ(lseek(aw_fd(f), 0, SEEK_END), 0);
-	ASSERT_EQ(aw_commit(f, NULL), AW_OK);
+	ASSERT_AW_OK(aw_commit(f, NULL));
 	ASSERT_FILE("fresh", "", 0);
 	ASSERT_NO_TEMPS(".");
 }

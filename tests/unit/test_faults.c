@@ -98,7 +98,7 @@ static void sweep_scenario(const struct scenario *s, int err, bool persistent,
 {
 	aw_error e;
 	prepare(s);
-	ASSERT_EQ(run(s, AW_DURABILITY_FULL, &e), AW_OK);
+	ASSERT_AW_OK(run(s, AW_DURABILITY_FULL, &e));
 	unsigned long calls = aw__fault_calls(-1);
 	ASSERT_TRUE(calls > 5);
 
@@ -148,7 +148,7 @@ TEST(eintr_at_every_call_is_retried)
 	for (size_t i = 0; i < sizeof scenarios / sizeof scenarios[0]; i++) {
 		const struct scenario *s = &scenarios[i];
 		prepare(s);
-		ASSERT_EQ(run(s, AW_DURABILITY_FULL, NULL), AW_OK);
+		ASSERT_AW_OK(run(s, AW_DURABILITY_FULL, NULL));
 		unsigned long calls = aw__fault_calls(-1);
 		for (unsigned long nth = 1; nth <= calls; nth++) {
 			prepare(s);
@@ -174,7 +174,7 @@ static void trace_of(aw_durability d, unsigned flags, int *fsyncs,
 	struct scenario sc = s;
 	sc.flags = flags;
 	prepare(&sc);
-	ASSERT_EQ(run(&sc, d, NULL), AW_OK);
+	ASSERT_AW_OK(run(&sc, d, NULL));
 	int kinds[512];
 	size_t n = aw__fault_trace(kinds, 512);
 	*fsyncs = 0;
@@ -275,7 +275,7 @@ TEST(xattrs_kept_when_listing_by_name_is_missing_or_refused)
 		struct aw_fault_plan plan = { AW_SYS_XATTR, 1, errs[i], 0 };
 		aw__fault_set(&plan);
 		aw_error e;
-		ASSERT_EQ(run(&scenarios[0], AW_DURABILITY_NONE, &e), AW_OK);
+		ASSERT_AW_OK(run(&scenarios[0], AW_DURABILITY_NONE, &e));
 		ASSERT_EQ(aw__fault_fired_kind(), AW_SYS_XATTR);
 		aw__fault_reset();
 		ASSERT_FILE("t", NEW, sizeof NEW - 1);
@@ -297,7 +297,7 @@ TEST(unnamed_temp_linked_through_proc_when_at_empty_path_is_refused)
 		struct aw_fault_plan plan = { AW_SYS_LINKAT, 1, errs[i], 0 };
 		aw__fault_set(&plan);
 		aw_error e;
-		ASSERT_EQ(run(&scenarios[0], AW_DURABILITY_NONE, &e), AW_OK);
+		ASSERT_AW_OK(run(&scenarios[0], AW_DURABILITY_NONE, &e));
 		ASSERT_EQ(aw__fault_fired_kind(), AW_SYS_LINKAT);
 		/* Linked by the second call, not copied into a named file. */
 		ASSERT_EQ(aw__fault_calls(AW_SYS_LINKAT), 2);

@@ -98,7 +98,7 @@ TEST(sweep_removes_dead_writers_files_only)
 
 	/* The live writer still commits. */
 	ASSERT_OK(aw_write(live, "live", 4, NULL));
-	ASSERT_EQ(aw_commit(live, NULL), AW_OK);
+	ASSERT_AW_OK(aw_commit(live, NULL));
 	ASSERT_FILE("g", "live", 4);
 	ASSERT_EQ(aw_sweep(".", NULL, NULL, NULL), 0);
 }

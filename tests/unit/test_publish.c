@@ -118,11 +118,11 @@ static bool is_link(const char *path)
 TEST(publish_creates_switches_and_removes_previous)
 {
 	aw_error e;
-	ASSERT_EQ(publish_version("site", 1, NULL, &e), AW_OK);
+	ASSERT_AW_OK(publish_version("site", 1, NULL, &e));
 	ASSERT_TRUE(is_link("site"));
 	ASSERT_EQ(walk_version("site"), 1);
 	ASSERT_EQ(versions_of("site"), 1);
-	ASSERT_EQ(publish_version("site", 2, NULL, &e), AW_OK);
+	ASSERT_AW_OK(publish_version("site", 2, NULL, &e));
 	ASSERT_EQ(walk_version("site"), 2);
 	ASSERT_EQ(versions_of("site"), 1);
 	ASSERT_EQ(th_count_entries("."), 2);
@@ -138,22 +138,22 @@ TEST(keep_and_rollback)
 	aw_error e;
 	aw_publish_options o = { .keep = 2 };
 	for (unsigned v = 1; v <= 5; v++)
-		ASSERT_EQ(publish_version("site", v, &o, &e), AW_OK);
+		ASSERT_AW_OK(publish_version("site", v, &o, &e));
 	ASSERT_EQ(versions_of("site"), 3);
 	ASSERT_EQ(walk_version("site"), 5);
-	ASSERT_EQ(aw_rollback("site", &e), AW_OK);
+	ASSERT_AW_OK(aw_rollback("site", &e));
 	ASSERT_EQ(walk_version("site"), 4);
 	ASSERT_EQ(versions_of("site"), 2);
-	ASSERT_EQ(aw_rollback("site", &e), AW_OK);
+	ASSERT_AW_OK(aw_rollback("site", &e));
 	ASSERT_EQ(walk_version("site"), 3);
 	ASSERT_EQ(aw_rollback("site", &e), AW_FAILED);
 	ASSERT_EQ(e.err, ENOENT);
 	ASSERT_EQ(e.step, AW_STEP_FIND_VERSION);
 	ASSERT_EQ(walk_version("site"), 3);
 	/* Publishing after a rollback makes a newer version again. */
-	ASSERT_EQ(publish_version("site", 6, &o, &e), AW_OK);
+	ASSERT_AW_OK(publish_version("site", 6, &o, &e));
 	ASSERT_EQ(walk_version("site"), 6);
-	ASSERT_EQ(aw_rollback("site", &e), AW_OK);
+	ASSERT_AW_OK(aw_rollback("site", &e));
 	ASSERT_EQ(walk_version("site"), 3);
 	ASSERT_EQ(aw_rollback("nothing", &e), AW_FAILED);
 	ASSERT_EQ(e.err, ENOENT);
@@ -180,12 +180,12 @@ TEST(real_directory_refused_unless_adopted)
 	ASSERT_EQ(th_count_entries("."), 1);
 	return;
 #endif
-	ASSERT_EQ(publish_version("site", 1, &adopt, &e), AW_OK);
+	ASSERT_AW_OK(publish_version("site", 1, &adopt, &e));
 	ASSERT_TRUE(is_link("site"));
 	ASSERT_EQ(walk_version("site"), 1);
 	ASSERT_EQ(versions_of("site"), 2);
 	/* The adopted directory is the previous version. */
-	ASSERT_EQ(aw_rollback("site", &e), AW_OK);
+	ASSERT_AW_OK(aw_rollback("site", &e));
 	ASSERT_FILE("site/old", "old", 3);
 	ASSERT_TRUE(is_link("site"));
 
@@ -214,7 +214,7 @@ TEST(publish_tree_reproduces_the_tree)
 	ASSERT_OK(utimensat(AT_FDCWD, "src/a/b/deep", old, AT_SYMLINK_NOFOLLOW));
 
 	aw_error e;
-	ASSERT_EQ(aw_publish_tree("site", "src", NULL, &e), AW_OK);
+	ASSERT_AW_OK(aw_publish_tree("site", "src", NULL, &e));
 	/* Same names, types, modes, sizes, link targets and file mtimes. */
 #define LIST_TREE(dir, out) \
 		"cd " dir " && find . -mindepth 1 \\( -type l -printf '%p %y %l\\n' \\) -o " \
@@ -263,7 +263,7 @@ static int failing_populate(int dirfd, const char *path, void *ctx)
 TEST(populate_failure_leaves_nothing)
 {
 	aw_error e;
-	ASSERT_EQ(publish_version("site", 1, NULL, &e), AW_OK);
+	ASSERT_AW_OK(publish_version("site", 1, NULL, &e));
 	ASSERT_EQ(aw_publish("site", failing_populate, NULL, NULL, &e), AW_FAILED);
 	ASSERT_EQ(e.err, ENOTRECOVERABLE);
 	ASSERT_EQ(e.step, AW_STEP_POPULATE);
@@ -289,8 +289,8 @@ static void pub_prepare(const struct pub_scenario *s)
 	ASSERT_EQ(system("rm -rf site .awver-* .awtmp-*"), 0);
 	if (s->setup == 0) {
 		aw_publish_options o = { .keep = s->keep };
-		ASSERT_EQ(publish_version("site", 1, &o, NULL), AW_OK);
-		ASSERT_EQ(publish_version("site", 2, &o, NULL), AW_OK);
+		ASSERT_AW_OK(publish_version("site", 1, &o, NULL));
+		ASSERT_AW_OK(publish_version("site", 2, &o, NULL));
 	} else if (s->setup == 2) {
 		ASSERT_OK(mkdir("site", 0755));
 		th_write_file("site/old", "old", 3);
@@ -358,7 +358,7 @@ TEST(publish_fault_at_every_call_keeps_old_version_and_leaks_nothing)
 		aw_publish_options o = { .keep = s->keep,
 		                         .flags = s->setup == 2 ? AW_PUBLISH_ADOPT : 0 };
 		pub_prepare(s);
-		ASSERT_EQ(publish_version("site", 3, &o, NULL), AW_OK);
+		ASSERT_AW_OK(publish_version("site", 3, &o, NULL));
 		unsigned long calls = aw__fault_calls(-1);
 		ASSERT_TRUE(calls > 10);
 		for (unsigned long nth = 1; nth <= calls; nth++) {
@@ -394,7 +394,7 @@ TEST(readers_never_see_two_versions_in_one_walk)
 {
 	enum { PUBLISHES = 500, READERS = 2 };
 	aw_publish_options fast = { .durability = AW_DURABILITY_NONE };
-	ASSERT_EQ(publish_version("site", 0, &fast, NULL), AW_OK);
+	ASSERT_AW_OK(publish_version("site", 0, &fast, NULL));
 	int stop[2];
 	ASSERT_OK(pipe(stop));
 	for (int r = 0; r < READERS; r++) {
@@ -417,7 +417,7 @@ TEST(readers_never_see_two_versions_in_one_walk)
 	}
 	close(stop[0]);
 	for (unsigned v = 1; v <= PUBLISHES; v++)
-		ASSERT_EQ(publish_version("site", v, &fast, NULL), AW_OK);
+		ASSERT_AW_OK(publish_version("site", v, &fast, NULL));
 	close(stop[1]);
 	int bad = 0;
 	for (int r = 0; r < READERS; r++) {
@@ -461,7 +461,7 @@ TEST(killed_publisher_then_sweep_leaves_a_complete_version)
 	printf("    seed %u\n", seed);
 	srand(seed);
 	aw_publish_options fast = { .durability = AW_DURABILITY_NONE };
-	ASSERT_EQ(publish_version("site", 0, &fast, NULL), AW_OK);
+	ASSERT_AW_OK(publish_version("site", 0, &fast, NULL));
 	int leftovers = 0;
 	for (int round = 0; round < 40; round++) {
 		pid_t pid = fork();
@@ -490,7 +490,7 @@ TEST(sweep_keeps_live_and_kept_versions_only)
 {
 	aw_publish_options o = { .keep = 1 };
 	for (unsigned v = 1; v <= 3; v++)
-		ASSERT_EQ(publish_version("site", v, &o, NULL), AW_OK);
+		ASSERT_AW_OK(publish_version("site", v, &o, NULL));
 	ASSERT_EQ(versions_of("site"), 2);
 	/* Leftovers of a dead publisher: a newer version never switched to,
 	 * an older one beyond the kept, a temporary link. */
@@ -500,7 +500,7 @@ TEST(sweep_keeps_live_and_kept_versions_only)
 	ASSERT_OK(symlink(".awver-99999999999999999999-k1-site", ".awtmp-abcdefghijkl-site"));
 	/* Not ours: a version-like file, another link's live version. */
 	th_write_file(".awver-00000000000000000002-k1-site", "file", 4);
-	ASSERT_EQ(publish_version("other", 7, NULL, NULL), AW_OK);
+	ASSERT_AW_OK(publish_version("other", 7, NULL, NULL));
 
 	/* While a publisher holds the lock, nothing of this is touched. */
 	int dfd = open(".", O_RDONLY | O_DIRECTORY);
@@ -517,7 +517,7 @@ TEST(sweep_keeps_live_and_kept_versions_only)
 	ASSERT_EQ(aw_sweep(".", NULL, NULL, NULL), 3);
 	ASSERT_EQ(versions_of("site"), 3);   /* live, kept, the file */
 	ASSERT_EQ(walk_version("site"), 3);
-	ASSERT_EQ(aw_rollback("site", NULL), AW_OK);
+	ASSERT_AW_OK(aw_rollback("site", NULL));
 	ASSERT_EQ(walk_version("site"), 2);
 	ASSERT_EQ(walk_version("other"), 7);
 	ASSERT_FILE(".awver-00000000000000000002-k1-site", "file", 4);
@@ -534,7 +534,7 @@ TEST(symlink_replaced_atomically_while_readers_resolve_it)
 	aw_error e;
 	th_write_file("a", "A", 1);
 	th_write_file("b", "B", 1);
-	ASSERT_EQ(aw_symlink("a", "cur", &e), AW_OK);
+	ASSERT_AW_OK(aw_symlink("a", "cur", &e));
 	pid_t pid = fork();
 	if (pid == 0) {
 		for (int i = 0; i < 20000; i++) {
@@ -547,19 +547,19 @@ TEST(symlink_replaced_atomically_while_readers_resolve_it)
 		_exit(0);
 	}
 	for (int i = 0; i < 2000; i++)
-		ASSERT_EQ(aw_symlink(i % 2 ? "a" : "b", "cur", &e), AW_OK);
+		ASSERT_AW_OK(aw_symlink(i % 2 ? "a" : "b", "cur", &e));
 	int status;
 	ASSERT_EQ(waitpid(pid, &status, 0), pid);
 	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	ASSERT_NO_TEMPS(".");
 	/* A file is replaced by the link; a directory is refused. */
-	ASSERT_EQ(aw_symlink("a", "b", &e), AW_OK);
+	ASSERT_AW_OK(aw_symlink("a", "b", &e));
 	ASSERT_TRUE(is_link("b"));
 	ASSERT_OK(mkdir("d", 0755));
 	ASSERT_EQ(aw_symlink("a", "d", &e), AW_FAILED);
 	ASSERT_EQ(e.err, EISDIR);
 	/* Faults: the old link stays, nothing is left. */
-	ASSERT_EQ(aw_symlink("a", "cur", &e), AW_OK);
+	ASSERT_AW_OK(aw_symlink("a", "cur", &e));
 	for (unsigned long nth = 1; nth <= 8; nth++) {
 		struct aw_fault_plan plan = { -1, nth, EIO, 0 };
 		aw__fault_set(&plan);
@@ -569,7 +569,7 @@ TEST(symlink_replaced_atomically_while_readers_resolve_it)
 		ASSERT_TRUE(readlink("cur", target, sizeof target - 1) > 0);
 		ASSERT_STREQ(target, r == AW_FAILED ? "a" : "b");
 		ASSERT_NO_TEMPS(".");
-		ASSERT_EQ(aw_symlink("a", "cur", &e), AW_OK);
+		ASSERT_AW_OK(aw_symlink("a", "cur", &e));
 	}
 }
 
@@ -588,15 +588,15 @@ TEST(exchange_swaps_any_two_paths)
 	ASSERT_OK(mkdir("d2", 0755));
 	th_write_file("d1/x", "1", 1);
 	th_write_file("d2/x", "2", 1);
-	ASSERT_EQ(aw_exchange("d1", "d2", &e), AW_OK);
+	ASSERT_AW_OK(aw_exchange("d1", "d2", &e));
 	ASSERT_FILE("d1/x", "2", 1);
 	ASSERT_FILE("d2/x", "1", 1);
 	th_write_file("f", "file", 4);
-	ASSERT_EQ(aw_exchange("f", "d1", &e), AW_OK);
+	ASSERT_AW_OK(aw_exchange("f", "d1", &e));
 	ASSERT_FILE("d1", "file", 4);
 	ASSERT_FILE("f/x", "2", 1);
 	/* Across directories. */
-	ASSERT_EQ(aw_exchange("d1", "d2/x", &e), AW_OK);
+	ASSERT_AW_OK(aw_exchange("d1", "d2/x", &e));
 	ASSERT_FILE("d2/x", "file", 4);
 	ASSERT_FILE("d1", "1", 1);
 
@@ -623,7 +623,7 @@ static void count_publish_fsyncs(aw_durability d, int *before, int *after)
 {
 	aw_publish_options o = { .durability = d };
 	aw__fault_reset();
-	ASSERT_EQ(publish_version("site", 9, &o, NULL), AW_OK);
+	ASSERT_AW_OK(publish_version("site", 9, &o, NULL));
 	int kinds[2048];
 	size_t n = aw__fault_trace(kinds, 2048);
 	ASSERT_TRUE(n < 2048);
@@ -641,7 +641,7 @@ static void count_publish_fsyncs(aw_durability d, int *before, int *after)
 TEST(publish_fsyncs_every_file_and_directory_before_the_switch)
 {
 	int before, after;
-	ASSERT_EQ(publish_version("site", 1, NULL, NULL), AW_OK);
+	ASSERT_AW_OK(publish_version("site", 1, NULL, NULL));
 	/* NFILES files, "sub", the version itself, then the parent. */
 	count_publish_fsyncs(AW_DURABILITY_FULL, &before, &after);
 	ASSERT_EQ(before, NFILES + 2 + 1);

@@ -12,7 +12,7 @@
 TEST(replace_creates_new_file)
 {
 	aw_error e;
-	ASSERT_EQ(aw_replace("f", "hello\n", 6, NULL, &e), AW_OK);
+	ASSERT_AW_OK(aw_replace("f", "hello\n", 6, NULL, &e));
 	ASSERT_FILE("f", "hello\n", 6);
 	ASSERT_NO_TEMPS(".");
 	ASSERT_EQ(th_count_entries("."), 1);
@@ -21,7 +21,7 @@ TEST(replace_creates_new_file)
 TEST(replace_replaces_existing_file)
 {
 	th_write_file("f", "old contents that are longer", 28);
-	ASSERT_EQ(aw_replace("f", "new", 3, NULL, NULL), AW_OK);
+	ASSERT_AW_OK(aw_replace("f", "new", 3, NULL, NULL));
 	ASSERT_FILE("f", "new", 3);
 	ASSERT_EQ(th_count_entries("."), 1);
 }
@@ -31,7 +31,7 @@ static void replace_size(size_t n, unsigned flags)
 	unsigned char *data = th_pattern(n, (unsigned)n);
 	aw_options o = { .flags = flags };
 	th_write_file("f", "x", 1);
-	ASSERT_EQ(aw_replace("f", data, n, &o, NULL), AW_OK);
+	ASSERT_AW_OK(aw_replace("f", data, n, &o, NULL));
 	ASSERT_FILE("f", data, n);
 	ASSERT_NO_TEMPS(".");
 	free(data);
@@ -61,7 +61,7 @@ TEST(streaming_write_and_fd)
 	ASSERT_OK(aw_write(f, "ghi", 3, &e));
 	/* Nothing is visible before the commit. */
 	ASSERT_EQ(access("f", F_OK), -1);
-	ASSERT_EQ(aw_commit(f, &e), AW_OK);
+	ASSERT_AW_OK(aw_commit(f, &e));
 	ASSERT_FILE("f", "abcdefghi", 9);
 }
 
@@ -86,8 +86,8 @@ TEST(begin_at_relative_to_dirfd)
 	ASSERT_OK(mkdir("d/sub", 0755));
 	int dfd = open("d", O_RDONLY | O_DIRECTORY);
 	ASSERT_OK(dfd);
-	ASSERT_EQ(aw_replace_at(dfd, "x", "1", 1, NULL, NULL), AW_OK);
-	ASSERT_EQ(aw_replace_at(dfd, "sub/y", "2", 1, NULL, NULL), AW_OK);
+	ASSERT_AW_OK(aw_replace_at(dfd, "x", "1", 1, NULL, NULL));
+	ASSERT_AW_OK(aw_replace_at(dfd, "sub/y", "2", 1, NULL, NULL));
 	close(dfd);
 	ASSERT_FILE("d/x", "1", 1);
 	ASSERT_FILE("d/sub/y", "2", 1);
@@ -99,8 +99,8 @@ TEST(long_target_name_250_bytes)
 	memset(name, 'n', 250);
 	name[250] = '\0';
 	aw_options named = { .flags = AW_NO_TMPFILE };
-	ASSERT_EQ(aw_replace(name, "a", 1, NULL, NULL), AW_OK);
-	ASSERT_EQ(aw_replace(name, "b", 1, &named, NULL), AW_OK);
+	ASSERT_AW_OK(aw_replace(name, "a", 1, NULL, NULL));
+	ASSERT_AW_OK(aw_replace(name, "b", 1, &named, NULL));
 	ASSERT_FILE(name, "b", 1);
 	ASSERT_NO_TEMPS(".");
 }

@@ -23,7 +23,7 @@ TEST(symlink_is_replaced_by_default)
 {
 	th_write_file("real", "old", 3);
 	ASSERT_OK(symlink("real", "link"));
-	ASSERT_EQ(aw_replace("link", "new", 3, NULL, NULL), AW_OK);
+	ASSERT_AW_OK(aw_replace("link", "new", 3, NULL, NULL));
 	ASSERT_TRUE(!is_link("link"));
 	ASSERT_FILE("link", "new", 3);
 	ASSERT_FILE("real", "old", 3);
@@ -35,7 +35,7 @@ TEST(follow_replaces_the_file_the_link_names)
 	ASSERT_OK(chmod("real", 0640));
 	ASSERT_OK(symlink("real", "link"));
 	aw_options o = { .flags = AW_FOLLOW_SYMLINKS };
-	ASSERT_EQ(aw_replace("link", "new", 3, &o, NULL), AW_OK);
+	ASSERT_AW_OK(aw_replace("link", "new", 3, &o, NULL));
 	ASSERT_TRUE(is_link("link"));
 	ASSERT_FILE("real", "new", 3);
 	struct stat st;
@@ -54,7 +54,7 @@ TEST(follow_resolves_relative_links_against_the_links_directory)
 	ASSERT_OK(symlink("../b/c/link2", "a/link"));
 	ASSERT_OK(symlink("target", "b/c/link2"));
 	aw_options o = { .flags = AW_FOLLOW_SYMLINKS };
-	ASSERT_EQ(aw_replace("a/link", "new", 3, &o, NULL), AW_OK);
+	ASSERT_AW_OK(aw_replace("a/link", "new", 3, &o, NULL));
 	ASSERT_FILE("b/c/target", "new", 3);
 	ASSERT_TRUE(is_link("a/link"));
 	ASSERT_TRUE(is_link("b/c/link2"));
@@ -67,7 +67,7 @@ TEST(follow_resolves_relative_links_against_the_links_directory)
 	ASSERT_TRUE(getcwd(abs, sizeof abs - 20) != NULL);
 	strcat(abs, "/b/c/target");
 	ASSERT_OK(symlink(abs, "abslink"));
-	ASSERT_EQ(aw_replace("abslink", "abs", 3, &o, NULL), AW_OK);
+	ASSERT_AW_OK(aw_replace("abslink", "abs", 3, &o, NULL));
 	ASSERT_FILE("b/c/target", "abs", 3);
 }
 
@@ -75,7 +75,7 @@ TEST(follow_dangling_link_creates_the_named_file)
 {
 	ASSERT_OK(symlink("created", "dangling"));
 	aw_options o = { .flags = AW_FOLLOW_SYMLINKS };
-	ASSERT_EQ(aw_replace("dangling", "new", 3, &o, NULL), AW_OK);
+	ASSERT_AW_OK(aw_replace("dangling", "new", 3, &o, NULL));
 	ASSERT_TRUE(is_link("dangling"));
 	ASSERT_FILE("created", "new", 3);
 }
@@ -91,7 +91,7 @@ TEST(follow_link_loop_is_eloop)
 	ASSERT_EQ(e.step, AW_STEP_RESOLVE_LINK);
 	ASSERT_EQ(th_count_entries("."), 2);
 	/* Without following, the link itself is replaced. */
-	ASSERT_EQ(aw_replace("l1", "x", 1, NULL, NULL), AW_OK);
+	ASSERT_AW_OK(aw_replace("l1", "x", 1, NULL, NULL));
 	ASSERT_FILE("l1", "x", 1);
 }
 
@@ -152,7 +152,7 @@ TEST(no_clobber_fails_with_eexist_and_keeps_target)
 {
 	aw_options o = { .flags = AW_NO_CLOBBER };
 	aw_error e;
-	ASSERT_EQ(aw_replace("f", "first", 5, &o, &e), AW_OK);
+	ASSERT_AW_OK(aw_replace("f", "first", 5, &o, &e));
 	ASSERT_EQ(aw_replace("f", "second", 6, &o, &e), AW_FAILED);
 	ASSERT_EQ(e.err, EEXIST);
 	ASSERT_FILE("f", "first", 5);
