@@ -77,6 +77,10 @@ logcut() {
 		return
 	fi
 	local acks states=0 badstates=0 point pending detail=1 line pts withacks=0
+	# Violations by kind, summed over the states checked (summarize.sh
+	# reads them from the row as it does for a cut).
+	local -A kinds=([torn]=0 [empty]=0 [zero]=0 [missing]=0 [stale]=0 [fsckerr]=0 [left]=0)
+	local k n
 	acks=$(awk '{ for (i = 1; i < NF; i++) if ($i == "acks") print $(i + 1) }' <<<"$info")
 	# The marks are the acknowledgements: as many as on the serial port.
 	if [ "$acks" != "$(grep -c '^ACK [0-9]* [0-9]*\|^PUB [0-9]' "$L/ack.log")" ]; then
@@ -101,14 +105,24 @@ logcut() {
 		[ "$pending" -gt 0 ] && withacks=$((withacks + 1))
 		[ "$INSPECT_BAD" = 0 ] && continue
 		badstates=$((badstates + 1))
+		for k in torn empty zero missing stale; do
+			n=$(sed -nE "s/.* $k ([0-9]+).*/\1/p" <<<"$INSPECT_SUMMARY")
+			kinds[$k]=$((kinds[$k] + ${n:-0}))
+		done
+		[[ $INSPECT_SUMMARY == *"fsck errors"* ]] && kinds[fsckerr]=$((kinds[fsckerr] + 1))
+		n=$(sed -nE 's/.*\(([0-9]+) after sweep\).*/\1/p' <<<"$INSPECT_SUMMARY")
+		kinds[left]=$((kinds[left] + ${n:-0}))
 		echo "    point $point ($pending acks pending): $INSPECT_SUMMARY"
 		# What was wrong, for the first bad state only.
 		[ "$detail" = 1 ] && [ -n "$INSPECT_DETAIL" ] && sed 's/^/      /' <<<"$INSPECT_DETAIL"
 		detail=0
 	done
 	rm -f "$L/state.img"
-	printf '%s\t%s+log\t%s\t%s\t%s; %s of %s states (%s with acks pending) with a violation\t%s\t%s\n' \
+	local fsckword=ok
+	[ "${kinds[fsckerr]}" = 0 ] || fsckword="errors in ${kinds[fsckerr]} states"
+	printf '%s\t%s+log\t%s\t%s\t%s; %s of %s states (%s with acks pending) with a violation; over all states: torn %s empty %s zero %s missing %s stale %s; %s after sweep; fsck %s\t%s\t%s\n' \
 		"$fs" "$mode" "$acks" "$badstates" "$info" "$badstates" "$states" "$withacks" \
-		"$states" "$badstates" >> "$RESULTS"
+		"${kinds[torn]}" "${kinds[empty]}" "${kinds[zero]}" "${kinds[missing]}" "${kinds[stale]}" \
+		"${kinds[left]}" "$fsckword" "$states" "$badstates" >> "$RESULTS"
 	echo "    $badstates of $states states with a violation; $withacks with acks pending ($((SECONDS - t0)) s)"
 }

@@ -14,8 +14,9 @@
 # (the filesystem's checker found errors), other (guest failed to boot,
 # image unmountable, a dm-log-writes log that could not be read or
 # replayed).  Rows of the dm-log-writes mode (writer "MODE+log") are runs,
-# each checked at several flush points: their kinds are not itemised, and
-# two more columns give the states checked and those with a violation.
+# each checked at several flush points: their kinds are summed over the
+# states, and two more columns give the states checked and those with a
+# violation (rows written before 2026-11-24 carry no kinds).
 set -u
 [ $# -gt 0 ] || { echo "usage: $0 RESULTS.tsv..." >&2; exit 2; }
 cat "$@" | awk -F'\t' '
