@@ -1,7 +1,7 @@
 # logwrites.sh - sourced by run.sh: the dm-log-writes mode, a disk whose
 # volatile write cache loses every write not yet flushed.
 #
-#   logcut FS MODE
+#   logcut FS MODE      (uses run.sh's new_image, inspect.sh's inspect)
 #
 # One boot: the guest mounts the test disk through a log-writes target that
 # records every write the disk completes, in the order flushes made them
@@ -25,15 +25,9 @@
 LOGWRITES_POINTS=${LOGWRITES_POINTS:-10}
 
 logcut() {
-	local fs=$1 mode=$2 size=256 L=$W/log
-	[ "$fs" = xfs ] && size=320
+	local fs=$1 mode=$2 L=$W/log
 	rm -rf "$L" && mkdir -p "$L"
-	truncate -s "${size}M" "$L/disk.img"
-	case $fs in
-	ext4*) mkfs.ext4 -q -F "$L/disk.img" ;;
-	xfs) mkfs.xfs -q -f "$L/disk.img" ;;
-	btrfs) mkfs.btrfs -q -f "$L/disk.img" >/dev/null ;;
-	esac
+	new_image "$fs" "$L/disk.img"
 	# The log starts from this state: everything after is in the log.
 	cp --sparse=always "$L/disk.img" "$L/base.img"
 	truncate -s 1G "$L/log.img"

@@ -90,16 +90,22 @@ cleanup() {
 }
 trap cleanup EXIT
 
-cut() {  # cut FS MODE: one boot, one power cut, one check; appends a result row
-	local fs=$1 mode=$2 size=256
-	[ "$fs" = xfs ] && size=320
-	rm -f "$W/disk.img" "$W/console.log" "$W/ack.log"
-	truncate -s "${size}M" "$W/disk.img"
-	case $fs in
-	ext4*) mkfs.ext4 -q -F "$W/disk.img" ;;
-	xfs) mkfs.xfs -q -f "$W/disk.img" ;;
-	btrfs) mkfs.btrfs -q -f "$W/disk.img" >/dev/null ;;
+new_image() {  # new_image FS PATH: a fresh filesystem of type FS in PATH
+	local size=256
+	[ "$1" = xfs ] && size=320   # mkfs.xfs refuses less than 300 MB
+	rm -f "$2"
+	truncate -s "${size}M" "$2"
+	case $1 in
+	ext4*) mkfs.ext4 -q -F "$2" ;;
+	xfs) mkfs.xfs -q -f "$2" ;;
+	btrfs) mkfs.btrfs -q -f "$2" >/dev/null ;;
 	esac
+}
+
+cut() {  # cut FS MODE: one boot, one power cut, one check; appends a result row
+	local fs=$1 mode=$2
+	rm -f "$W/console.log" "$W/ack.log"
+	new_image "$fs" "$W/disk.img"
 	local seed=$RANDOM$RANDOM
 	qemu-system-x86_64 -machine accel=tcg -m 512 -smp 1 -display none -no-reboot \
 		-kernel "$KERNEL" -initrd "$W/initrd.gz" \
