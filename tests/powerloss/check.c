@@ -5,11 +5,16 @@
  *
  *     check DIR ACKLOG
  *
+ * A file that was never acknowledged may be missing, but if it is there it
+ * must be complete too: a replace is atomic before it is acknowledged.
  * For the publish workload ("PUB version" lines), DIR/site must resolve to
  * one complete tree (4 parts, one version) at least as new as the last
- * acknowledged.  Prints "files N torn N empty N zero N missing N stale N"
- * and exits 1 on any violation.
+ * acknowledged; a tree that is there unacknowledged must be complete.
+ * Prints "files N torn N empty N zero N missing N stale N" (N files judged)
+ * and exits 1 on any violation, 2 if it could not judge (a file it cannot
+ * read, bad arguments): never a verdict it did not reach.
  */
+#define _POSIX_C_SOURCE 200809L   /* lstat */
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -20,7 +25,11 @@
 
 #include "version_format.h"
 
-
+static int cannot_judge(const char *path)
+{
+	fprintf(stderr, "check: cannot read %s\n", path);
+	return 2;
+}
 
 int main(int argc, char **argv)
 {
@@ -47,22 +56,25 @@ int main(int argc, char **argv)
 	}
 	int torn = 0, empty = 0, zero = 0, missing = 0, stale = 0, files = 0;
 	for (unsigned id = 0; id < NFILES; id++) {
-		if (!ever[id])
-			continue;
-		files++;
 		char path[4096];
 		snprintf(path, sizeof path, "%s/file%u", argv[1], id);
 		int fd = open(path, O_RDONLY);
+		if (fd < 0 && !ever[id])
+			continue;
+		files++;
 		if (fd < 0) {
 			missing++;
 			printf("file%u: missing (acked version %llu)\n", id, (unsigned long long)acked[id]);
 			continue;
 		}
 		struct stat st;
-		fstat(fd, &st);
-		unsigned char *buf = malloc((size_t)st.st_size + 1);
+		unsigned char *buf = NULL;
+		if (fstat(fd, &st) < 0 || !(buf = malloc((size_t)st.st_size + 1)))
+			return cannot_judge(path);
 		ssize_t n = read(fd, buf, (size_t)st.st_size);
 		close(fd);
+		if (n < 0)
+			return cannot_judge(path);
 		struct header h;
 		size_t zeros = 0;
 		for (ssize_t i = 0; i < n; i++)
@@ -88,7 +100,10 @@ int main(int argc, char **argv)
 		}
 		free(buf);
 	}
-	if (ever_published) {
+	struct stat site;
+	char sitepath[4096];
+	snprintf(sitepath, sizeof sitepath, "%s/site", argv[1]);
+	if (ever_published || lstat(sitepath, &site) == 0) {
 		/* The tree: four parts, one version, complete. */
 		unsigned long long seen = 0;
 		files++;

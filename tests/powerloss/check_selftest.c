@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "version_format.h"
 
@@ -46,6 +47,13 @@ static void put(const char *dir, unsigned id, uint64_t version, size_t len, enum
 		exit(2);
 	}
 	free(buf);
+}
+
+static void drop(const char *dir, unsigned id)
+{
+	char path[4096];
+	snprintf(path, sizeof path, "%s/file%u", dir, id);
+	unlink(path);
 }
 
 static int passed, failed;
@@ -106,13 +114,19 @@ int main(int argc, char **argv)
 	expect("complete, current versions pass", cmd,
 	       "files 8 torn 0 empty 0 zero 0 missing 0 stale 0");
 
-	/* A file never acknowledged is not judged. */
+	/* A file never acknowledged may be missing, or hold any complete
+	 * version, but must not be damaged. */
 	a = fopen(acks, "w");
 	fprintf(a, "ACK 0 5\n");
 	fclose(a);
+	for (unsigned id = 1; id < 8; id++)
+		drop(dir, id);
+	put(dir, 2, 1, 300, GOOD);
 	put(dir, 3, 5, 300, EMPTY);
-	expect("files never acknowledged are not judged", cmd,
-	       "files 1 torn 0 empty 0 zero 0 missing 0 stale 0");
+	expect("files never acknowledged: absent or complete, never damaged", cmd,
+	       "files 3 torn 0 empty 1 zero 0 missing 0 stale 0");
+	for (unsigned id = 0; id < 8; id++)
+		drop(dir, id);
 
 	/* The published tree: mixed versions are torn, older is stale. */
 	char site[4096];

@@ -7,7 +7,8 @@
 #
 # Sets INSPECT_BAD (violations; 0 is clean), INSPECT_SUMMARY (one line) and
 # INSPECT_DETAIL (the checker's first complaints).  Returns 1 if the image
-# does not mount, 2 if it is refused.  Uses $W/mnt, $W/check, $B/atomicwrite
+# does not mount or unmount or the checker reached no verdict (all counted
+# as a failed run, never as clean), 2 if it is refused.  Uses $W/mnt, $W/check, $B/atomicwrite
 # and refuses while the QEMU in $qpid lives: an image must not change under
 # the checker, and a mount must never share the image with a running guest.
 
@@ -23,21 +24,33 @@ inspect() {
 		INSPECT_SUMMARY=unmountable
 		return 1
 	fi
-	local out leftovers after versions verdict fsck=ok
-	out=$("$W/check" "$W/mnt" "$acklog")
+	local out st leftovers after versions verdict fsck=ok
+	out=$("$W/check" "$W/mnt" "$acklog" 2>&1)
+	st=$?
 	leftovers=$(ls -A "$W/mnt" | grep -c '^\.awtmp-\|^\.awver-' || true)
 	"$B/atomicwrite" sweep "$W/mnt" >/dev/null
 	# What may remain: the live version of the published tree.
 	after=$(ls -A "$W/mnt" | grep -c '^\.awtmp-' || true)
 	versions=$(ls -A "$W/mnt" | grep -c '^\.awver-' || true)
 	[ "$versions" -le 1 ] || after=$((after + versions - 1))
-	umount "$W/mnt"
+	if ! umount "$W/mnt"; then
+		# fsck on a mounted image, or the next mount stacked on this one,
+		# would judge the wrong thing.
+		INSPECT_SUMMARY=umount-failed
+		return 1
+	fi
 	case $fs in
 	ext4*) e2fsck -fn "$image" >/dev/null 2>&1 || fsck=errors ;;
 	xfs) xfs_repair -n "$image" >/dev/null 2>&1 || fsck=errors ;;
 	btrfs) btrfs check --readonly "$image" >/dev/null 2>&1 || fsck=errors ;;
 	esac
 	verdict=$(tail -n 1 <<<"$out")
+	# A verdict only from a checker that reached one: a crash or an
+	# unreadable file must never read as "0 violations".
+	if [ "$st" -gt 1 ] || ! grep -qE '^files [0-9]+ torn [0-9]+ empty [0-9]+ zero [0-9]+ missing [0-9]+ stale [0-9]+$' <<<"$verdict"; then
+		INSPECT_SUMMARY="checker-failed (status $st): $(tail -n 2 <<<"$out" | tr '\n' ' ')"
+		return 1
+	fi
 	INSPECT_BAD=$(awk '{ print $4 + $6 + $8 + $10 + $12 }' <<<"$verdict")
 	[ "$after" = 0 ] || INSPECT_BAD=$((INSPECT_BAD + after))
 	[ "$fsck" = ok ] || INSPECT_BAD=$((INSPECT_BAD + 1))

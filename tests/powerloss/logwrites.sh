@@ -78,12 +78,18 @@ logcut() {
 	acks=$(awk '{ for (i = 1; i < NF; i++) if ($i == "acks") print $(i + 1) }' <<<"$info")
 	# The marks are the acknowledgements: as many as on the serial port.
 	if [ "$acks" != "$(grep -c '^ACK [0-9]* [0-9]*\|^PUB [0-9]' "$L/ack.log")" ]; then
-		echo "  $fs/$mode+log: $acks marks in the log, but $(grep -c . "$L/ack.log") serial lines"
+		echo "  $fs/$mode+log: $acks marks in the log, but $(grep -c '^ACK [0-9]* [0-9]*\|^PUB [0-9]' "$L/ack.log") acknowledgements on the serial port"
 		printf '%s\t%s+log\t%s\t1\tmarks-mismatch\t0\t0\n' "$fs" "$mode" "$acks" >> "$RESULTS"
 		return
 	fi
 	echo "  $fs/$mode+log seed $seed, ${ms} ms: $info"
-	mapfile -t pts < <("$W/replay" "$L/log.img" points "$LOGWRITES_POINTS")
+	local ptlist
+	if ! ptlist=$("$W/replay" "$L/log.img" points "$LOGWRITES_POINTS") || [ -z "$ptlist" ]; then
+		# No states to check is a failed run, never "0 of 0 bad".
+		printf '%s\t%s+log\t%s\t1\tpoints-failed\t0\t0\n' "$fs" "$mode" "$acks" >> "$RESULTS"
+		return
+	fi
+	mapfile -t pts <<<"$ptlist"
 	for line in "${pts[@]}"; do
 		read -r point pending <<<"$line"
 		cp --sparse=always "$L/base.img" "$L/state.img"
@@ -92,7 +98,12 @@ logcut() {
 				"$states" "$badstates" >> "$RESULTS"
 			return
 		fi
-		inspect "$fs" "$L/state.img" "$L/acks.txt"
+		if ! inspect "$fs" "$L/state.img" "$L/acks.txt"; then
+			echo "    point $point: $INSPECT_SUMMARY"
+			printf '%s\t%s+log\t%s\t1\t%s\t%s\t%s\n' "$fs" "$mode" "$acks" \
+				"$INSPECT_SUMMARY" "$states" "$badstates" >> "$RESULTS"
+			return
+		fi
 		states=$((states + 1))
 		# States where an acknowledgement came after their last barrier:
 		# where a missing directory fsync shows.

@@ -31,7 +31,7 @@ cat "$@" | awk -F'\t' '
 		stale[k] += field($5, "stale")
 		if (match($5, /[0-9]+ after sweep/)) left[k] += substr($5, RSTART, RLENGTH) + 0
 		fsck[k] += ($5 ~ /fsck errors/)
-		other[k] += ($5 ~ /guest-failed|unmountable|refused|log-unreadable|replay-|marks-mismatch/)
+		other[k] += ($5 ~ /guest-failed|unmountable|umount-failed|checker-failed|refused|log-unreadable|replay-|points-failed|marks-mismatch/)
 		if (NF >= 7) { states[k] += $6; statesbad[k] += $7; logrow[k] = 1 }
 	}
 	END {
