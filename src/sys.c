@@ -283,9 +283,10 @@ int aw__fsetxattr(int fd, const char *name, const void *value, size_t size)
 
 /* listxattrat(2) came with Linux 6.13 and has no libc wrapper yet; new
  * system calls share one number on every architecture but alpha, ia64
- * and MIPS, which offset it (there the call is simply not tried). */
+ * and MIPS, which offset it, and x32, which flags it (there the call is
+ * simply not tried). */
 #if !defined(SYS_listxattrat) && !defined(__alpha__) && !defined(__ia64__) && \
-    !defined(__mips__)
+    !defined(__mips__) && !(defined(__x86_64__) && defined(__ILP32__))
 #define SYS_listxattrat 465
 #endif
 

@@ -43,7 +43,6 @@
 
 #define MAX_BODY (256 * 1024)
 
-
 static int write_all(int fd, const void *buf, size_t n)
 {
 	const char *p = buf;
