@@ -102,6 +102,7 @@ sc_batch_state() {
 sc_batch_msg() { echo '^atomicwrite: .*(^|[ /])(t|u)(: | from )'; }
 # Which scenarios may end with some of their files replaced and some not.
 sc_batch_partial() { :; }
+may_be_partial() { declare -F "sc_${1}_partial" >/dev/null; }
 
 # ---- the sweep -----------------------------------------------------------
 
@@ -145,7 +146,8 @@ check() {
 	0) [ "$state" = new ] || f_violation "$what: exit 0 but the state is $state" ;;
 	3) [ "$state" = new ] || f_violation "$what: exit 3 but the state is $state"
 	   grep -q 'fsync of directory' "$errfile" || f_violation "$what: exit 3 without naming the directory fsync" ;;
-	1) [ "$state" = old ] || { [ "$state" = partial ] && grep -q 'renaming' "$errfile"; } ||
+	1) [ "$state" = old ] ||
+		{ [ "$state" = partial ] && may_be_partial "$sc" && grep -q 'renaming' "$errfile"; } ||
 		f_violation "$what: exit 1 but the state is $state"
 	   # With every write() failing, not even the message can be written.
 	   [ "$persistent_write" = 1 ] || grep -Eq "$("sc_${sc}_msg")" "$errfile" ||
@@ -186,6 +188,7 @@ sweep_scenario() {
 	# only: those programs' failures are theirs, not ours to sweep.
 	local follow=(-f)
 	declare -F "sc_${sc}_nofollow" >/dev/null && follow=()
+	local cases_before=$f_cases
 	fresh "$sc"
 	"sc_${sc}_run" strace "${follow[@]}" -qq -o "$work/trace" >/dev/null 2>"$work/err" ||
 		{ f_violation "$sc: the clean run failed: $(cat "$work/err")"; return; }
@@ -254,13 +257,17 @@ sweep_scenario() {
 		local state
 		state=$("sc_${sc}_state")
 		[ "$state" = old ] || [ "$state" = new ] ||
-			{ [ "$state" = partial ] && declare -F "sc_${sc}_partial" >/dev/null; } ||
+			{ [ "$state" = partial ] && may_be_partial "$sc"; } ||
 			f_violation "$sc: SIGKILL at $name #$nth: state $state"
 		"$AW" sweep . >/dev/null 2>"$work/err" || f_violation "$sc: sweep after SIGKILL at $name #$nth failed: $(cat "$work/err")"
 		local left
 		left=$(leftovers)
 		[ "$left" = 0 ] || f_violation "$sc: SIGKILL at $name #$nth: $left leftover(s) after sweep: $(ls -A | tr '\n' ' ')"
 	done <<<"$calls"
+	# Cases count only when their injection fired: if none did, the
+	# detection of firing is broken and "0 violations" would mean nothing.
+	[ "$f_cases" -gt "$cases_before" ] ||
+		f_violation "$sc: no injection fired in any of its calls ($(wc -l <<<"$calls") listed)"
 }
 
 if ! command -v strace >/dev/null; then
