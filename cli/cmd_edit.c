@@ -36,6 +36,8 @@ static void usage(void)
 "                          a terminal, a failed check offers to edit again\n"
 "  -b, --backup[=SUFFIX]   keep the old FILE as FILE~ (or FILE+SUFFIX)\n"
 "  -L, --follow-symlinks   edit the file a symbolic link FILE points to\n"
+"      --wait=SECONDS      give up (exit 1) after waiting SECONDS for the lock\n"
+"                          (default: as long as it takes; 0: do not wait)\n"
 "  -h, --help              show this help and exit\n"
 "\n"
 "Exit status: 0 replaced, or nothing changed; 1 aborted or failed, FILE\n"
@@ -154,8 +156,15 @@ static int edit(const struct session *s)
 	locked.flags |= AW_LOCK;
 	aw_options named = s->opts;
 	named.flags |= AW_NO_TMPFILE;
-	if (aw_begin(&f, s->path, &locked, &e) < 0 ||
-	    aw_begin(&scratch, s->path, &named, &e) < 0) {
+	struct cli_waiter w;
+	int r;
+	cli_wait_start(&w, s->path, s->opts.flags & AW_FOLLOW_SYMLINKS, true);
+	do
+		r = aw_begin(&f, s->path, &locked, &e);
+	while (cli_wait_again(&w, r, &e));
+	if (w.timed_out)
+		goto out;
+	if (r < 0 || aw_begin(&scratch, s->path, &named, &e) < 0) {
 		status = cli_report(AW_FAILED, &e);
 		goto out;
 	}
@@ -232,6 +241,7 @@ int cmd_edit(int argc, char **argv)
 		{ "check", required_argument, NULL, 'c' },
 		{ "backup", optional_argument, NULL, 'b' },
 		{ "follow-symlinks", no_argument, NULL, 'L' },
+		{ "wait", required_argument, NULL, 256 },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -249,6 +259,10 @@ int cmd_edit(int argc, char **argv)
 			break;
 		case 'L':
 			s.opts.flags |= AW_FOLLOW_SYMLINKS;
+			break;
+		case 256:   /* --wait */
+			if (cli_parse_wait(optarg) < 0)
+				return cli_usage_error("edit: invalid --wait '%s': give seconds, such as 10 or 0.5", optarg);
 			break;
 		case 'h':
 			usage();

@@ -10,11 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int wants_help(int argc, char **argv)
-{
-	return argc > 1 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0);
-}
-
 /* Checks that exactly n operands follow the options. */
 static int operands(int argc, char **argv, int first, int n, const char *cmd,
                     const char *names)
@@ -39,6 +34,9 @@ static void publish_usage(void)
 "      --adopt             if a real directory stands at LINK, turn it into the\n"
 "                          previous version and put the link in its place\n"
 "      --durability=LEVEL  full (default), file or none, as for files\n"
+"      --wait=SECONDS      give up (exit 1) after waiting SECONDS for the lock\n"
+"                          on LINK's directory (default: as long as it takes;\n"
+"                          0: do not wait)\n"
 "  -h, --help              show this help and exit\n"
 "\n"
 "Versions are named .awver-STAMP-kN-LINKNAME in LINK's directory.\n"
@@ -49,11 +47,12 @@ static void publish_usage(void)
 
 int cmd_publish(int argc, char **argv)
 {
-	enum { OPT_ADOPT = 256, OPT_DURABILITY };
+	enum { OPT_ADOPT = 256, OPT_DURABILITY, OPT_WAIT };
 	static const struct option longopts[] = {
 		{ "keep", required_argument, NULL, 'k' },
 		{ "adopt", no_argument, NULL, OPT_ADOPT },
 		{ "durability", required_argument, NULL, OPT_DURABILITY },
+		{ "wait", required_argument, NULL, OPT_WAIT },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -76,6 +75,10 @@ int cmd_publish(int argc, char **argv)
 			if (cli_parse_durability(optarg, &o.durability) < 0)
 				return cli_usage_error("publish: invalid durability '%s': use full, file or none", optarg);
 			break;
+		case OPT_WAIT:
+			if (cli_parse_wait(optarg) < 0)
+				return cli_usage_error("publish: invalid --wait '%s': give seconds, such as 10 or 0.5", optarg);
+			break;
 		case 'h':
 			publish_usage();
 			return EXIT_OK;
@@ -88,20 +91,45 @@ int cmd_publish(int argc, char **argv)
 	if (r)
 		return r;
 	aw_error e;
-	return cli_report(aw_publish_tree(argv[optind], argv[optind + 1], &o, &e), &e);
+	struct cli_waiter w;
+	cli_wait_start(&w, argv[optind], false, true);
+	do
+		r = aw_publish_tree(argv[optind], argv[optind + 1], &o, &e);
+	while (cli_wait_again(&w, r, &e));
+	return w.timed_out ? EXIT_FAIL : cli_report(r, &e);
 }
 
-/* The shared front of the commands that take only operands: --help, an
- * optional "--", the operand count.  Returns -1 to go on (operands start
- * at argv[*first]), or the exit status. */
+/* The shared front of the commands that take only operands: --help,
+ * --wait (for those that lock), an optional "--", the operand count.
+ * Returns -1 to go on (operands start at argv[*first]), or the exit
+ * status. */
 static int simple_args(int argc, char **argv, const char *cmd,
                        const char *names, int n, const char *help, int *first)
 {
-	if (wants_help(argc, argv)) {
-		printf("Usage: %s %s %s\n%s", cli_prog, cmd, names, help);
-		return EXIT_OK;
+	static const struct option longopts[] = {
+		{ "wait", required_argument, NULL, 'w' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	/* exchange takes no lock: no --wait. */
+	const struct option *opts = strcmp(cmd, "exchange") == 0 ? longopts + 1 : longopts;
+	int c;
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'w':
+			if (cli_parse_wait(optarg) < 0)
+				return cli_usage_error("%s: invalid --wait '%s': give seconds, such as 10 or 0.5",
+				                       cmd, optarg);
+			break;
+		case 'h':
+			printf("Usage: %s %s [OPTION]... %s\n%s", cli_prog, cmd, names, help);
+			return EXIT_OK;
+		default:
+			fprintf(stderr, "Try '%s %s --help' for more information.\n", cli_prog, cmd);
+			return EXIT_USAGE;
+		}
 	}
-	*first = argc > 1 && strcmp(argv[1], "--") == 0 ? 2 : 1;
+	*first = optind;
 	int r = operands(argc, argv, *first, n, cmd, names);
 	return r ? r : -1;
 }
@@ -110,22 +138,38 @@ int cmd_rollback(int argc, char **argv)
 {
 	int first, r = simple_args(argc, argv, "rollback", "LINK", 1,
 		"Switch LINK back to the newest version kept before the current one\n"
-		"(see publish --keep), atomically, and remove the current one.\n", &first);
+		"(see publish --keep), atomically, and remove the current one.\n"
+		"\n"
+		"      --wait=SECONDS  give up (exit 1) after waiting SECONDS for the lock\n"
+		"                      on LINK's directory (default: as long as it takes)\n", &first);
 	if (r >= 0)
 		return r;
 	aw_error e;
-	return cli_report(aw_rollback(argv[first], &e), &e);
+	struct cli_waiter w;
+	cli_wait_start(&w, argv[first], false, true);
+	do
+		r = aw_rollback(argv[first], &e);
+	while (cli_wait_again(&w, r, &e));
+	return w.timed_out ? EXIT_FAIL : cli_report(r, &e);
 }
 
 int cmd_symlink(int argc, char **argv)
 {
 	int first, r = simple_args(argc, argv, "symlink", "TARGET LINK", 2,
 		"Make LINK a symbolic link to TARGET, atomically: whatever stood at LINK\n"
-		"(a file or another link; not a directory) is replaced in one rename.\n", &first);
+		"(a file or another link; not a directory) is replaced in one rename.\n"
+		"\n"
+		"      --wait=SECONDS  give up (exit 1) after waiting SECONDS for the lock\n"
+		"                      on LINK's directory (default: as long as it takes)\n", &first);
 	if (r >= 0)
 		return r;
 	aw_error e;
-	return cli_report(aw_symlink(argv[first], argv[first + 1], &e), &e);
+	struct cli_waiter w;
+	cli_wait_start(&w, argv[first + 1], false, true);
+	do
+		r = aw_symlink(argv[first], argv[first + 1], &e);
+	while (cli_wait_again(&w, r, &e));
+	return w.timed_out ? EXIT_FAIL : cli_report(r, &e);
 }
 
 int cmd_exchange(int argc, char **argv)

@@ -117,16 +117,50 @@ static int sweep_publish_one(int dirfd, const char *name)
 	return aw__remove_tree(dirfd, name) < 0 ? -1 : 1;
 }
 
-/* What dead publishers leave, removed only while the directory's lock
- * (the one publishers hold) is free; otherwise left for a later sweep. */
-static int sweep_publish_leftovers(int dirfd, aw_sweep_fn fn, void *ctx,
-                                   int *removed, char *failed, size_t size)
+/* Whether an entry may be a publisher's leftover (or a dead holder's
+ * lock file): the entries that make the sweep take the directory's lock.
+ * A directory with none is swept without it, so that sweeping a directory
+ * one may only read still works and writes nothing. */
+static bool publish_candidate(const struct dirent *de)
 {
-	if (aw__flock(dirfd, LOCK_EX | LOCK_NB) < 0)
-		return errno == EWOULDBLOCK ? 0 : -1;
-	DIR *d = aw__opendirat(dirfd);
-	if (!d)
+	if (aw__is_lock_name(de->d_name) ||
+	    strncmp(de->d_name, AW__VER_PREFIX, AW__VER_PREFIX_LEN) == 0)
+		return true;
+#ifdef DT_LNK
+	if (de->d_type != DT_LNK && de->d_type != DT_UNKNOWN)
+		return false;
+#endif
+	return aw__is_tmpname(de->d_name);
+}
+
+/* What dead publishers leave, removed only while the directory's lock
+ * (the one publishers hold) is ours; if a live writer holds it, left for
+ * a later sweep and *held set. */
+static int sweep_publish_leftovers(int dirfd, aw_sweep_fn fn, void *ctx,
+                                   int *removed, char *failed, size_t size,
+                                   bool *held)
+{
+	int lockfd;
+	bool cleared;
+	if (aw__trylock(dirfd, &lockfd, &cleared) < 0) {
+		if (errno == EWOULDBLOCK) {
+			*held = true;
+			return 0;
+		}
+		snprintf(failed, size, "%s", AW__LOCK_NAME);
 		return -1;
+	}
+	if (cleared) {
+		/* A dead holder's lock file. */
+		(*removed)++;
+		if (fn)
+			fn(AW__LOCK_NAME, ctx);
+	}
+	DIR *d = aw__opendirat(dirfd);
+	if (!d) {
+		aw__unlock(dirfd, lockfd);
+		return -1;
+	}
 	int err = 0;
 	for (;;) {
 		struct dirent *de = aw__readdir(d);
@@ -150,12 +184,13 @@ static int sweep_publish_leftovers(int dirfd, aw_sweep_fn fn, void *ctx,
 		}
 	}
 	closedir(d);
-	aw__flock(dirfd, LOCK_UN);
+	aw__unlock(dirfd, lockfd);
 	errno = err;
 	return err ? -1 : 0;
 }
 
-int aw_sweep_at(int dirfd, aw_sweep_fn fn, void *ctx, aw_error *e)
+int aw_sweep_status_at(int dirfd, aw_sweep_fn fn, void *ctx, unsigned *status,
+                       aw_error *e)
 {
 	int fd = aw__openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
 	if (fd < 0)
@@ -171,6 +206,7 @@ int aw_sweep_at(int dirfd, aw_sweep_fn fn, void *ctx, aw_error *e)
 		return aw__fail(e, AW_STEP_SWEEP, ".", err);
 	}
 	int removed = 0, err = 0;
+	bool candidates = false, held = false;
 	char failed[NAME_MAX + 1] = ".";
 	for (;;) {
 		struct dirent *de = aw__readdir(d);
@@ -179,6 +215,7 @@ int aw_sweep_at(int dirfd, aw_sweep_fn fn, void *ctx, aw_error *e)
 				err = errno;
 			break;
 		}
+		candidates = candidates || publish_candidate(de);
 		if (!aw__is_tmpname(de->d_name))
 			continue;
 		int r = sweep_one(fd, de->d_name);
@@ -195,27 +232,41 @@ int aw_sweep_at(int dirfd, aw_sweep_fn fn, void *ctx, aw_error *e)
 		}
 	}
 	closedir(d);
-	if (sweep_publish_leftovers(fd, fn, ctx, &removed, failed, sizeof failed) < 0 &&
-	    !err)
+	if (candidates &&
+	    sweep_publish_leftovers(fd, fn, ctx, &removed, failed, sizeof failed,
+	                            &held) < 0 && !err)
 		err = errno;
 	aw__close(fd);
+	if (status)
+		*status = held ? AW_SWEEP_LOCK_HELD : 0;
 	if (err)
 		return aw__fail(e, AW_STEP_SWEEP, failed, err);
 	return removed;
 }
 
-int aw_sweep(const char *path, aw_sweep_fn fn, void *ctx, aw_error *e)
+int aw_sweep_at(int dirfd, aw_sweep_fn fn, void *ctx, aw_error *e)
+{
+	return aw_sweep_status_at(dirfd, fn, ctx, NULL, e);
+}
+
+int aw_sweep_status(const char *path, aw_sweep_fn fn, void *ctx,
+                    unsigned *status, aw_error *e)
 {
 	if (!path)
 		return aw__fail(e, AW_STEP_ARGS, NULL, EINVAL);
 	int fd = aw__openat(AT_FDCWD, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
 	if (fd < 0)
 		return aw__fail(e, AW_STEP_SWEEP, path, errno);
-	int r = aw_sweep_at(fd, fn, ctx, e);
+	int r = aw_sweep_status_at(fd, fn, ctx, status, e);
 	int err = errno;
 	aw__close(fd);
 	if (r < 0 && e && e->path[0] == '.' && e->path[1] == '\0')
 		snprintf(e->path, sizeof e->path, "%s", path);
 	errno = err;
 	return r;
+}
+
+int aw_sweep(const char *path, aw_sweep_fn fn, void *ctx, aw_error *e)
+{
+	return aw_sweep_status(path, fn, ctx, NULL, e);
 }
