@@ -174,7 +174,9 @@ typedef enum aw_step {
 	AW_STEP_ADOPT,          /* exchanging a real directory for the link */
 	AW_STEP_FIND_VERSION,   /* finding the version to roll back to */
 	AW_STEP_EXCHANGE,       /* exchanging two paths (aw_exchange) */
-	AW_STEP_BACKUP          /* keeping the old file as a backup */
+	AW_STEP_BACKUP,         /* keeping the old file as a backup */
+	AW_STEP_PROTECTED_FILE  /* the target is another user's file in a
+	                           sticky world-writable directory (EACCES) */
 } aw_step;
 
 /* What went wrong: filled by any failing call given a non-NULL pointer. */
