@@ -424,3 +424,109 @@ TEST(sigterm_removes_every_temp_of_a_large_batch)
 	ASSERT_EQ(WTERMSIG(status), SIGTERM);
 	ASSERT_EQ(th_count_entries("d"), 0);
 }
+
+/* ---- R1: holes are kept ---------------------------------------------- */
+
+#define SPARSE_SIZE ((off_t)64 << 20)
+
+/* A 64 MiB file with a little data at a few places; trailing: whether it
+ * ends in a hole. */
+static void make_sparse(const char *path, bool trailing_hole)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	ASSERT_OK(fd);
+	ASSERT_EQ(pwrite(fd, "head", 4, 0), 4);
+	ASSERT_EQ(pwrite(fd, "middle", 6, SPARSE_SIZE / 2 + 12345), 6);
+	if (trailing_hole)
+		ASSERT_OK(ftruncate(fd, SPARSE_SIZE));
+	else
+		ASSERT_EQ(pwrite(fd, "tail", 4, SPARSE_SIZE - 4), 4);
+	struct stat st;
+	ASSERT_OK(fstat(fd, &st));
+	close(fd);
+	if ((off_t)st.st_blocks * 512 >= st.st_size / 2)
+		th_skip("this filesystem does not keep holes");
+}
+
+/* path's bytes from off on equal src's from src_off on, and it is sparse. */
+static void assert_same_sparse(const char *path, off_t off, const char *src,
+                               off_t src_off, const char *prefix)
+{
+	int a = open(path, O_RDONLY | O_CLOEXEC), b = open(src, O_RDONLY | O_CLOEXEC);
+	ASSERT_OK(a);
+	ASSERT_OK(b);
+	struct stat sa, sb;
+	ASSERT_OK(fstat(a, &sa));
+	ASSERT_OK(fstat(b, &sb));
+	ASSERT_EQ(sa.st_size - off, sb.st_size - src_off);
+	ASSERT_TRUE((off_t)sa.st_blocks * 512 < (1 << 20));
+	if (prefix) {
+		char p[64];
+		ASSERT_EQ(pread(a, p, (size_t)off, 0), off);
+		ASSERT_TRUE(memcmp(p, prefix, (size_t)off) == 0);
+	}
+	static char x[1 << 20], y[1 << 20];
+	for (off_t pos = 0; pos < sb.st_size - src_off; pos += sizeof x) {
+		ssize_t n = pread(a, x, sizeof x, off + pos);
+		ASSERT_EQ(pread(b, y, sizeof y, src_off + pos), n);
+		ASSERT_TRUE(n > 0 && memcmp(x, y, (size_t)n) == 0);
+	}
+	close(a);
+	close(b);
+}
+
+static void copy_from_file(const char *src, off_t src_off, const char *prefix,
+                           unsigned flags, int no_range_err)
+{
+	int fd = open(src, O_RDONLY | O_CLOEXEC);
+	ASSERT_OK(fd);
+	ASSERT_EQ(lseek(fd, src_off, SEEK_SET), src_off);
+	aw_options o = { .flags = flags };
+	aw_file *f;
+	ASSERT_OK(aw_begin(&f, "out", &o, NULL));
+	if (prefix)
+		ASSERT_OK(aw_write(f, prefix, strlen(prefix), NULL));
+	if (no_range_err) {
+		/* no copy_file_range: read and write */
+		struct aw_fault_plan p = { AW_SYS_COPY_RANGE, 1, no_range_err, 1 };
+		aw__fault_set(&p);
+	}
+	int r = aw_copy_from(f, fd, NULL);
+	aw__fault_reset();
+	struct stat st;
+	ASSERT_OK(fstat(fd, &st));
+	close(fd);
+	ASSERT_OK(r);
+	/* the offset is at the end: appending goes after the copy */
+	off_t want = st.st_size - src_off + (off_t)(prefix ? strlen(prefix) : 0);
+	ASSERT_EQ(lseek(aw_fd(f), 0, SEEK_CUR), want);
+	ASSERT_AW_OK(aw_commit(f, NULL));
+}
+
+TEST(copy_keeps_holes_and_the_exact_size)
+{
+	for (int trailing = 0; trailing <= 1; trailing++) {
+		make_sparse("src", trailing);
+		for (int way = 0; way < 3; way++) {
+			int err = way == 0 ? 0 : way == 1 ? ENOSYS : EXDEV;
+			unsigned flags = way == 2 ? AW_NO_TMPFILE : 0;
+			copy_from_file("src", 0, NULL, flags, err);
+			assert_same_sparse("out", 0, "src", 0, NULL);
+			/* from an offset, after a prefix */
+			copy_from_file("src", 3, "prefix", flags, err);
+			assert_same_sparse("out", 6, "src", 3, "prefix");
+		}
+	}
+}
+
+TEST(copy_target_keeps_holes)
+{
+	make_sparse("t", true);
+	ASSERT_OK(link("t", "orig"));
+	aw_options o = { .flags = AW_COPY_TARGET };
+	aw_file *f;
+	ASSERT_OK(aw_begin(&f, "t", &o, NULL));
+	ASSERT_EQ(lseek(aw_fd(f), 0, SEEK_CUR), SPARSE_SIZE);
+	ASSERT_AW_OK(aw_commit(f, NULL));
+	assert_same_sparse("t", 0, "orig", 0, NULL);
+}
