@@ -530,3 +530,37 @@ TEST(copy_target_keeps_holes)
 	ASSERT_AW_OK(aw_commit(f, NULL));
 	assert_same_sparse("t", 0, "orig", 0, NULL);
 }
+
+/* ---- EACCES creating the temporary file ------------------------------ */
+
+static void replace_in_readonly_dir(void)
+{
+	for (unsigned flags = 0; flags <= AW_NO_TMPFILE; flags += AW_NO_TMPFILE) {
+		aw_options o = { .flags = flags };
+		aw_error e;
+		if (aw_replace("ro/f", "new", 3, &o, &e) != AW_FAILED ||
+		    e.err != EACCES || e.step != AW_STEP_CREATE_TEMP)
+			_exit(1);
+		char msg[512];
+		aw_error_format(&e, msg, sizeof msg);
+		if (!strstr(msg, "creating temporary file for ro/f: Permission denied") ||
+		    !strstr(msg, "directory must be writable"))
+			_exit(2);
+	}
+}
+
+TEST(eacces_creating_the_temp_says_the_directory_must_be_writable)
+{
+	ASSERT_OK(mkdir("ro", 0755));
+	th_write_file("ro/f", "old", 3);
+	ASSERT_OK(chmod("ro/f", 0666));   /* the file itself is writable */
+	ASSERT_OK(chmod("ro", 0555));
+	if (geteuid() == 0) {
+		ASSERT_EQ(as_nobody(replace_in_readonly_dir), 0);
+	} else {
+		replace_in_readonly_dir();
+	}
+	ASSERT_FILE("ro/f", "old", 3);
+	ASSERT_OK(chmod("ro", 0755));
+	ASSERT_NO_TEMPS("ro");
+}
