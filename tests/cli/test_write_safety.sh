@@ -251,6 +251,20 @@ for args in "--bogus x" "-Q x" "--mode" "edit --bogus x" "batch --bogus"; do
 	head -n 1 "$err" | grep -q '^atomicwrite: ' || fail "first line for '$args': $(head -n 1 "$err")"
 done
 
+bc=/usr/share/bash-completion/bash_completion
+if [ -r "$bc" ]; then
+	t_case "bash completion: the command after FILE -- is completed as a command"
+	complete_words() {
+		bash -c '. '"$bc"'; . "$0"; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1));
+			COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}; _atomicwrite 2>/dev/null;
+			printf "%s\n" "${COMPREPLY[@]}"' "$REPO/completions/atomicwrite.bash" "$@"
+	}
+	complete_words atomicwrite app.conf -- ech | grep -qx echo || fail "command after --"
+	complete_words atomicwrite app.conf -- ech --dur | grep -qx -- --durability &&
+		fail "atomicwrite's options offered to the command"
+	complete_words atomicwrite app.conf --dur | grep -qx -- --durability || fail "options still offered before --"
+fi
+
 # --- the repository ------------------------------------------------------
 
 t_case "no tracked name starts with '-' (what atomicwrite -- --version leaves)"
