@@ -219,7 +219,7 @@ static int open_edited(const struct scratch *sc, bool quiet)
 		return -1;
 	}
 	if (st.st_mode & 077)
-		fchmod(fd, st.st_mode & 07700);
+		fchmod(fd, st.st_mode & 0700);
 	if (!same_file(&st, &sc->st))
 		flock(fd, LOCK_SH | LOCK_NB);
 	return fd;
