@@ -124,7 +124,7 @@ struct scratch {
 	struct stat st;              /* the scratch file as created */
 	char name[NAME_MAX + 1];     /* aw_temp_name(h) */
 	char *path;                  /* for the editor and the check */
-	size_t dirlen;               /* path's directory part */
+	char *shown_dir;             /* the directory, as messages name it */
 };
 
 /*
@@ -167,7 +167,10 @@ static int name_scratch(struct scratch *sc, const char *file)
 		struct stat st;
 		if (stat(p, &st) == 0 && same_file(&st, &sc->st)) {
 			sc->path = p;
-			sc->dirlen = strlen(dir);
+			/* A /proc path means nothing once we are gone. */
+			size_t shown = i == 2 && cands[1] ? 1 : i;
+			sc->shown_dir = cands[shown];
+			cands[shown] = NULL;
 		} else {
 			free(p);
 		}
@@ -185,9 +188,11 @@ static int name_scratch(struct scratch *sc, const char *file)
 /*
  * Opens what is at the scratch name now: the scratch file, or the file an
  * editor (or a check) renamed over it.  Only a regular file owned by the
- * user editing counts; one whose mode lets others read it is made private
- * again, and a file that is not the scratch itself gets a shared lock, so
- * that a sweep leaves it while this session reads and commits it.
+ * user editing counts (as the scratch file was: on a filesystem that gives
+ * every file one owner, that one); one whose mode lets others read it is
+ * made private again, and a file that is not the scratch itself gets a
+ * shared lock, so that a sweep leaves it while this session reads and
+ * commits it.
  */
 static int open_edited(const struct scratch *sc, bool quiet)
 {
@@ -210,7 +215,7 @@ static int open_edited(const struct scratch *sc, bool quiet)
 		why = strerror(errno);
 	else if (!S_ISREG(st.st_mode))
 		why = "not a regular file";
-	else if (st.st_uid != geteuid())
+	else if (st.st_uid != sc->st.st_uid)
 		why = "not owned by you";
 	if (why) {
 		if (!quiet)
@@ -299,7 +304,8 @@ static void keep_edit(const struct scratch *sc, int edited, const char *file)
 	}
 	/* Durable too: the directory entry is what keeps the edit. */
 	fsync(sc->dirfd);
-	cli_warn("your edit is saved in %.*s/%s", (int)sc->dirlen, sc->path, keep);
+	cli_warn("your edit is saved in %s/%s",
+	         strcmp(sc->shown_dir, "/") == 0 ? "" : sc->shown_dir, keep);
 }
 
 /*
@@ -445,7 +451,7 @@ static int edit(const struct session *s)
 	aw_cleanup_install();
 	aw_error e;
 	aw_file *f = NULL;
-	struct scratch sc = { .h = NULL, .dirfd = -1, .path = NULL };
+	struct scratch sc = { .h = NULL, .dirfd = -1, .path = NULL, .shown_dir = NULL };
 	int status = EXIT_FAIL;
 	int edited = -1;
 
@@ -587,6 +593,7 @@ out:
 	if (edited >= 0)
 		close(edited);
 	free(sc.path);
+	free(sc.shown_dir);
 	aw_discard(sc.h);
 	aw_discard(f);
 	return status;
