@@ -92,7 +92,12 @@ enum aw_flags {
 	/* When the target is a symbolic link, replace the file it points to
 	 * (in that file's directory) instead of the link itself.  At most 40
 	 * links are followed; relative links resolve against the directory of
-	 * the link.  A dangling link creates the file it names. */
+	 * the link.  A dangling link creates the file it names.  Every link
+	 * is judged as the kernel's fs.protected_symlinks would, whatever that
+	 * sysctl says: a link in a sticky world-writable directory (/tmp) is
+	 * followed only if it belongs to the caller's effective user or to the
+	 * directory's owner; otherwise EACCES (step AW_STEP_RESOLVE_LINK),
+	 * before anything is created. */
 	AW_FOLLOW_SYMLINKS = 1u << 0,
 	/* Fail with EEXIST, atomically, if the target exists at commit
 	 * (renameat2 RENAME_NOREPLACE; where the filesystem lacks it, a
@@ -174,7 +179,9 @@ typedef enum aw_step {
 	AW_STEP_ADOPT,          /* exchanging a real directory for the link */
 	AW_STEP_FIND_VERSION,   /* finding the version to roll back to */
 	AW_STEP_EXCHANGE,       /* exchanging two paths (aw_exchange) */
-	AW_STEP_BACKUP          /* keeping the old file as a backup */
+	AW_STEP_BACKUP,         /* keeping the old file as a backup */
+	AW_STEP_PROTECTED_FILE  /* the target is another user's file in a
+	                           sticky world-writable directory (EACCES) */
 } aw_step;
 
 /* What went wrong: filled by any failing call given a non-NULL pointer. */
@@ -201,6 +208,13 @@ typedef struct aw_file aw_file;
  * is not touched until aw_commit().  Fails with EISDIR for a directory and
  * EINVAL for a FIFO, socket or device (never opening it), ENAMETOOLONG for
  * a name no temporary name fits beside, and whatever open() may say.
+ * In a sticky world-writable directory (/tmp) a file owned by neither the
+ * caller's effective user nor the directory's owner is refused with EACCES
+ * (step AW_STEP_PROTECTED_FILE), as the kernel's fs.protected_regular
+ * refuses to open it for writing, whatever that sysctl says: replacing it
+ * would keep its owner and mode and so hand that user a file with our
+ * contents (set-user-ID, even).  The descriptors the library opens are
+ * never 0, 1 or 2, even if the caller runs with those closed.
  */
 int aw_begin(aw_file **ret, const char *path, const aw_options *opts,
              aw_error *err);

@@ -50,6 +50,7 @@ const char *aw_step_name(aw_step step)
 	case AW_STEP_FIND_VERSION: return "finding the previous version of";
 	case AW_STEP_EXCHANGE:     return "exchanging";
 	case AW_STEP_BACKUP:       return "keeping a backup of";
+	case AW_STEP_PROTECTED_FILE: return "refusing to replace another user's file";
 	}
 	return "unknown step for";
 }

@@ -59,6 +59,12 @@ bool aw__is_tmpname(const char *name);
 int aw__open_parent(int at, const char *path, char *name, const char *display,
                     aw_step open_step, aw_error *e);
 
+/* Whether a file owned by owner in the directory whose status is dir is
+ * protected from us the way the kernel's fs.protected_symlinks and
+ * fs.protected_regular protect it: dir is sticky and world-writable and
+ * owner is neither our euid nor the directory's owner. */
+bool aw__sticky_protected(const struct stat *dir, uid_t owner);
+
 /* Resolves the target (path or dirfd/name) to an opened directory and a
  * final name, following symlinks if asked: sets f->dirfd and f->name. */
 int aw__open_target(struct aw_file *f, int dirfd, const char *path,
