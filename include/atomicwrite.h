@@ -409,8 +409,14 @@ enum aw_publish_flags {
 	/* If a real directory stands at LINK, turn it into the previous
 	 * version and put the link in its place, in one atomic exchange
 	 * (renameat2 RENAME_EXCHANGE; EOPNOTSUPP where the kernel or
-	 * filesystem has no such exchange).  Without it, EISDIR. */
-	AW_PUBLISH_ADOPT = 1u << 0
+	 * filesystem has no such exchange).  Without it, EISDIR.  The
+	 * adopted directory is kept for rollback (keep 0 counts as 1) unless
+	 * AW_PUBLISH_DISCARD_ADOPTED is given too.  It counts as a version
+	 * only if the publisher owns it. */
+	AW_PUBLISH_ADOPT = 1u << 0,
+	/* With AW_PUBLISH_ADOPT and keep 0: keep 0 means 0, the adopted
+	 * directory is removed once the link is in its place. */
+	AW_PUBLISH_DISCARD_ADOPTED = 1u << 1
 };
 
 typedef struct aw_publish_options {

@@ -242,6 +242,11 @@ int aw__fchmod(int fd, mode_t mode)
 	RETRY(AW_SYS_FCHMOD, int, fchmod(fd, mode));
 }
 
+int aw__fchmodat_nofollow(int dirfd, const char *name, mode_t mode)
+{
+	RETRY(AW_SYS_FCHMOD, int, fchmodat(dirfd, name, mode, AT_SYMLINK_NOFOLLOW));
+}
+
 int aw__linkat(int olddirfd, const char *oldname, int newdirfd,
                const char *newname, int flags)
 {

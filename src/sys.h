@@ -74,6 +74,10 @@ int aw__fstat(int fd, struct stat *st);
 int aw__fstatat(int dirfd, const char *name, struct stat *st, int flags);
 int aw__fchown(int fd, uid_t uid, gid_t gid);
 int aw__fchmod(int fd, mode_t mode);
+/* fchmodat(dirfd, name, mode, AT_SYMLINK_NOFOLLOW): never changes what a
+ * symbolic link points at (EOPNOTSUPP for a link, or where the system
+ * cannot do it without following).  Counted and failed as AW_SYS_FCHMOD. */
+int aw__fchmodat_nofollow(int dirfd, const char *name, mode_t mode);
 int aw__linkat(int olddirfd, const char *oldname, int newdirfd,
                const char *newname, int flags);
 int aw__renameat(int olddirfd, const char *oldname, int newdirfd,
