@@ -155,6 +155,13 @@ static int fill(aw_file *f, const struct write_job *j, aw_error *e)
 		else if (j->verbose)
 			cli_warn("reading the new contents of %s from standard input", j->path);
 		r = cli_copy_fd(f, STDIN_FILENO, "standard input", progress, e);
+		/* The error names the source; the message names the target
+		 * too, which the reader of the message came for. */
+		if (r < 0 && e->step == AW_STEP_READ_SOURCE) {
+			cli_warn("reading standard input for %s: %s (the file was not changed)",
+			         j->path, strerror(e->err));
+			return EXIT_FAIL;
+		}
 	}
 	return r < 0 ? cli_report(AW_FAILED, e) : 0;
 }
