@@ -264,7 +264,9 @@ int aw_keep_backup(aw_file *f, const char *suffix, aw_error *err);
  * the new contents, as cheaply as the filesystem allows: into an empty
  * temporary file from a regular file at offset 0, a reflink clone (the
  * blocks are shared, so a 1 GiB copy on btrfs or XFS takes milliseconds);
- * else copy_file_range(); else read() and write().  srcfd is not closed.
+ * else copy_file_range(); else read() and write().  Holes stay holes: a
+ * sparse source is copied one data region at a time (SEEK_DATA/SEEK_HOLE),
+ * with the exact size.  srcfd is not closed.
  * Returns 0, or -1 with the step AW_STEP_READ_SOURCE or AW_STEP_WRITE
  * (the handle stays valid; aw_discard() it, a commit is refused).
  */
@@ -274,6 +276,11 @@ int aw_copy_from(aw_file *f, int srcfd, aw_error *err);
  * Makes the new contents the target's, as the protocol above says, and
  * frees f whatever happens.  Returns AW_OK, AW_FAILED (target untouched,
  * nothing left behind) or AW_UNSYNCED (replaced, durability unknown).
+ * The old owner and group are kept where the writer may set them; where
+ * it may not (chown fails with EPERM, with EINVAL for a caller other than
+ * root, as in a user namespace where the old owner has no id, or with
+ * ENOSYS), the new file is the writer's, as with mv(1).  Root failing to
+ * set an owner fails the commit (step AW_STEP_CHOWN).
  */
 int aw_commit(aw_file *f, aw_error *err);
 
