@@ -340,10 +340,25 @@ typedef void (*aw_sweep_fn)(const char *name, void *ctx);
 
 /*
  * Removes from the directory path the temporary files of writers that died
- * before committing (killed, powered off).  A file is removed only if its
- * name has the library's temporary-name form, it is a regular file (links
- * are never followed) and no process holds its writer's lock, so sweeping
- * while writers work is safe; sweeping twice is harmless.
+ * before committing (killed, powered off).  A name proves nothing (an
+ * editor's swap file beside a scratch copy looks like one of ours): a file
+ * is removed only if it is provably one a writer of this library created.
+ * Each temporary file's name is ".awtmp-" + its own inode number (16
+ * lowercase hexadecimal digits) + "-" + 8 random letters and digits + "-" +
+ * the target's name, given once the file exists; an entry is removed only
+ * if it is a regular file (links are never followed, nothing else is
+ * opened) whose inode is the one its name spells, no process holds its
+ * flock() (every writer holds one on its temporary file for its whole
+ * life, aw_keep_backup() a shared one on the old file while its link
+ * exists), no live batch's lock covers it (aw_batch_add()), and the name
+ * still refers to it when removed.  So sweeping while writers, editors and
+ * batches work is safe, and sweeping twice is harmless.  The one entry of
+ * another form that goes: an empty regular file of the sweeper's own named
+ * ".awtmp-" + 12 letters and digits + "-" + a name, which is what a writer
+ * killed between creating its named temporary file and naming it leaves
+ * (AW_NO_TMPFILE and systems without O_TMPFILE); an empty file loses no
+ * data.  Leftovers of versions before 0.2, whose names carried no inode,
+ * are left: remove them by hand.
  *
  * When no publisher holds the directory's lock, it also removes what dead
  * publishers left: temporary symbolic links, and version directories that
@@ -355,6 +370,20 @@ typedef void (*aw_sweep_fn)(const char *name, void *ctx);
  */
 int aw_sweep(const char *path, aw_sweep_fn fn, void *ctx, aw_error *err);
 int aw_sweep_at(int dirfd, aw_sweep_fn fn, void *ctx, aw_error *err);
+
+/* Flags for aw_sweep2(). */
+enum aw_sweep_flags {
+	/* Remove nothing: call fn for each entry a sweep would remove now,
+	 * after the same checks, and return their number. */
+	AW_SWEEP_DRY_RUN = 1u << 0
+};
+
+/* aw_sweep() and aw_sweep_at() with flags (an OR of enum aw_sweep_flags;
+ * an unknown flag fails with EINVAL). */
+int aw_sweep2(const char *path, unsigned int flags, aw_sweep_fn fn, void *ctx,
+              aw_error *err);
+int aw_sweep2_at(int dirfd, unsigned int flags, aw_sweep_fn fn, void *ctx,
+                 aw_error *err);
 
 /* ---- directory publication ------------------------------------------ */
 
