@@ -21,6 +21,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static int temps_in(const char *dir)
@@ -409,7 +410,7 @@ TEST(killed_batch_leftovers_and_lock_are_swept)
 
 /* R2: 5000 files under a limit of 256 descriptors (the 100,000-file case
  * under 1024 is in tests/cli/test_sweep.sh's big sibling, make
- * check-batch-big). */
+ * check-batch-big, with the CLI in tests/cli/big_batch.sh). */
 TEST(batch_of_5000_files_within_256_descriptors)
 {
 	ASSERT_OK(mkdir("d1", 0755));
@@ -448,4 +449,48 @@ TEST(batch_of_5000_files_within_256_descriptors)
 	ASSERT_TRUE(WIFEXITED(status));
 	ASSERT_EQ(WEXITSTATUS(status), 0);
 	check_many(5000);
+}
+
+/* R2 at full size: 100,000 files under the default limit of 1024, timed.
+ * Long: only with AW_BIG=1 (make check-batch-big, on tmpfs). */
+TEST(batch_of_100000_files_within_1024_descriptors)
+{
+	if (!getenv("AW_BIG"))
+		th_skip("AW_BIG not set (make check-batch-big)");
+	ASSERT_OK(mkdir("d1", 0755));
+	ASSERT_OK(mkdir("d2", 0755));
+	pid_t pid = fork();
+	ASSERT_OK(pid);
+	if (pid == 0) {
+		struct rlimit rl = { 1024, 1024 };
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			_exit(2);
+		struct timespec t0, t1;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		aw_batch *b;
+		if (aw_batch_new(&b, NULL, NULL) < 0)
+			_exit(3);
+		for (int i = 0; i < 100000; i++) {
+			char p[64], data[32];
+			snprintf(p, sizeof p, "%s/f%05d", i % 3 ? "d1" : "d2", i);
+			int len = snprintf(data, sizeof data, "new %d", i);
+			aw_error e;
+			if (aw_batch_add_buffer(b, p, data, (size_t)len, &e) < 0) {
+				fprintf(stderr, "    %s: %s\n", p, strerror(e.err));
+				_exit(4);
+			}
+		}
+		if (aw_batch_commit(b, NULL, NULL) != AW_OK)
+			_exit(5);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		printf("    100000 files in %.1f s (library, full durability, ulimit -n 1024)\n",
+		       (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+		fflush(stdout);
+		_exit(0);
+	}
+	int status;
+	ASSERT_EQ(waitpid(pid, &status, 0), pid);
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(WEXITSTATUS(status), 0);
+	check_many(100000);
 }
