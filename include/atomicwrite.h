@@ -27,13 +27,15 @@
  * The target's directory is opened once and every later step is relative
  * to it.  The new contents go to a temporary file in that directory: an
  * unnamed O_TMPFILE where the filesystem has it, otherwise a hidden file
- * with an unpredictable name created with O_EXCL|O_NOFOLLOW.  On commit the
- * library copies the old file's owner, extended attributes and mode onto
- * the temporary file (in that order: chown clears set-id bits), gives an
- * unnamed temporary a hidden name, fsyncs it, renames it over the target
- * and fsyncs the directory.  Each temporary file is flock()ed by its writer
- * for its whole life, which is how aw_sweep() tells a crashed writer's
- * leftover from a live writer's file.
+ * with an unpredictable name created with O_EXCL|O_NOFOLLOW and renamed at
+ * once (never replacing anything) to its marked name, which spells its own
+ * inode number (see aw_sweep()).  On commit the library copies the old
+ * file's owner, extended attributes and mode onto the temporary file (in
+ * that order: chown clears set-id bits), gives an unnamed temporary its
+ * hidden marked name, fsyncs it, renames it over the target and fsyncs the
+ * directory.  Each temporary file is flock()ed by its writer for its whole
+ * life, which is how aw_sweep() tells a crashed writer's leftover from a
+ * live writer's file.
  *
  * ERRORS
  *
@@ -251,11 +253,20 @@ int aw_dirfd(const aw_file *f);
 
 /*
  * Keeps the target's current file as a backup named NAME + suffix (e.g.
- * "~") in the same directory: a hard link to it, made under a temporary
- * name and renamed over any older backup, so the backup too appears
- * atomically.  Call it before aw_commit(): the commit's directory fsync
- * then makes it durable with the new contents.  Nothing to back up (no
- * target yet) is not an error.  Returns 0 or -1 (step AW_STEP_BACKUP).
+ * "~") in the same directory: a hard link to it, made now under the old
+ * file's temporary name (holding a shared flock() on the old file, so that
+ * a concurrent aw_sweep() leaves the link), and renamed over any older
+ * backup by aw_commit() only after the commit's own rename has succeeded,
+ * so the backup too appears atomically and a commit that fails (or an
+ * aw_discard()) leaves an older backup as it was.  If that last rename
+ * fails, the commit puts the old file back at the target's name and fails
+ * (AW_FAILED, step AW_STEP_BACKUP); if even that fails, the new contents
+ * stay, without a backup, and the commit returns AW_UNSYNCED with step
+ * AW_STEP_BACKUP.  The commit's directory fsync makes the backup durable
+ * with the new contents.  Nothing to back up (no target yet) is not an
+ * error; a directory at the backup's name fails now with EISDIR.  Calling
+ * it again replaces the earlier request.  Returns 0 or -1 (step
+ * AW_STEP_BACKUP).
  */
 int aw_keep_backup(aw_file *f, const char *suffix, aw_error *err);
 
@@ -327,7 +338,11 @@ typedef enum aw_batch_flush {
 
 typedef struct aw_batch_options {
 	aw_durability durability;  /* for the whole batch; FULL by default */
-	unsigned int flags;        /* aw_flags for every file (not AW_LOCK) */
+	unsigned int flags;        /* aw_flags for every file; AW_LOCK and
+	                            * AW_MODE (a batch has no mode: every file
+	                            * keeps its old one, or 0666 & ~umask) fail
+	                            * aw_batch_new() with EINVAL, as do unknown
+	                            * flags and durabilities */
 	aw_batch_flush flush;
 } aw_batch_options;
 
@@ -335,7 +350,21 @@ int aw_batch_new(aw_batch **ret, const aw_batch_options *opts, aw_error *err);
 
 /* Stages the replacement of path, as aw_begin() does, and returns its
  * handle: write to it with aw_write(), aw_fd() or aw_copy_from(), but do
- * not commit or discard it: the batch does. */
+ * not commit or discard it: the batch does.
+ *
+ * A batch of any size fits the usual limit of 1024 descriptors: it holds
+ * one descriptor per distinct directory and at most 64 temporary files
+ * open.  Staging the 65th closes the oldest (naming it first), and
+ * aw_write(), aw_copy_from() and aw_fd() on a closed handle reopen it by
+ * name (O_NOFOLLOW, and only the very inode it closed, else ESTALE at
+ * AW_STEP_CREATE_TEMP), at the end of its contents.  So a descriptor from
+ * aw_fd() on a batch entry stays valid only until 64 other entries of the
+ * batch have been staged or reopened since: write through it at once, or
+ * call aw_fd() again.  A closed temporary has no writer's flock() of its
+ * own: its name carries the batch's tag, and the batch holds a lock file
+ * (".awtmp-INO-TAG-", one inode per filesystem linked into each directory,
+ * LOCK_EX for the batch's life) that aw_sweep() honours.
+ */
 int aw_batch_add(aw_batch *b, aw_file **ret, const char *path, aw_error *err);
 
 /* Stages path with len bytes of buf. */
@@ -363,10 +392,25 @@ typedef void (*aw_sweep_fn)(const char *name, void *ctx);
 
 /*
  * Removes from the directory path the temporary files of writers that died
- * before committing (killed, powered off).  A file is removed only if its
- * name has the library's temporary-name form, it is a regular file (links
- * are never followed) and no process holds its writer's lock, so sweeping
- * while writers work is safe; sweeping twice is harmless.
+ * before committing (killed, powered off).  A name proves nothing (an
+ * editor's swap file beside a scratch copy looks like one of ours): a file
+ * is removed only if it is provably one a writer of this library created.
+ * Each temporary file's name is ".awtmp-" + its own inode number (16
+ * lowercase hexadecimal digits) + "-" + 8 random letters and digits + "-" +
+ * the target's name, given once the file exists; an entry is removed only
+ * if it is a regular file (links are never followed, nothing else is
+ * opened) whose inode is the one its name spells, no process holds its
+ * flock() (every writer holds one on its temporary file for its whole
+ * life, aw_keep_backup() a shared one on the old file while its link
+ * exists), no live batch's lock covers it (aw_batch_add()), and the name
+ * still refers to it when removed.  So sweeping while writers, editors and
+ * batches work is safe, and sweeping twice is harmless.  The one entry of
+ * another form that goes: an empty regular file of the sweeper's own named
+ * ".awtmp-" + 12 letters and digits + "-" + a name, which is what a writer
+ * killed between creating its named temporary file and naming it leaves
+ * (AW_NO_TMPFILE and systems without O_TMPFILE); an empty file loses no
+ * data.  Leftovers of versions before 0.2, whose names carried no inode,
+ * are left: remove them by hand.
  *
  * When no publisher holds the directory's lock, it also removes what dead
  * publishers left: temporary symbolic links, and version directories that
@@ -378,6 +422,20 @@ typedef void (*aw_sweep_fn)(const char *name, void *ctx);
  */
 int aw_sweep(const char *path, aw_sweep_fn fn, void *ctx, aw_error *err);
 int aw_sweep_at(int dirfd, aw_sweep_fn fn, void *ctx, aw_error *err);
+
+/* Flags for aw_sweep2(). */
+enum aw_sweep_flags {
+	/* Remove nothing: call fn for each entry a sweep would remove now,
+	 * after the same checks, and return their number. */
+	AW_SWEEP_DRY_RUN = 1u << 0
+};
+
+/* aw_sweep() and aw_sweep_at() with flags (an OR of enum aw_sweep_flags;
+ * an unknown flag fails with EINVAL). */
+int aw_sweep2(const char *path, unsigned int flags, aw_sweep_fn fn, void *ctx,
+              aw_error *err);
+int aw_sweep2_at(int dirfd, unsigned int flags, aw_sweep_fn fn, void *ctx,
+                 aw_error *err);
 
 /* ---- directory publication ------------------------------------------ */
 
