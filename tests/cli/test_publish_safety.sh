@@ -152,6 +152,7 @@ if [ "$(id -u)" = 0 ]; then
 else
 	run_ro >"$out" 2>"$err" || fail "$(cat "$err")"
 fi
+chmod -R u+rwx . 2>/dev/null   # for the next case's rm -rf as an ordinary user
 
 t_case "the manual says what a reader holding LINK/ open gets with --keep 0 (R5)"
 mktree src v1
