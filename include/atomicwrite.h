@@ -195,7 +195,9 @@ typedef struct aw_error {
 const char *aw_step_name(aw_step step);
 
 /* Writes "STEP PATH: STRERROR" into buf (always NUL-terminated when size
- * is not 0) and returns buf. */
+ * is not 0) and returns buf.  A few reasons say more than strerror():
+ * EACCES creating the temporary file adds that the directory must be
+ * writable (the new file is made there, not in the old one). */
 char *aw_error_format(const aw_error *e, char *buf, size_t size);
 
 /* ---- streaming replacement ------------------------------------------- */

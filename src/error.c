@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * error.c - the error convention: errno plus the failing step and path.
  */
@@ -64,6 +65,11 @@ char *aw_error_format(const aw_error *e, char *buf, size_t size)
 	 * someone who pointed us at a FIFO or a device. */
 	if (e->step == AW_STEP_TARGET_TYPE && e->err == EINVAL)
 		reason = "not a regular file";
+	/* The usual surprise: the file itself is writable, but a
+	 * replacement is made beside it, in its directory. */
+	if (e->step == AW_STEP_CREATE_TEMP && e->err == EACCES)
+		reason = "Permission denied (its directory must be writable: "
+		         "the new file is made there)";
 	snprintf(buf, size, "%s %s: %s", aw_step_name(e->step), e->path, reason);
 	return buf;
 }

@@ -36,7 +36,7 @@ struct aw_file {
 	bool had_target;       /* a regular file stood at the name in aw_begin */
 	struct stat target;    /* its status then */
 	aw_options opts;
-	int cleanup_slot;      /* index in the opt-in registry, or -1 */
+	int cleanup_slot;      /* handle in the opt-in registry, or -1 */
 	char name[NAME_MAX + 1];     /* the target's name in dirfd */
 	char tmpname[NAME_MAX + 1];  /* the temporary file's name, if named */
 	char path[];           /* the target's path as the caller gave it */
@@ -81,7 +81,9 @@ int aw__prepare(struct aw_file *f, aw_error *e);
 int aw__install(struct aw_file *f, aw_error *e);
 void aw__release(struct aw_file *f);
 
-/* Opt-in cleanup registry (cleanup.c).  register returns a slot or -1. */
+/* Opt-in cleanup registry (cleanup.c), without a fixed size.  register
+ * returns a handle (>= 0) for unregister, or -1 if the registry is not
+ * installed or memory ran out (the file is then only sweep's to remove). */
 int aw__cleanup_register(int dirfd, const char *name);
 void aw__cleanup_unregister(int slot);
 

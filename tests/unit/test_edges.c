@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <grp.h>
+#include <pthread.h>
 #include <unistd.h>
 
 static bool fd_open(int fd)
@@ -529,4 +530,92 @@ TEST(copy_target_keeps_holes)
 	ASSERT_EQ(lseek(aw_fd(f), 0, SEEK_CUR), SPARSE_SIZE);
 	ASSERT_AW_OK(aw_commit(f, NULL));
 	assert_same_sparse("t", 0, "orig", 0, NULL);
+}
+
+/* ---- EACCES creating the temporary file ------------------------------ */
+
+static void replace_in_readonly_dir(void)
+{
+	for (unsigned flags = 0; flags <= AW_NO_TMPFILE; flags += AW_NO_TMPFILE) {
+		aw_options o = { .flags = flags };
+		aw_error e;
+		if (aw_replace("ro/f", "new", 3, &o, &e) != AW_FAILED ||
+		    e.err != EACCES || e.step != AW_STEP_CREATE_TEMP)
+			_exit(1);
+		char msg[512];
+		aw_error_format(&e, msg, sizeof msg);
+		if (!strstr(msg, "creating temporary file for ro/f: Permission denied") ||
+		    !strstr(msg, "directory must be writable"))
+			_exit(2);
+	}
+}
+
+TEST(eacces_creating_the_temp_says_the_directory_must_be_writable)
+{
+	ASSERT_OK(mkdir("ro", 0755));
+	th_write_file("ro/f", "old", 3);
+	ASSERT_OK(chmod("ro/f", 0666));   /* the file itself is writable */
+	ASSERT_OK(chmod("ro", 0555));
+	if (geteuid() == 0) {
+		ASSERT_EQ(as_nobody(replace_in_readonly_dir), 0);
+	} else {
+		replace_in_readonly_dir();
+	}
+	ASSERT_FILE("ro/f", "old", 3);
+	ASSERT_OK(chmod("ro", 0755));
+	ASSERT_NO_TEMPS("ro");
+}
+
+/* Threads registering and unregistering at once, the registry growing
+ * under them: then SIGTERM, and every file still in flight is removed. */
+#define R3_THREADS 6
+#define R3_KEEP 50   /* 300 in flight: more than the old 256 slots */
+
+static void *r3_churn(void *arg)
+{
+	int id = (int)(intptr_t)arg;
+	aw_options o = { .flags = AW_NO_TMPFILE };
+	aw_file *open_files[R3_KEEP];
+	char name[32];
+	for (int round = 0; round < 20; round++) {
+		for (int i = 0; i < R3_KEEP; i++) {
+			snprintf(name, sizeof name, "d/t%d-%d", id, i);
+			if (aw_begin(&open_files[i], name, &o, NULL) < 0)
+				return (void *)1;
+		}
+		if (round == 19)
+			break;   /* the last round stays in flight */
+		for (int i = 0; i < R3_KEEP; i++)
+			aw_discard(open_files[i]);
+	}
+	return NULL;
+}
+
+TEST(sigterm_removes_temps_of_many_threads)
+{
+	ASSERT_OK(mkdir("d", 0755));
+	pid_t pid = fork();
+	if (pid == 0) {
+		if (aw_cleanup_install() < 0)
+			_exit(2);
+		pthread_t t[R3_THREADS];
+		for (int i = 0; i < R3_THREADS; i++)
+			if (pthread_create(&t[i], NULL, r3_churn, (void *)(intptr_t)i))
+				_exit(3);
+		for (int i = 0; i < R3_THREADS; i++) {
+			void *r;
+			if (pthread_join(t[i], &r) || r)
+				_exit(4);
+		}
+		if (th_count_entries("d") != R3_THREADS * R3_KEEP)
+			_exit(5);
+		raise(SIGTERM);
+		_exit(6);
+	}
+	int status;
+	ASSERT_OK(waitpid(pid, &status, 0));
+	if (WIFEXITED(status))
+		th_fail(__FILE__, __LINE__, "child exited %d", WEXITSTATUS(status));
+	ASSERT_EQ(WTERMSIG(status), SIGTERM);
+	ASSERT_EQ(th_count_entries("d"), 0);
 }
