@@ -413,11 +413,19 @@ typedef void (*aw_sweep_fn)(const char *name, void *ctx);
  * are left: remove them by hand.
  *
  * When no publisher holds the directory's lock, it also removes what dead
- * publishers left: temporary symbolic links, and version directories that
- * are neither the one their link points at nor among the kept older ones
- * (all of a link's versions if no link of ours stands at its name).  The
- * live version is never touched and nothing is followed out of the
- * directory.  If a publisher is at work, these are left for a later sweep.
+ * publishers left: their temporary symbolic links (owned by the caller),
+ * half-built versions (".awbld-" directories no live publisher holds),
+ * and version directories that are neither the one their link points at
+ * nor among the kept older ones (all of a link's versions if no link of
+ * ours stands at its name).  Only real directories owned by the caller's
+ * euid are ever removed: a link, a file or another user's directory with
+ * such a name is left alone.  The live version is the one the link
+ * resolves to (same device and inode, however its target is spelled:
+ * "./.awver-...", an absolute path); it is never touched and nothing is
+ * followed out of the directory.  Directories of ours made read-only
+ * (mode 0555) are made writable to be emptied; what cannot be removed is
+ * reported with its own errno (EACCES), not ENOTEMPTY.  If a publisher
+ * is at work, these are left for a later sweep.
  * Returns the number of entries removed, or -1.
  */
 int aw_sweep(const char *path, aw_sweep_fn fn, void *ctx, aw_error *err);
@@ -446,17 +454,38 @@ int aw_sweep2_at(int dirfd, unsigned int flags, aw_sweep_fn fn, void *ctx,
  * A reader that opens LINK/any/path gets a file of one complete version,
  * the old one or the new one, never a mix.
  *
+ * A reader that opens LINK/ once and reads relative to it reads one whole
+ * version for as long as that version exists, and no longer: with keep 0
+ * the version switched away from is removed right after the switch, so
+ * such a reader's next open of a name it has not opened yet fails with
+ * ENOENT (never giving a file of another version), while files it already
+ * holds open stay readable; with keep N the version stays through the
+ * next N publications.  A reader that must outlast a publication needs
+ * keep 1 or more (or to reopen LINK/ and start over on ENOENT).
+ *
  * Version directories are named ".awver-" + 20 digits (nanoseconds since
  * the epoch, strictly increasing per link) + "-k" + the number of older
  * versions to keep + "-" + LINK's name, so they sort by age and a sweep
  * knows which are ours and how many to keep.  LINK's name may therefore
- * be at most NAME_MAX - 33 bytes.  A version directory has mode 0700
- * until it is complete.
+ * be at most NAME_MAX - 33 bytes.  A version is built under the same name
+ * with the prefix ".awbld-" (mode 0700) and renamed to its ".awver-" name
+ * only once it is complete, has its final mode and is on disk: that
+ * rename, made durable by an fsync of the parent, is the completeness
+ * mark, before any link may point at it.  A publisher killed (or a power
+ * cut) before it leaves a ".awbld-" directory, which is never kept,
+ * counted, rolled back to or served; aw_sweep() removes it.
+ *
+ * A name is not enough to be a version: publishing, pruning, rollback and
+ * sweep count an entry only if lstat says it is a real directory (never a
+ * symbolic link, which is never followed in its place) owned by the
+ * caller's euid.  A look-alike planted by another user (in a sticky
+ * directory, say) is neither served nor counted nor removed.
  *
  * The protocol: lock the parent directory (flock, the same lock AW_LOCK
  * takes, so publishers of one parent take turns and a killed one holds
- * nothing); create the version directory; populate it; fsync every file
- * and directory in it, bottom-up; give it its final mode; create a
+ * nothing); create the ".awbld-" directory; populate it; give it its
+ * final mode; fsync every file and directory in it, bottom-up; rename it
+ * to its ".awver-" name and fsync the parent; create a
  * temporary symbolic link to it (a relative link, so the parent may be
  * moved or mounted elsewhere); rename that over LINK; fsync the parent;
  * remove versions beyond the ones kept.  On failure before the rename,
@@ -466,7 +495,8 @@ int aw_sweep2_at(int dirfd, unsigned int flags, aw_sweep_fn fn, void *ctx,
  */
 
 /* Fills the new version directory, given as an open descriptor (the
- * library's: do not close it) and as a path.  Returns 0, or -1 with errno
+ * library's: do not close it) and as a path (its ".awbld-" name, valid
+ * only during the call).  Returns 0, or -1 with errno
  * set to abandon the publication (reported as AW_STEP_POPULATE). */
 typedef int (*aw_populate_fn)(int dirfd, const char *path, void *ctx);
 
@@ -503,13 +533,19 @@ int aw_publish(const char *link, aw_populate_fn populate, void *ctx,
  * copy_file_range or read/write), directories and symbolic links, with
  * their modes and modification times (and owners, when run as root).
  * Hard links become separate files; a FIFO, socket or device in the tree
- * fails the publication with EINVAL. */
+ * fails the publication with EINVAL (AW_STEP_COPY_TREE, path: the entry)
+ * without being opened.  Each entry is opened first (O_NOFOLLOW,
+ * O_NONBLOCK: never waiting on one swapped for a FIFO) and judged by the
+ * opened descriptor: the mode, owner and times a copy gets are those of
+ * the very file whose contents it holds, even if the tree's owner swaps
+ * entries during the copy.  Holes in sparse files are kept. */
 int aw_publish_tree(const char *link, const char *srcdir,
                     const aw_publish_options *opts, aw_error *err);
 
 /* Points LINK back at the newest kept version older than the current one,
  * atomically and durably, and removes the version it rolled back from.
- * ENOENT (AW_STEP_FIND_VERSION) if no older version is kept. */
+ * Only complete versions of ours count (see above).  ENOENT
+ * (AW_STEP_FIND_VERSION) if no older version is kept. */
 int aw_rollback(const char *link, aw_error *err);
 
 /* Makes linkpath a symbolic link to target, atomically (a temporary link
