@@ -46,6 +46,40 @@
  * error".  No function writes its outputs on failure.  Misuse (a NULL path,
  * an unknown flag) fails with EINVAL.
  *
+ * THE DIRECTORY LOCK
+ *
+ * AW_LOCK writers, aw_publish(), aw_rollback(), aw_symlink() and aw_sweep()
+ * take turns on one lock per directory: the existence of the file
+ * ".awtmp-lock" in it, an empty regular file of mode 0600 that its holder
+ * creates already flock()ed (an O_TMPFILE linked to the name; elsewhere
+ * created O_EXCL and flocked at once) and removes (unlink, then close) on
+ * release.  Only users who may write the directory can take it; a user
+ * who may only read the directory can no longer hold writers up (the
+ * directory's own flock, which any reader can take, plays no part).
+ * A writer that finds the lock file waits for its flock: when it gets it,
+ * the holder has released the lock or died; a dead holder's file is
+ * removed (only while holding its flock, and only if the name still
+ * refers to it) and the lock taken.  A lock file the waiter may not open
+ * (another user's, 0600, for a writer that is not root) cannot be judged:
+ * the waiter polls until the name goes.  If its holder died, the file
+ * stays until its owner's or root's next writer, or a sweep by one of
+ * them, removes it; a power cut can also leave one.  Not a lock file, and
+ * never removed: a regular file with contents at that name (the call
+ * fails with EEXIST at AW_STEP_LOCK); anything else there (a directory, a
+ * link) is waited for like a lock that cannot be judged.  A user who may
+ * write the directory can always hold writers up (by holding the lock, or
+ * by filling the directory); a bounded wait is the caller's (below).  On a
+ * filesystem without flock() the lock fails (ENOLCK or EOPNOTSUPP).
+ *
+ * Waiting is interruptible: when a signal caught by a handler installed
+ * without SA_RESTART interrupts the wait, the call fails with EINTR at
+ * AW_STEP_LOCK having changed nothing (no lock, no temporary file, no
+ * version), so that the caller may say why it waits, give up, or call
+ * again.  (With SA_RESTART the kernel may restart the wait instead.)
+ * This is how the atomicwrite command prints "waiting for the lock" and
+ * implements --wait: a SIGALRM every second.  Every other step of the
+ * library retries EINTR.
+ *
  * THREADS AND PROCESSES
  *
  * Functions may be called from any number of threads; an aw_file belongs to
@@ -107,10 +141,11 @@ enum aw_flags {
 	 * only that removal fails, the commit succeeds and the second name,
 	 * unlocked, is left for aw_sweep()). */
 	AW_NO_CLOBBER = 1u << 1,
-	/* Take an exclusive flock() on the target's directory in aw_begin()
-	 * and hold it until commit or discard, so that read-modify-write
-	 * cycles of cooperating writers (all using AW_LOCK) do not lose
-	 * updates.  The kernel drops the lock when a holder dies. */
+	/* Take the target directory's lock (THE DIRECTORY LOCK below) in
+	 * aw_begin(), waiting while another writer holds it, and hold it
+	 * until commit or discard, so that read-modify-write cycles of
+	 * cooperating writers (all using AW_LOCK) do not lose updates.  A
+	 * killed holder's lock is cleared by the next writer. */
 	AW_LOCK = 1u << 2,
 	/* Set the mode to exactly aw_options.mode (no umask applied) instead
 	 * of keeping the old file's mode or using 0666 & ~umask. */
@@ -426,6 +461,12 @@ typedef void (*aw_sweep_fn)(const char *name, void *ctx);
  * (mode 0555) are made writable to be emptied; what cannot be removed is
  * reported with its own errno (EACCES), not ENOTEMPTY.  If a publisher
  * is at work, these are left for a later sweep.
+ *
+ * The lock: publishers' leftovers are looked at only if the directory
+ * holds any (entries with their names), and then with the directory's lock
+ * taken without waiting; a dead holder's lock file is removed too.  If a
+ * live writer holds the lock (or a lock file stands there that this caller
+ * cannot judge), they are left for a later sweep: aw_sweep2() says so.
  * Returns the number of entries removed, or -1.
  */
 int aw_sweep(const char *path, aw_sweep_fn fn, void *ctx, aw_error *err);
@@ -434,16 +475,28 @@ int aw_sweep_at(int dirfd, aw_sweep_fn fn, void *ctx, aw_error *err);
 /* Flags for aw_sweep2(). */
 enum aw_sweep_flags {
 	/* Remove nothing: call fn for each entry a sweep would remove now,
-	 * after the same checks, and return their number. */
+	 * after the same checks, and return their number.  The directory's
+	 * lock is not taken (publishers' leftovers are listed as if no
+	 * publisher were at work). */
 	AW_SWEEP_DRY_RUN = 1u << 0
 };
 
+/* Bits aw_sweep2() stores in *status. */
+enum aw_sweep_status_bits {
+	/* The directory's lock was held by a live writer (or could not be
+	 * judged): what publishers leave was not looked at; sweep again
+	 * later. */
+	AW_SWEEP_LOCK_HELD = 1u << 0
+};
+
 /* aw_sweep() and aw_sweep_at() with flags (an OR of enum aw_sweep_flags;
- * an unknown flag fails with EINVAL). */
+ * an unknown flag fails with EINVAL) that also say what they could not do,
+ * in *status (if not NULL): an OR of enum aw_sweep_status_bits, 0 if the
+ * sweep was complete.  *status is set whenever the call returns >= 0. */
 int aw_sweep2(const char *path, unsigned int flags, aw_sweep_fn fn, void *ctx,
-              aw_error *err);
+              unsigned int *status, aw_error *err);
 int aw_sweep2_at(int dirfd, unsigned int flags, aw_sweep_fn fn, void *ctx,
-                 aw_error *err);
+                 unsigned int *status, aw_error *err);
 
 /* ---- directory publication ------------------------------------------ */
 
@@ -481,11 +534,11 @@ int aw_sweep2_at(int dirfd, unsigned int flags, aw_sweep_fn fn, void *ctx,
  * caller's euid.  A look-alike planted by another user (in a sticky
  * directory, say) is neither served nor counted nor removed.
  *
- * The protocol: lock the parent directory (flock, the same lock AW_LOCK
- * takes, so publishers of one parent take turns and a killed one holds
- * nothing); create the ".awbld-" directory; populate it; give it its
- * final mode; fsync every file and directory in it, bottom-up; rename it
- * to its ".awver-" name and fsync the parent; create a
+ * The protocol: lock the parent directory (the directory lock AW_LOCK
+ * takes, so publishers of one parent take turns and a killed one's lock is
+ * cleared by the next); create the ".awbld-" directory; populate it; give
+ * it its final mode; fsync every file and directory in it, bottom-up;
+ * rename it to its ".awver-" name and fsync the parent; create a
  * temporary symbolic link to it (a relative link, so the parent may be
  * moved or mounted elsewhere); rename that over LINK; fsync the parent;
  * remove versions beyond the ones kept.  On failure before the rename,

@@ -82,6 +82,7 @@ struct aw_file {
 	int backup_fd;               /* the old file, LOCK_SH held, or -1 */
 	char backup_tmp[NAME_MAX + 1];
 	char backup_name[NAME_MAX + 1];
+	int lockfd;            /* the directory lock (AW_LOCK), or -1 */
 	char name[NAME_MAX + 1];     /* the target's name in dirfd */
 	char tmpname[NAME_MAX + 1];  /* the temporary file's name, if named */
 	char path[];           /* the target's path as the caller gave it */
@@ -189,6 +190,33 @@ extern size_t aw__batch_open_max;   /* tests make it smaller */
  * installed or memory ran out (the file is then only sweep's to remove). */
 int aw__cleanup_register(int dirfd, const char *name);
 void aw__cleanup_unregister(int slot);
+
+/* ---- the directory lock (lock.c; see "THE DIRECTORY LOCK" in the header)
+ *
+ * The lock of a directory is the existence of the file AW__LOCK_NAME in
+ * it: an empty regular file, mode 0600, that its holder keeps flock()ed
+ * from before the name exists until after it is removed.  The name is in
+ * our temporary-name space (".awtmp-"), yet never has the form of a
+ * temporary name (aw__is_tmpname() is false for it), so that a sweep
+ * knows it and no target's temporary file can be named so. */
+#define AW__LOCK_NAME "." "awtmp-lock"
+
+/* Takes dirfd's lock, waiting as long as a live writer holds it: 0 and
+ * *lockfd (what aw__unlock() releases), or -1 with errno: EINTR when a
+ * caught signal interrupted the wait (nothing changed), EEXIST when a
+ * user's file with contents stands at the lock's name, ENOLCK or
+ * EOPNOTSUPP where the filesystem has no flock(), or the error of the
+ * creation (EACCES: the directory is not writable). */
+int aw__lock(int dirfd, int *lockfd);
+/* The same without waiting: EWOULDBLOCK if the lock is held (or its
+ * holder cannot be judged).  *cleared tells whether a dead holder's lock
+ * file was removed on the way. */
+int aw__trylock(int dirfd, int *lockfd, bool *cleared);
+/* Releases the lock (removes the name, then closes); lockfd -1 does
+ * nothing.  Keeps errno. */
+void aw__unlock(int dirfd, int lockfd);
+/* Whether name is the lock file's name. */
+bool aw__is_lock_name(const char *name);
 
 /* Writes all of len bytes, treating a 0-byte write as ENOSPC. */
 int aw__write_all(int fd, const void *buf, size_t len);

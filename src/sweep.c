@@ -364,16 +364,82 @@ static int sweep_publish_one(int dirfd, const char *name, bool dry_run)
 	return aw__remove_our_tree(dirfd, name, st.st_dev, st.st_ino) < 0 ? -1 : 1;
 }
 
-/* What dead publishers leave, removed only while the directory's lock
- * (the one publishers hold) is free; otherwise left for a later sweep. */
-static int sweep_publish_leftovers(int dirfd, bool dry_run, aw_sweep_fn fn, void *ctx,
-                                   int *removed, char *failed, size_t size)
+/* Whether an entry may be a publisher's leftover (or a dead holder's
+ * lock file): the entries that make the sweep take the directory's lock.
+ * A directory with none is swept without it, so that sweeping a directory
+ * one may only read still works and writes nothing. */
+static bool publish_candidate(const struct dirent *de)
 {
-	if (aw__flock(dirfd, LOCK_EX | LOCK_NB) < 0)
-		return errno == EWOULDBLOCK ? 0 : -1;
+	if (aw__is_lock_name(de->d_name) ||
+	    strncmp(de->d_name, AW__VER_PREFIX, AW__VER_PREFIX_LEN) == 0 ||
+	    strncmp(de->d_name, AW__BLD_PREFIX, AW__VER_PREFIX_LEN) == 0)
+		return true;
+#ifdef DT_LNK
+	if (de->d_type != DT_LNK && de->d_type != DT_UNKNOWN)
+		return false;
+#endif
+	return aw__is_tmpname(de->d_name);
+}
+
+/* Whether the directory holds any publish_candidate(): 1, 0 or -1. */
+static int has_publish_candidates(int dirfd)
+{
 	DIR *d = aw__opendirat(dirfd);
 	if (!d)
 		return -1;
+	int found = 0;
+	for (;;) {
+		errno = 0;
+		struct dirent *de = aw__readdir(d);
+		if (!de) {
+			if (errno)
+				found = -1;
+			break;
+		}
+		if (publish_candidate(de)) {
+			found = 1;
+			break;
+		}
+	}
+	int err = errno;
+	closedir(d);
+	errno = err;
+	return found;
+}
+
+/* What dead publishers leave, removed only while the directory's lock
+ * (the one publishers hold) is ours; if a live writer holds it, left for
+ * a later sweep and *held set. */
+static int sweep_publish_leftovers(int dirfd, bool dry_run, aw_sweep_fn fn,
+                                   void *ctx, int *removed, char *failed,
+                                   size_t size, bool *held)
+{
+	int candidates = has_publish_candidates(dirfd);
+	if (candidates <= 0)
+		return candidates;
+	int lockfd = -1;
+	bool cleared = false;
+	/* A dry run changes nothing, not even a dead holder's lock file: it
+	 * lists what a sweep would remove if no publisher were at work. */
+	if (!dry_run && aw__trylock(dirfd, &lockfd, &cleared) < 0) {
+		if (errno == EWOULDBLOCK) {
+			*held = true;
+			return 0;
+		}
+		snprintf(failed, size, "%s", AW__LOCK_NAME);
+		return -1;
+	}
+	if (cleared) {
+		/* A dead holder's lock file. */
+		(*removed)++;
+		if (fn)
+			fn(AW__LOCK_NAME, ctx);
+	}
+	DIR *d = aw__opendirat(dirfd);
+	if (!d) {
+		aw__unlock(dirfd, lockfd);
+		return -1;
+	}
 	int err = 0;
 	for (;;) {
 		struct dirent *de = aw__readdir(d);
@@ -398,13 +464,13 @@ static int sweep_publish_leftovers(int dirfd, bool dry_run, aw_sweep_fn fn, void
 		}
 	}
 	closedir(d);
-	aw__flock(dirfd, LOCK_UN);
+	aw__unlock(dirfd, lockfd);
 	errno = err;
 	return err ? -1 : 0;
 }
 
-int aw_sweep2_at(int dirfd, unsigned int flags, aw_sweep_fn fn, void *ctx,
-                 aw_error *e)
+static int sweep_at(int dirfd, unsigned int flags, aw_sweep_fn fn, void *ctx,
+                    unsigned int *status, aw_error *e)
 {
 	if (flags & ~(unsigned)AW_SWEEP_DRY_RUN)
 		return aw__fail(e, AW_STEP_ARGS, ".", EINVAL);
@@ -420,13 +486,16 @@ int aw_sweep2_at(int dirfd, unsigned int flags, aw_sweep_fn fn, void *ctx,
 	struct sweep sw = { fd, st.st_dev, geteuid(), (flags & AW_SWEEP_DRY_RUN) != 0,
 	                    NULL, 0 };
 	int removed = 0, err = 0;
+	bool held = false;
 	char failed[NAME_MAX + 1] = ".";
 	if (sweep_temps(&sw, fn, ctx, &removed, failed, sizeof failed) < 0)
 		err = errno;
 	if (sweep_publish_leftovers(fd, sw.dry_run, fn, ctx, &removed, failed,
-	                            sizeof failed) < 0 && !err)
+	                            sizeof failed, &held) < 0 && !err)
 		err = errno;
 	aw__close(fd);
+	if (status)
+		*status = held ? AW_SWEEP_LOCK_HELD : 0;
 	if (err)
 		return aw__fail(e, AW_STEP_SWEEP, failed, err);
 	return removed;
@@ -434,18 +503,24 @@ int aw_sweep2_at(int dirfd, unsigned int flags, aw_sweep_fn fn, void *ctx,
 
 int aw_sweep_at(int dirfd, aw_sweep_fn fn, void *ctx, aw_error *e)
 {
-	return aw_sweep2_at(dirfd, 0, fn, ctx, e);
+	return sweep_at(dirfd, 0, fn, ctx, NULL, e);
+}
+
+int aw_sweep2_at(int dirfd, unsigned int flags, aw_sweep_fn fn, void *ctx,
+                 unsigned int *status, aw_error *e)
+{
+	return sweep_at(dirfd, flags, fn, ctx, status, e);
 }
 
 int aw_sweep2(const char *path, unsigned int flags, aw_sweep_fn fn, void *ctx,
-              aw_error *e)
+              unsigned int *status, aw_error *e)
 {
 	if (!path)
 		return aw__fail(e, AW_STEP_ARGS, NULL, EINVAL);
 	int fd = aw__openat(AT_FDCWD, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
 	if (fd < 0)
 		return aw__fail(e, AW_STEP_SWEEP, path, errno);
-	int r = aw_sweep2_at(fd, flags, fn, ctx, e);
+	int r = sweep_at(fd, flags, fn, ctx, status, e);
 	int err = errno;
 	aw__close(fd);
 	if (r < 0 && e && e->path[0] == '.' && e->path[1] == '\0')
@@ -456,5 +531,5 @@ int aw_sweep2(const char *path, unsigned int flags, aw_sweep_fn fn, void *ctx,
 
 int aw_sweep(const char *path, aw_sweep_fn fn, void *ctx, aw_error *e)
 {
-	return aw_sweep2(path, 0, fn, ctx, e);
+	return aw_sweep2(path, 0, fn, ctx, NULL, e);
 }
