@@ -179,7 +179,7 @@ static void every_locking_operation(void)
 	ASSERT_FILE("d/site/a", "1", 1);
 	/* The sweep gets the lock too: nothing is left unswept. */
 	unsigned status = 99;
-	ASSERT_OK(aw_sweep_status("d", NULL, NULL, &status, &e));
+	ASSERT_OK(aw_sweep2("d", 0, NULL, NULL, &status, &e));
 	ASSERT_EQ(status, 0);
 	ASSERT_TRUE(!exists("d/" LOCK_NAME));
 }
@@ -276,7 +276,7 @@ TEST(lock_of_a_killed_holder_is_cleared_by_the_next_writer)
 			/* The sweep removes it (and, without O_TMPFILE, the
 			 * killed holders' named temporary files). */
 			unsigned status = 99;
-			ASSERT_TRUE(aw_sweep_status("d", NULL, NULL, &status, &e) >= 1);
+			ASSERT_TRUE(aw_sweep2("d", 0, NULL, NULL, &status, &e) >= 1);
 			ASSERT_EQ(status, 0);
 			break;
 		}
@@ -477,7 +477,7 @@ TEST(lock_name_holding_a_users_data_is_never_removed)
 static void sweep_sees_the_lock_held(void)
 {
 	unsigned status = 0;
-	ASSERT_EQ(aw_sweep_status("d", NULL, NULL, &status, NULL), 0);
+	ASSERT_EQ(aw_sweep2("d", 0, NULL, NULL, &status, NULL), 0);
 	ASSERT_EQ(status, AW_SWEEP_LOCK_HELD);
 }
 
@@ -491,7 +491,7 @@ TEST(sweep_says_when_a_held_lock_made_it_skip_publish_leftovers)
 	ASSERT_TRUE(exists("d/" LOCK_NAME));
 	ASSERT_EQ(release(&h), 0);
 	unsigned status = 99;
-	ASSERT_EQ(aw_sweep_status("d", NULL, NULL, &status, NULL), 0);
+	ASSERT_EQ(aw_sweep2("d", 0, NULL, NULL, &status, NULL), 0);
 	ASSERT_EQ(status, 0);
 	/* A directory with nothing a publisher leaves is swept without the
 	 * lock: nothing is written there. */
@@ -501,7 +501,7 @@ TEST(sweep_says_when_a_held_lock_made_it_skip_publish_leftovers)
 	ASSERT_OK(stat("plain", &before));
 	usleep(20000);
 	status = 99;
-	ASSERT_EQ(aw_sweep_status("plain", NULL, NULL, &status, NULL), 0);
+	ASSERT_EQ(aw_sweep2("plain", 0, NULL, NULL, &status, NULL), 0);
 	ASSERT_EQ(status, 0);
 	ASSERT_OK(stat("plain", &after));
 	ASSERT_TRUE(before.st_mtim.tv_sec == after.st_mtim.tv_sec &&
