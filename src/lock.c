@@ -11,10 +11,10 @@
  *
  *   take:    an O_TMPFILE (mode 0600), flocked, then linkat() to the name:
  *            the name never exists unlocked.  Without O_TMPFILE (or
- *            without a way to link it) the name is created O_EXCL and
- *            flocked at once; a waiter may take that file for a dead
- *            holder's in between and remove it, which the creator sees
- *            (the name no longer refers to its file) and starts over.
+ *            without a way to link it): a flocked temporary file of ours
+ *            (aw__create_marked(), mode 0600), link() to the name, then
+ *            the temporary name is removed; the name never exists
+ *            unlocked either.
  *   release: unlink the name, then close (the flock goes with the close).
  *   wait:    the name exists.  Open it (O_NOFOLLOW|O_NONBLOCK), and wait
  *            for its flock: when the flock is ours, its holder has
@@ -51,13 +51,6 @@
 /* How long a waiter that cannot judge the lock file sleeps between looks
  * at its name. */
 #define AW__LOCK_POLL_MS 50
-
-/* The errnos that say "this filesystem has no flock()". */
-static bool no_flock(int err)
-{
-	return err == ENOLCK || err == EINVAL || err == EOPNOTSUPP ||
-	       err == ENOTSUP;
-}
 
 bool aw__is_lock_name(const char *name)
 {
@@ -143,48 +136,33 @@ static int create_lock(int dirfd, int *out)
 		return -1;
 	}
 #endif
-	fd = aw__openat(dirfd, AW__LOCK_NAME,
-	                O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC |
-	                O_NOCTTY, 0600);
-	if (fd < 0)
-		return errno == EEXIST ? 1 : -1;
-	/* Until our flock is on it, a waiter may take the new file for a
-	 * dead holder's and remove it: then it is not the lock, start over
-	 * (1: the caller looks at the name again). */
+	/* Without O_TMPFILE: a flocked temporary file of ours (marked with
+	 * its inode, so that a sweep can remove it if we die), then link()
+	 * to the lock's name, which refuses an existing name: the name again
+	 * never exists unlocked. */
+	char tag[AW__TAG_LEN + 1], tmp[NAME_MAX + 1];
 	struct stat st;
-	if (aw__flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		int err = errno;
-		aw__close(fd);
-		if (err == EWOULDBLOCK)
-			return 1;
-		/* No flock on this filesystem: no lock we could judge.  Nor
-		 * could any waiter have taken the file, so it is still ours
-		 * (O_EXCL): remove it. */
-		if (no_flock(err))
-			aw__unlinkat(dirfd, AW__LOCK_NAME, 0);
-		errno = err;
+	aw__random_tag(tag);
+	fd = aw__create_marked(dirfd, "lock", tag, 0600, tmp, &st);
+	if (fd < 0)
 		return -1;
+	/* aw__create_marked() tolerates a filesystem without flock(); a
+	 * lock cannot: there its holder could never be judged. */
+	int r = aw__flock(fd, LOCK_EX | LOCK_NB) < 0 ? -1
+	        : aw__linkat(dirfd, tmp, dirfd, AW__LOCK_NAME, 0) == 0 ? 0
+	        : errno == EEXIST ? 1 : -1;
+	int err = errno;
+	/* The temporary name goes (tried twice, as aw__unlock() does: one
+	 * left is a second name of the lock file, a sweep's once unlocked). */
+	if (aw__unlinkat(dirfd, tmp, 0) < 0 && errno != ENOENT)
+		aw__unlinkat(dirfd, tmp, 0);
+	if (r == 0) {
+		*out = fd;
+		return 0;
 	}
-	/* Anything failing from here leaves the file unlocked once closed:
-	 * a dead holder's to the next writer, never removed by us without
-	 * knowing it is still ours. */
-	if (aw__fstat(fd, &st) < 0) {
-		int err = errno;
-		aw__close(fd);
-		errno = err;
-		return -1;
-	}
-	int named = still_named(dirfd, &st);
-	if (named != 1) {
-		int err = errno;
-		aw__close(fd);
-		if (named == 0)
-			return 1;
-		errno = err;
-		return -1;
-	}
-	*out = fd;
-	return 0;
+	aw__close(fd);
+	errno = err;
+	return r;
 }
 
 /*
@@ -198,11 +176,6 @@ static int wait_gone(int dirfd, const struct stat *st, bool wait)
 		errno = EWOULDBLOCK;
 		return -1;
 	}
-	/* A caller who may not write the directory would wait for a lock
-	 * it could never take (O_EXCL says EEXIST before EACCES): it fails
-	 * now, as the O_TMPFILE way fails at once. */
-	if (aw__faccessat(dirfd, ".", W_OK, AT_EACCESS) < 0)
-		return -1;
 	for (;;) {
 		if (aw__sleep_ms(AW__LOCK_POLL_MS) < 0)
 			return -1;
