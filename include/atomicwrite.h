@@ -51,8 +51,8 @@
  * AW_LOCK writers, aw_publish(), aw_rollback(), aw_symlink() and aw_sweep()
  * take turns on one lock per directory: the existence of the file
  * ".awtmp-lock" in it, an empty regular file of mode 0600 that its holder
- * creates already flock()ed (an O_TMPFILE linked to the name; elsewhere
- * created O_EXCL and flocked at once) and removes (unlink, then close) on
+ * creates already flock()ed (an O_TMPFILE, or elsewhere a temporary file,
+ * flocked and then linked to the name) and removes (unlink, then close) on
  * release.  Only users who may write the directory can take it; a user
  * who may only read the directory can no longer hold writers up (the
  * directory's own flock, which any reader can take, plays no part).
