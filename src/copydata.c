@@ -223,6 +223,9 @@ int aw_copy_from(aw_file *f, int srcfd, aw_error *e)
 {
 	if (!f || srcfd < 0)
 		return aw__fail(e, AW_STEP_ARGS, f ? f->path : NULL, EINVAL);
+	/* A batch may have closed the temporary: reopened by name. */
+	if (f->fd < 0 && f->batch && aw__batch_reopen(f, e) < 0)
+		return -1;
 	enum aw__copy_method how;
 	aw_step failed;
 	if (aw__copy_data(f->fd, srcfd, true, &how, &failed) < 0) {
