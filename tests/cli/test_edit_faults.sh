@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# test_edit_faults.sh - "atomicwrite edit" when one of its own system calls
+# fails or is interrupted, at the kernel boundary (strace injects the
+# fault into the real binary; only our process is traced, not the editor).
+# What the strace sweep (tests/faults/strace_sweep.sh, scenario edit)
+# found, as quick cases: EINTR is retried and the edit succeeds; a failure
+# is reported with its step and the file's name (never an uninitialised
+# error, never "its directory changed" for a failed stat); a scratch copy
+# whose removal failed once is removed, one that stays is named.
+. "$(dirname "$0")/lib.sh"
+
+if ! command -v strace >/dev/null || ! strace -qq -o /dev/null true 2>/dev/null; then
+	echo "strace not installed or not allowed to trace (ptrace): skipping"
+	echo "test_edit_faults.sh: 0 passed, 0 failed, 1 skipped"
+	exit 0
+fi
+# LeakSanitizer cannot run under ptrace: off for the traced runs.
+export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
+
+OLD="old contents, longer than the new ones"
+NEW="new contents"
+export EDITOR="printf %s '$NEW' >"
+
+setup() { rm -rf ./* ./.[!.]*; printf '%s' "$OLD" > t; }
+# edit_traced LOG [STRACE-OPTION...]: edit t under strace
+edit_traced() {
+	local log=$1
+	shift
+	strace -qq -o "$log" "$@" "$AW" edit t </dev/null
+}
+# nth NAME ERE: the occurrence number, among the calls to NAME of a clean
+# run, of the first one whose line matches ERE (strace's when= counts all
+# calls of that name, the loader's too).
+nth() {
+	setup
+	edit_traced "$T_ROOT/clean" >/dev/null 2>&1
+	awk -v name="$1" -v re="$2" '
+		index($0, name "(") == 1 { k++; if ($0 ~ re) { print k; exit } }' "$T_ROOT/clean"
+}
+# inject NAME WHEN ERRNO: edit t with that call failing; status to $out/$err
+inject() {
+	setup
+	expect_status "$4" edit_traced "$T_ROOT/trace" -e "inject=$1:error=$3:when=$2"
+	grep -q '(INJECTED)' "$T_ROOT/trace" || fail "the injection at $1 #$2 did not fire"
+}
+state() { if [ "$(cat t)" = "$OLD" ]; then echo old; elif [ "$(cat t)" = "$NEW" ]; then echo new; else echo torn; fi; }
+named() { expect_grep 'atomicwrite: .* t: ' "$err" "the error names the step and t"; }
+
+t_case "edit: EINTR at its own calls is retried, and the edit succeeds"
+for call in "ftruncate ." "lseek SEEK_SET" 'newfstatat S_IFDIR' \
+            'pread64 old contents' 'pread64 new contents'; do
+	n=$(nth "${call%% *}" "${call#* }")
+	[ -n "$n" ] || { fail "no ${call%% *} matching '${call#* }' in a clean run"; continue; }
+	inject "${call%% *}" "$n" EINTR 0
+	expect_eq "$(state)" new "EINTR at ${call%% *} #$n"
+	expect_no_temps .
+done
+
+t_done
