@@ -533,6 +533,7 @@ static int edit(const struct session *s)
 
 	aw_cleanup_install();
 	aw_error e;
+	memset(&e, 0, sizeof e);
 	aw_file *f = NULL;
 	struct scratch sc = { .h = NULL, .dirfd = -1, .path = NULL, .shown_dir = NULL };
 	int status = EXIT_FAIL;
@@ -578,7 +579,11 @@ static int edit(const struct session *s)
 	}
 	sc.dirfd = aw_dirfd(sc.h);
 	struct stat d1, d2;
-	if (fstat_r(aw_dirfd(f), &d1) < 0 || fstat_r(sc.dirfd, &d2) < 0 || !same_file(&d1, &d2)) {
+	if (fstat_r(aw_dirfd(f), &d1) < 0 || fstat_r(sc.dirfd, &d2) < 0) {
+		cli_warn("inspecting the directory of %s: %s", s->path, strerror(errno));
+		goto out;
+	}
+	if (!same_file(&d1, &d2)) {
 		cli_warn("%s: its directory changed while the edit began; not edited", s->path);
 		goto out;
 	}
@@ -592,7 +597,11 @@ static int edit(const struct session *s)
 		goto out;
 	}
 	snprintf(sc.name, sizeof sc.name, "%s", tmp);
-	if (lseek_r(orig, 0, SEEK_SET) < 0 || aw_copy_from(sc.h, orig, &e) < 0) {
+	if (lseek_r(orig, 0, SEEK_SET) < 0) {
+		cli_warn("starting the scratch copy of %s: %s", s->path, strerror(errno));
+		goto out;
+	}
+	if (aw_copy_from(sc.h, orig, &e) < 0) {
 		status = cli_report(AW_FAILED, &e);
 		goto out;
 	}

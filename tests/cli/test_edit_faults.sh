@@ -57,4 +57,17 @@ for call in "ftruncate ." "lseek SEEK_SET" 'newfstatat S_IFDIR' \
 	expect_no_temps .
 done
 
+t_case "edit: a failed seek or directory stat names its step and FILE"
+for call in "lseek SEEK_SET" 'newfstatat S_IFDIR'; do
+	n=$(nth "${call%% *}" "${call#* }")
+	[ -n "$n" ] || { fail "no ${call%% *} matching '${call#* }' in a clean run"; continue; }
+	inject "${call%% *}" "$n" EIO 1
+	expect_eq "$(state)" old "EIO at ${call%% *} #$n"
+	named
+	if grep -q 'no error for\|directory changed' "$err"; then
+		fail "EIO at ${call%% *} #$n: $(cat "$err")"
+	fi
+	expect_no_temps .
+done
+
 t_done
