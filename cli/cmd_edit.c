@@ -558,10 +558,18 @@ static int edit(const struct session *s)
 		status = cli_report(AW_FAILED, &e);
 		goto out;
 	}
-	if (!follow && fstatat_r(aw_dirfd(f), base_name(s->path), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    S_ISLNK(st.st_mode)) {
-		refuse_link(s->path);
-		goto out;
+	if (!follow) {
+		/* The check that counts: a failed look is no proof that
+		 * FILE is not a link. */
+		if (fstatat_r(aw_dirfd(f), base_name(s->path), &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (errno != ENOENT) {
+				cli_warn("inspecting %s: %s", s->path, strerror(errno));
+				goto out;
+			}
+		} else if (S_ISLNK(st.st_mode)) {
+			refuse_link(s->path);
+			goto out;
+		}
 	}
 	int orig = aw_fd(f);
 	bool existed = target_exists(s, aw_dirfd(f));

@@ -70,4 +70,28 @@ for call in "lseek SEEK_SET" 'newfstatat S_IFDIR'; do
 	expect_no_temps .
 done
 
+t_case "edit: a link is not replaced by a file when the stats that would see it fail"
+# Without -L, t is looked at twice (before anything is created, and under
+# the lock in the directory the library opened): a failed look is no
+# proof that t is not a link.  Each later stat is failed together with
+# the first one: the link must survive every pair.
+setup_link() { rm -rf ./* ./.[!.]*; printf '%s' "$OLD" > target; ln -s target t; }
+setup_link
+edit_traced "$T_ROOT/clean" >/dev/null 2>&1
+first=$(awk 'index($0, "newfstatat(") == 1 { k++; if (index($0, "AT_FDCWD, \"t\"")) { print k; exit } }' "$T_ROOT/clean")
+setup_link
+edit_traced "$T_ROOT/clean" -e "inject=newfstatat:error=EIO:when=$first" >/dev/null 2>&1
+last=$(grep -c '^newfstatat(' "$T_ROOT/clean")
+if [ -z "$first" ] || [ "$last" -le "$first" ]; then
+	fail "no look at t in a clean run ($first, $last)"
+else
+	for k in $(seq $((first + 1)) "$last"); do
+		setup_link
+		edit_traced "$T_ROOT/trace" -e "inject=newfstatat:error=EIO:when=$first..$k+$((k - first))" >"$out" 2>"$err"
+		if [ ! -L t ] || [ "$(cat target)" != "$OLD" ]; then
+			fail "EIO at newfstatat #$first and #$k: t is $(stat -c %F t), target '$(cat target)': $(cat "$err")"
+		fi
+	done
+fi
+
 t_done
