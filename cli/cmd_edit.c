@@ -471,6 +471,43 @@ out:
 	return result;
 }
 
+/*
+ * Removes what is at the scratch name (the scratch file, or a file an
+ * editor renamed over it) and frees its handle.  The library's removal in
+ * aw_discard() is one unlinkat() whose failure it cannot report: a copy
+ * of FILE's contents would stay behind without a word.  So it is removed
+ * here first, tried once more after a failure, and one that stays is
+ * named, with who removes it: an atomicwrite sweep if it is the scratch
+ * file itself (its name's marker proves it ours), else only the user.
+ */
+static void discard_scratch(struct scratch *sc, const char *file)
+{
+	if (!sc->h)
+		return;
+	int err = 0;
+	for (int tries = 0; sc->name[0] && tries < 2; tries++) {
+		err = 0;
+		if (unlinkat_r(sc->dirfd, sc->name, 0) == 0 || errno == ENOENT)
+			break;
+		err = errno;
+	}
+	if (err) {
+		struct stat st;
+		bool ours = fstatat_r(sc->dirfd, sc->name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		            same_file(&st, &sc->st);
+		const char *who = ours ? "atomicwrite sweep removes it" : "remove it yourself";
+		if (sc->shown_dir)
+			cli_warn("could not remove the scratch copy %s/%s: %s (%s)",
+			         strcmp(sc->shown_dir, "/") == 0 ? "" : sc->shown_dir,
+			         sc->name, strerror(err), who);
+		else
+			cli_warn("could not remove the scratch copy %s beside %s: %s (%s)",
+			         sc->name, file, strerror(err), who);
+	}
+	aw_discard(sc->h);
+	sc->h = NULL;
+}
+
 enum answer { ANSWER_NONE, ANSWER_AGAIN, ANSWER_ABORT };
 
 /* On a terminal: edit again or abort; ANSWER_NONE without a terminal (or
@@ -686,23 +723,15 @@ static int edit(const struct session *s)
 		keep_edit(&sc, edited, s->path);
 		goto out;
 	}
-	/* The scratch copy goes now; its removal failing does not undo the
-	 * edit, but the user must know what was left behind. */
-	int dir = fcntl(sc.dirfd, F_DUPFD_CLOEXEC, 3);
-	aw_discard(sc.h);
-	sc.h = NULL;
-	if (dir >= 0) {
-		if (fstatat_r(dir, sc.name, &st, AT_SYMLINK_NOFOLLOW) == 0)
-			cli_warn("could not remove the edited copy %s", sc.path);
-		close(dir);
-	}
+	/* The scratch copy goes now (discard_scratch): its removal failing
+	 * does not undo the edit, but the user is told what was left. */
 
 out:
+	discard_scratch(&sc, s->path);
 	if (edited >= 0)
 		close(edited);
 	free(sc.path);
 	free(sc.shown_dir);
-	aw_discard(sc.h);
 	aw_discard(f);
 	return status;
 }

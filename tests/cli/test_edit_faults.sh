@@ -70,6 +70,22 @@ for call in "lseek SEEK_SET" 'newfstatat S_IFDIR'; do
 	expect_no_temps .
 done
 
+t_case "edit: the scratch copy's removal failing once is retried; failing always, it is named"
+n=$(nth unlinkat '"\.awtmp-[0-9a-f]+-[^"]*-t"')
+if [ -z "$n" ]; then
+	fail "no removal of the scratch copy in a clean run"
+else
+	inject unlinkat "$n" EIO 0
+	expect_eq "$(state)" new "EIO once at its removal"
+	expect_no_temps .
+	inject unlinkat "$n+" EIO 0
+	expect_eq "$(state)" new "EIO always at its removal"
+	left=$(find . -maxdepth 1 -name '.awtmp-*' -printf '%f\n')
+	[ -n "$left" ] && expect_grep "$left: .*atomicwrite sweep removes it" "$err" "the leftover is named"
+	expect_status 0 "$AW" sweep .
+	expect_no_temps .
+fi
+
 t_case "edit: a link is not replaced by a file when the stats that would see it fail"
 # Without -L, t is looked at twice (before anything is created, and under
 # the lock in the directory the library opened): a failed look is no
