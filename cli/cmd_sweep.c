@@ -57,8 +57,13 @@ int cmd_sweep(int argc, char **argv)
 	int status = EXIT_OK;
 	for (int i = optind; i < argc; i++) {
 		aw_error e;
-		if (aw_sweep2(argv[i], flags, print_removed, argv[i], &e) < 0)
+		unsigned done = 0;
+		if (aw_sweep2(argv[i], flags, print_removed, argv[i], &done, &e) < 0)
 			status = cli_report(AW_FAILED, &e);
+		else if (done & AW_SWEEP_LOCK_HELD)
+			cli_warn("%s: another writer holds the lock: what publishers "
+			         "left there was not looked at (sweep again later)",
+			         argv[i]);
 	}
 	return status;
 }

@@ -46,6 +46,7 @@ static void release(struct aw_file *f)
 		aw__cleanup_unregister(f->cleanup_slot);
 	if (f->fd >= 0)
 		aw__close(f->fd);
+	aw__unlock(f->dirfd, f->lockfd);
 	if (f->dirfd >= 0 && !f->shared_dir)
 		aw__close(f->dirfd);
 	free(f);
@@ -181,6 +182,19 @@ static int inspect_target(struct aw_file *f, aw_error *e)
 	 * nothing and opening them may block or have effects. */
 	if (!S_ISREG(st.st_mode))
 		return aw__fail(e, AW_STEP_TARGET_TYPE, f->path, EINVAL);
+	/* fs.protected_regular's rule, whatever the sysctl says: in a
+	 * sticky world-writable directory another user's file is not ours
+	 * to replace.  Keeping its owner and mode would hand that user a
+	 * file holding our contents (set-user-ID, world-writable if it was
+	 * planted so); refused before anything is created. */
+	if (st.st_uid != geteuid()) {
+		struct stat dir;
+		if (aw__fstat(f->dirfd, &dir) < 0)
+			return aw__fail(e, AW_STEP_STAT_TARGET, f->path, errno);
+		if (aw__sticky_protected(&dir, st.st_uid))
+			return aw__fail(e, AW_STEP_PROTECTED_FILE, f->path,
+			                EACCES);
+	}
 	f->had_target = true;
 	f->target = st;
 	return 0;
@@ -222,13 +236,14 @@ int aw_begin_at(aw_file **ret, int dirfd, const char *name,
 	f->fd = -1;
 	f->cleanup_slot = -1;
 	f->backup_fd = -1;
+	f->lockfd = -1;
 	f->opts = *opts;
 
 	if (aw__open_target(f, dirfd, name, e) < 0)
 		goto fail;
 	/* The lock comes before the look at the target, so that a
 	 * read-modify-write under AW_LOCK sees the last writer's file. */
-	if ((f->opts.flags & AW_LOCK) && aw__flock(f->dirfd, LOCK_EX) < 0) {
+	if ((f->opts.flags & AW_LOCK) && aw__lock(f->dirfd, &f->lockfd) < 0) {
 		aw__fail(e, AW_STEP_LOCK, f->path, errno);
 		goto fail;
 	}

@@ -269,9 +269,10 @@ static int sweep_temps(struct sweep *sw, aw_sweep_fn fn, void *ctx, int *removed
 	return err ? -1 : 0;
 }
 
-/* Whether a version of link is one the link keeps: the one it points at,
- * or among the newest `keep` versions older than that (keep as the live
- * version's publisher asked). */
+/* Whether a version of link is one the link keeps: the one it points at
+ * (by device and inode, however the link spells it), or among the newest
+ * `keep` versions older than that (keep as the live version's publisher
+ * asked).  Only complete versions of ours count (aw__list_versions()). */
 static int version_kept(int dirfd, const char *link, uint64_t stamp)
 {
 	struct aw__version live;
@@ -293,9 +294,43 @@ static int version_kept(int dirfd, const char *link, uint64_t stamp)
 	return newer < live.keep;
 }
 
+/* Removes a dead publisher's half-built version: only a real directory
+ * of ours that no live publisher holds (its flock can be taken) and that
+ * the name still refers to.  Returns 1 if removed, 0 if left, -1. */
+static int sweep_building(int dirfd, const char *name, bool dry_run)
+{
+	int fd = aw__openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	                    O_CLOEXEC, 0);
+	if (fd < 0)
+		return errno == ENOENT || errno == ELOOP || errno == ENOTDIR ||
+		       errno == EACCES ? 0 : -1;
+	int result = 0;
+	struct stat st;
+	if (aw__fstat(fd, &st) < 0) {
+		result = -1;
+		goto out;
+	}
+	if (!aw__is_our_dir(&st))
+		goto out;
+	if (aw__flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno != EWOULDBLOCK)
+			result = -1;
+		goto out;
+	}
+	if (dry_run)
+		result = 1;
+	else
+		result = aw__remove_our_tree(dirfd, name, st.st_dev, st.st_ino) < 0 ? -1 : 1;
+out:
+	aw__close(fd);
+	return result;
+}
+
 /* Removes name if it is a dead publisher's leftover.  Called with the
  * directory's lock held, so that no publisher is at work.  Returns 1 if
- * removed, 0 if left, -1 on error. */
+ * removed (or, dry run, removable), 0 if left, -1 on error.  Nothing that
+ * is not a real directory (or, for temporary links, a link) of ours is
+ * ever touched. */
 static int sweep_publish_one(int dirfd, const char *name, bool dry_run)
 {
 	struct stat st;
@@ -304,7 +339,7 @@ static int sweep_publish_one(int dirfd, const char *name, bool dry_run)
 	if (aw__is_tmpname(name)) {
 		/* Publishers' temporary links; temporary files are
 		 * sweep_one()'s, directories are never ours to guess at. */
-		if (!S_ISLNK(st.st_mode))
+		if (!S_ISLNK(st.st_mode) || st.st_uid != geteuid())
 			return 0;
 		if (dry_run)
 			return 1;
@@ -315,26 +350,102 @@ static int sweep_publish_one(int dirfd, const char *name, bool dry_run)
 	uint64_t stamp;
 	unsigned keep;
 	const char *link;
-	if (!S_ISDIR(st.st_mode) || !aw__parse_version(name, &stamp, &keep, &link))
+	if (!aw__is_our_dir(&st))
+		return 0;
+	if (aw__parse_building(name, &stamp, &keep, &link))
+		return sweep_building(dirfd, name, dry_run);
+	if (!aw__parse_version(name, &stamp, &keep, &link))
 		return 0;
 	int kept = version_kept(dirfd, link, stamp);
 	if (kept != 0)
 		return kept < 0 ? -1 : 0;
 	if (dry_run)
 		return 1;
-	return aw__remove_tree(dirfd, name) < 0 ? -1 : 1;
+	return aw__remove_our_tree(dirfd, name, st.st_dev, st.st_ino) < 0 ? -1 : 1;
 }
 
-/* What dead publishers leave, removed only while the directory's lock
- * (the one publishers hold) is free; otherwise left for a later sweep. */
-static int sweep_publish_leftovers(int dirfd, bool dry_run, aw_sweep_fn fn, void *ctx,
-                                   int *removed, char *failed, size_t size)
+/* Whether an entry may be a publisher's leftover (or a dead holder's
+ * lock file): the entries that make the sweep take the directory's lock.
+ * A directory with none is swept without it, so that sweeping a directory
+ * one may only read still works and writes nothing. */
+static bool publish_candidate(const struct dirent *de)
 {
-	if (aw__flock(dirfd, LOCK_EX | LOCK_NB) < 0)
-		return errno == EWOULDBLOCK ? 0 : -1;
+	if (aw__is_lock_name(de->d_name) ||
+	    strncmp(de->d_name, AW__VER_PREFIX, AW__VER_PREFIX_LEN) == 0 ||
+	    strncmp(de->d_name, AW__BLD_PREFIX, AW__VER_PREFIX_LEN) == 0)
+		return true;
+#ifdef DT_LNK
+	if (de->d_type != DT_LNK && de->d_type != DT_UNKNOWN)
+		return false;
+#endif
+	return aw__is_tmpname(de->d_name);
+}
+
+/* Whether the directory holds any publish_candidate(): 2 if one that is
+ * not the lock file, 1 if only the lock file, 0 if none, or -1. */
+static int has_publish_candidates(int dirfd)
+{
 	DIR *d = aw__opendirat(dirfd);
 	if (!d)
 		return -1;
+	int found = 0;
+	for (;;) {
+		errno = 0;
+		struct dirent *de = aw__readdir(d);
+		if (!de) {
+			if (errno)
+				found = -1;
+			break;
+		}
+		if (!publish_candidate(de))
+			continue;
+		if (!aw__is_lock_name(de->d_name)) {
+			found = 2;
+			break;
+		}
+		found = 1;
+	}
+	int err = errno;
+	closedir(d);
+	errno = err;
+	return found;
+}
+
+/* What dead publishers leave, removed only while the directory's lock
+ * (the one publishers hold) is ours; if a live writer holds it, left for
+ * a later sweep and *held set. */
+static int sweep_publish_leftovers(int dirfd, bool dry_run, aw_sweep_fn fn,
+                                   void *ctx, int *removed, char *failed,
+                                   size_t size, bool *held)
+{
+	int candidates = has_publish_candidates(dirfd);
+	if (candidates <= 0)
+		return candidates;
+	int lockfd = -1;
+	bool cleared = false;
+	/* A dry run changes nothing, not even a dead holder's lock file: it
+	 * lists what a sweep would remove if no publisher were at work. */
+	if (!dry_run && aw__trylock(dirfd, &lockfd, &cleared) < 0) {
+		if (errno == EWOULDBLOCK) {
+			/* A live writer's lock file alone leaves nothing
+			 * undone: only say so when leftovers were skipped. */
+			*held = candidates == 2;
+			return 0;
+		}
+		snprintf(failed, size, "%s", AW__LOCK_NAME);
+		return -1;
+	}
+	if (cleared) {
+		/* A dead holder's lock file. */
+		(*removed)++;
+		if (fn)
+			fn(AW__LOCK_NAME, ctx);
+	}
+	DIR *d = aw__opendirat(dirfd);
+	if (!d) {
+		aw__unlock(dirfd, lockfd);
+		return -1;
+	}
 	int err = 0;
 	for (;;) {
 		struct dirent *de = aw__readdir(d);
@@ -344,7 +455,8 @@ static int sweep_publish_leftovers(int dirfd, bool dry_run, aw_sweep_fn fn, void
 			break;
 		}
 		if (!aw__is_tmpname(de->d_name) &&
-		    strncmp(de->d_name, AW__VER_PREFIX, AW__VER_PREFIX_LEN) != 0)
+		    strncmp(de->d_name, AW__VER_PREFIX, AW__VER_PREFIX_LEN) != 0 &&
+		    strncmp(de->d_name, AW__BLD_PREFIX, AW__VER_PREFIX_LEN) != 0)
 			continue;
 		int r = sweep_publish_one(dirfd, de->d_name, dry_run);
 		if (r < 0 && !err) {
@@ -358,13 +470,13 @@ static int sweep_publish_leftovers(int dirfd, bool dry_run, aw_sweep_fn fn, void
 		}
 	}
 	closedir(d);
-	aw__flock(dirfd, LOCK_UN);
+	aw__unlock(dirfd, lockfd);
 	errno = err;
 	return err ? -1 : 0;
 }
 
-int aw_sweep2_at(int dirfd, unsigned int flags, aw_sweep_fn fn, void *ctx,
-                 aw_error *e)
+static int sweep_at(int dirfd, unsigned int flags, aw_sweep_fn fn, void *ctx,
+                    unsigned int *status, aw_error *e)
 {
 	if (flags & ~(unsigned)AW_SWEEP_DRY_RUN)
 		return aw__fail(e, AW_STEP_ARGS, ".", EINVAL);
@@ -380,13 +492,16 @@ int aw_sweep2_at(int dirfd, unsigned int flags, aw_sweep_fn fn, void *ctx,
 	struct sweep sw = { fd, st.st_dev, geteuid(), (flags & AW_SWEEP_DRY_RUN) != 0,
 	                    NULL, 0 };
 	int removed = 0, err = 0;
+	bool held = false;
 	char failed[NAME_MAX + 1] = ".";
 	if (sweep_temps(&sw, fn, ctx, &removed, failed, sizeof failed) < 0)
 		err = errno;
 	if (sweep_publish_leftovers(fd, sw.dry_run, fn, ctx, &removed, failed,
-	                            sizeof failed) < 0 && !err)
+	                            sizeof failed, &held) < 0 && !err)
 		err = errno;
 	aw__close(fd);
+	if (status)
+		*status = held ? AW_SWEEP_LOCK_HELD : 0;
 	if (err)
 		return aw__fail(e, AW_STEP_SWEEP, failed, err);
 	return removed;
@@ -394,18 +509,24 @@ int aw_sweep2_at(int dirfd, unsigned int flags, aw_sweep_fn fn, void *ctx,
 
 int aw_sweep_at(int dirfd, aw_sweep_fn fn, void *ctx, aw_error *e)
 {
-	return aw_sweep2_at(dirfd, 0, fn, ctx, e);
+	return sweep_at(dirfd, 0, fn, ctx, NULL, e);
+}
+
+int aw_sweep2_at(int dirfd, unsigned int flags, aw_sweep_fn fn, void *ctx,
+                 unsigned int *status, aw_error *e)
+{
+	return sweep_at(dirfd, flags, fn, ctx, status, e);
 }
 
 int aw_sweep2(const char *path, unsigned int flags, aw_sweep_fn fn, void *ctx,
-              aw_error *e)
+              unsigned int *status, aw_error *e)
 {
 	if (!path)
 		return aw__fail(e, AW_STEP_ARGS, NULL, EINVAL);
 	int fd = aw__openat(AT_FDCWD, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
 	if (fd < 0)
 		return aw__fail(e, AW_STEP_SWEEP, path, errno);
-	int r = aw_sweep2_at(fd, flags, fn, ctx, e);
+	int r = sweep_at(fd, flags, fn, ctx, status, e);
 	int err = errno;
 	aw__close(fd);
 	if (r < 0 && e && e->path[0] == '.' && e->path[1] == '\0')
@@ -416,5 +537,5 @@ int aw_sweep2(const char *path, unsigned int flags, aw_sweep_fn fn, void *ctx,
 
 int aw_sweep(const char *path, aw_sweep_fn fn, void *ctx, aw_error *e)
 {
-	return aw_sweep2(path, 0, fn, ctx, e);
+	return aw_sweep2(path, 0, fn, ctx, NULL, e);
 }

@@ -51,9 +51,17 @@ enum aw_sys_call {
 	AW_SYS_READDIR,
 	AW_SYS_SYNCFS,
 	AW_SYS_LSEEK,
+	AW_SYS_DUPFD,     /* moving a descriptor 0-2 up (fcntl F_DUPFD) */
+	AW_SYS_FTRUNCATE,
+	AW_SYS_SLEEP,
 	AW_SYS_COUNT
 };
 
+/* openat(); a descriptor 0, 1 or 2 (a caller that runs with stdin, stdout
+ * or stderr closed) is moved to the lowest free one >= 3 and the low one
+ * closed, so that nothing the library opens, and above all no temporary
+ * file, ever takes the place of a standard stream: a later read of stdin
+ * or message on stderr would hit the file. */
 int aw__openat(int dirfd, const char *path, int flags, mode_t mode);
 /* close() without retry; EINTR counts as success (the fd is gone). */
 int aw__close(int fd);
@@ -67,6 +75,10 @@ int aw__fstat(int fd, struct stat *st);
 int aw__fstatat(int dirfd, const char *name, struct stat *st, int flags);
 int aw__fchown(int fd, uid_t uid, gid_t gid);
 int aw__fchmod(int fd, mode_t mode);
+/* fchmodat(dirfd, name, mode, AT_SYMLINK_NOFOLLOW): never changes what a
+ * symbolic link points at (EOPNOTSUPP for a link, or where the system
+ * cannot do it without following).  Counted and failed as AW_SYS_FCHMOD. */
+int aw__fchmodat_nofollow(int dirfd, const char *name, mode_t mode);
 int aw__linkat(int olddirfd, const char *oldname, int newdirfd,
                const char *newname, int flags);
 int aw__renameat(int olddirfd, const char *oldname, int newdirfd,
@@ -77,6 +89,13 @@ int aw__renameat_noreplace(int olddirfd, const char *oldname, int newdirfd,
                            const char *newname);
 int aw__unlinkat(int dirfd, const char *name, int flags);
 int aw__flock(int fd, int op);
+/* flock() for a wait the caller must be able to abandon: EINTR (a signal
+ * caught by a handler installed without SA_RESTART) is returned, not
+ * retried.  Counted and failed as AW_SYS_FLOCK. */
+int aw__flock_wait(int fd, int op);
+/* Sleeps ms milliseconds (nanosleep); -1 with EINTR if a caught signal
+ * interrupts it. */
+int aw__sleep_ms(unsigned ms);
 ssize_t aw__readlinkat(int dirfd, const char *name, char *buf, size_t len);
 ssize_t aw__flistxattr(int fd, char *list, size_t size);
 ssize_t aw__fgetxattr(int fd, const char *name, void *value, size_t size);
@@ -105,6 +124,7 @@ DIR *aw__opendirat(int fd);
  * network filesystems); NULL with errno 0 at the end. */
 struct dirent *aw__readdir(DIR *d);
 off_t aw__lseek(int fd, off_t off, int whence);
+int aw__ftruncate(int fd, off_t len);
 /* Flushes the whole filesystem fd is on (syncfs; ENOSYS elsewhere). */
 int aw__syncfs(int fd);
 int aw__futimens(int fd, const struct timespec times[2]);

@@ -130,13 +130,13 @@ TEST(sweep_removes_provable_leftovers_and_dry_run_only_lists_them)
 	ASSERT_EQ(temps_in("."), 2);
 	int listed = 0;
 	aw_error e;
-	ASSERT_EQ(aw_sweep2(".", AW_SWEEP_DRY_RUN, collect, &listed, &e), 2);
+	ASSERT_EQ(aw_sweep2(".", AW_SWEEP_DRY_RUN, collect, &listed, NULL, &e), 2);
 	ASSERT_EQ(listed, 2);
 	ASSERT_EQ(temps_in("."), 2);
-	ASSERT_ERRNO(aw_sweep2(".", 1u << 7, NULL, NULL, &e), EINVAL);
+	ASSERT_ERRNO(aw_sweep2(".", 1u << 7, NULL, NULL, NULL, &e), EINVAL);
 	ASSERT_EQ(e.step, AW_STEP_ARGS);
 	ASSERT_EQ(temps_in("."), 2);
-	ASSERT_EQ(aw_sweep2(".", 0, NULL, NULL, NULL), 2);
+	ASSERT_EQ(aw_sweep2(".", 0, NULL, NULL, NULL, NULL), 2);
 	ASSERT_EQ(temps_in("."), 0);
 	ASSERT_FILE("f", "old", 3);
 }
