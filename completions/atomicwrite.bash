@@ -51,7 +51,7 @@ _atomicwrite()
 		[[ $cur == -* ]] && COMPREPLY=($(compgen -W "--check --backup --follow-symlinks --wait --help" -- "$cur")) || _filedir
 		;;
 	sweep)
-		[[ $cur == -* ]] && COMPREPLY=($(compgen -W "--help" -- "$cur")) || _filedir -d
+		[[ $cur == -* ]] && COMPREPLY=($(compgen -W "--dry-run --help" -- "$cur")) || _filedir -d
 		;;
 	publish)
 		[[ $cur == -* ]] && COMPREPLY=($(compgen -W "--keep --adopt --durability --wait --help" -- "$cur")) || _filedir
