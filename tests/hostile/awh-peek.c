@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * awh-peek - the hostile tier's eavesdropper (run as the unprivileged
+ * attacker).  For SECONDS it lists each DIR over and over and tries to open
+ * for reading every entry whose name starts with PREFIX (".awtmp-" unless
+ * -p says otherwise), the way a user polling a shared directory would.
+ *
+ *   awh-peek [-p PREFIX] SECONDS DIR...
+ *
+ * Prints "seen N" (distinct names seen), then one line per name it could
+ * open: "opened NAME mode=OCTAL uid=N: FIRST-BYTES".  Exit 0.  The test
+ * judges: seen must be > 0 (else the race was not exercised) and opened
+ * must be empty.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_NAMES 4096
+
+static char *seen[MAX_NAMES];
+static int nseen;
+
+static int remember(const char *name)
+{
+	for (int i = 0; i < nseen; i++)
+		if (strcmp(seen[i], name) == 0)
+			return 0;
+	if (nseen < MAX_NAMES)
+		seen[nseen++] = strdup(name);
+	return 1;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int main(int argc, char **argv)
+{
+	const char *prefix = ".awtmp-";
+	int i = 1;
+	if (argc > 2 && strcmp(argv[1], "-p") == 0) {
+		prefix = argv[2];
+		i = 3;
+	}
+	if (argc - i < 2) {
+		fprintf(stderr, "usage: awh-peek [-p PREFIX] SECONDS DIR...\n");
+		return 2;
+	}
+	double end = now() + atof(argv[i]);
+	char **dirs = argv + i + 1;
+	int ndirs = argc - i - 1;
+	size_t plen = strlen(prefix);
+	while (now() < end) {
+		for (int d = 0; d < ndirs; d++) {
+			int dfd = open(dirs[d], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			if (dfd < 0)
+				continue;
+			DIR *dir = fdopendir(dfd);
+			if (!dir) {
+				close(dfd);
+				continue;
+			}
+			struct dirent *de;
+			while ((de = readdir(dir))) {
+				if (strncmp(de->d_name, prefix, plen) != 0)
+					continue;
+				int fresh = remember(de->d_name);
+				int fd = openat(dfd, de->d_name, O_RDONLY | O_NONBLOCK |
+				                O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+				if (fd < 0)
+					continue;
+				struct stat st;
+				char buf[65];
+				ssize_t n = read(fd, buf, sizeof buf - 1);
+				buf[n > 0 ? n : 0] = '\0';
+				for (char *p = buf; *p; p++)
+					if (*p == '\n')
+						*p = ' ';
+				if (fstat(fd, &st) == 0 && fresh >= 0)
+					printf("opened %s/%s mode=%04o uid=%u: %s\n", dirs[d],
+					       de->d_name, (unsigned)(st.st_mode & 07777),
+					       (unsigned)st.st_uid, buf);
+				fflush(stdout);
+				close(fd);
+			}
+			closedir(dir);
+		}
+	}
+	printf("seen %d\n", nseen);
+	return 0;
+}
