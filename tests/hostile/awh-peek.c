@@ -7,7 +7,7 @@
  *
  *   awh-peek [-p PREFIX] SECONDS DIR...
  *
- * Prints "seen N" (distinct names seen), then one line per name it could
+ * SIGTERM ends it early (it still prints).  Prints "seen N" (distinct names seen), then one line per name it could
  * open: "opened NAME mode=OCTAL uid=N: FIRST-BYTES".  Exit 0.  The test
  * judges: seen must be > 0 (else the race was not exercised) and opened
  * must be empty.
@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <signal.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -37,6 +38,14 @@ static int remember(const char *name)
 	if (nseen < MAX_NAMES)
 		seen[nseen++] = strdup(name);
 	return 1;
+}
+
+static volatile sig_atomic_t stop;
+
+static void on_term(int sig)
+{
+	(void)sig;
+	stop = 1;
 }
 
 static double now(void)
@@ -62,7 +71,8 @@ int main(int argc, char **argv)
 	char **dirs = argv + i + 1;
 	int ndirs = argc - i - 1;
 	size_t plen = strlen(prefix);
-	while (now() < end) {
+	signal(SIGTERM, on_term);
+	while (!stop && now() < end) {
 		for (int d = 0; d < ndirs; d++) {
 			int dfd = open(dirs[d], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 			if (dfd < 0)

@@ -4,11 +4,14 @@
  * directory she may write).  For SECONDS it makes NAME a symbolic link to
  * each TARGET in turn, for a moment, then removes it again; with -f it
  * plants a FIFO instead of a link (TARGETs are then ignored but one must
- * be given), with -r a regular file of hers (mode 0666, holding TARGET).
+ * be given), with -r a regular file of hers (mode 0666, holding TARGET):
+ * before removing it she reads it, and if a file of hers at NAME then
+ * holds anything else, prints "got: FIRST-BYTES" (someone else's data in
+ * a file she owns).
  *
  *   awh-plant [-f|-r] SECONDS NAME TARGET...
  *
- * Prints "planted N".  Exit 0, or 1 if nothing could be planted.
+ * SIGTERM ends it early (it still prints).  Prints "planted N".  Exit 0, or 1 if nothing could be planted.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -19,8 +22,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <signal.h>
 #include <time.h>
 #include <unistd.h>
+
+static volatile sig_atomic_t stop;
+
+static void on_term(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
 
 static double now(void)
 {
@@ -46,7 +58,8 @@ int main(int argc, char **argv)
 	long planted = 0;
 	int last = 0;
 	umask(0);
-	while (now() < end) {
+	signal(SIGTERM, on_term);
+	while (!stop && now() < end) {
 		for (int t = i + 2; t < argc; t++) {
 			int ok;
 			if (kind == 'f') {
@@ -68,6 +81,24 @@ int main(int argc, char **argv)
 				last = errno;
 			for (volatile int spin = 0; spin < 20000; spin++)
 				;
+			if (kind == 'r') {
+				int fd = open(name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+				struct stat st;
+				char buf[65];
+				ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+				if (n >= 0 && fstat(fd, &st) == 0 && st.st_uid == getuid() &&
+				    ((size_t)n != strlen(argv[t]) ||
+				     memcmp(buf, argv[t], (size_t)n) != 0)) {
+					buf[n] = '\0';
+					for (char *p = buf; *p; p++)
+						if (*p == '\n')
+							*p = ' ';
+					printf("got: %s\n", buf);
+					fflush(stdout);
+				}
+				if (fd >= 0)
+					close(fd);
+			}
 			unlink(name);
 		}
 	}

@@ -8,7 +8,7 @@
  *
  *   awh-swap SECONDS ROUNDS PATH ALT...
  *
- * Prints "swaps N" at the end.  Exit 0, or 1 if not a single exchange
+ * SIGTERM ends it early (it still prints).  Prints "swaps N" at the end.  Exit 0, or 1 if not a single exchange
  * worked (then the race was not exercised).
  */
 #ifndef _GNU_SOURCE
@@ -20,12 +20,21 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <signal.h>
 #include <time.h>
 #include <unistd.h>
 
 #ifndef RENAME_EXCHANGE
 #define RENAME_EXCHANGE (1 << 1)
 #endif
+
+static volatile sig_atomic_t stop;
+
+static void on_term(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
 
 static double now(void)
 {
@@ -49,7 +58,8 @@ int main(int argc, char **argv)
 	long rounds = atol(argv[2]);
 	long swaps = 0, errors = 0;
 	int last_errno = 0;
-	for (long r = 0; r < rounds && now() < end; r++) {
+	signal(SIGTERM, on_term);
+	for (long r = 0; r < rounds && !stop && now() < end; r++) {
 		for (int i = 4; i < argc; i++) {
 			if (exchange(argv[3], argv[i]) == 0) {
 				swaps++;

@@ -6,7 +6,8 @@
 #
 #   $M              the attacker's user name (awh-mallory-PID, a system
 #                   account without a home)
-#   as_m CMD...     runs CMD as the attacker (setpriv, her groups only)
+#   as_m CMD...     runs CMD as the attacker (setpriv, her groups only);
+#                   "${AS_M[@]}" CMD is the same as a command (for r, timeout)
 #   bg_m CMD...     the same in the background, in its own process group;
 #                   its pid is appended to H_BG (stopped by stop_bg / on exit)
 #   stop_bg         stops every background job started with bg_m or bg_root
@@ -53,11 +54,22 @@ H_BG=()
 H_USER_MADE=0
 
 stop_bg() {
-	local p
+	local p i alive
+	[ "${#H_BG[@]}" -gt 0 ] || return 0
 	for p in "${H_BG[@]}"; do
-		kill -KILL -- "-$p" 2>/dev/null
+		kill -TERM -- "-$p" 2>/dev/null
+	done
+	# the helpers print their count on SIGTERM; give them a moment
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		alive=0
+		for p in "${H_BG[@]}"; do
+			kill -0 -- "-$p" 2>/dev/null && alive=1
+		done
+		[ "$alive" = 0 ] && break
+		sleep 0.1
 	done
 	for p in "${H_BG[@]}"; do
+		kill -KILL -- "-$p" 2>/dev/null
 		wait "$p" 2>/dev/null
 	done
 	H_BG=()
@@ -104,12 +116,14 @@ done
 H_USER_MADE=1
 MUID=$(id -u "$M")
 
+AS_M=(setpriv --reuid="$M" --regid="$M" --init-groups -- env HOME=/nonexistent)
+
 as_m() {
-	setpriv --reuid="$M" --regid="$M" --init-groups -- env HOME=/nonexistent "$@"
+	"${AS_M[@]}" "$@"
 }
 
 bg_m() {
-	setsid setpriv --reuid="$M" --regid="$M" --init-groups -- env HOME=/nonexistent "$@" &
+	setsid "${AS_M[@]}" "$@" &
 	H_BG+=("$!")
 }
 
