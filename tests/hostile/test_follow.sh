@@ -94,7 +94,7 @@ race() {
 	setup
 	mdir "$C/m"
 	as_m sh -c "echo mine > '$C/m/loot'; chmod 0666 '$C/m/loot'"
-	bg_m "$HB/awh-plant" 9 "$C/s/name" ../m/loot ../priv/secret
+	bg_m "$HB/awh-plant" 9 "$C/s/name" ../m/loot ../priv/secret >/dev/null
 	local t0=$SECONDS
 	for i in $(seq 1 1000); do
 		[ $((SECONDS - t0)) -ge 6 ] && break
