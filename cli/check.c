@@ -1,13 +1,25 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check.c - running a validator (--check CMD) on the new contents before
  * they are committed, e.g. "nginx -t -c {}" or "visudo -cf {}".
+ *
+ * The path never becomes part of the shell's program text: CMD runs as
+ * sh -c CMD' sh PATH, and each {} in CMD is replaced by a reference to
+ * the positional parameter $1, quoted as the place it stands needs
+ * ("${1}" outside quotes, ${1} inside double quotes, '"${1}"' inside
+ * single quotes), so a name holding $(...), backticks, quotes, spaces or
+ * newlines is only ever data.  The shell does not parse the result of a
+ * parameter expansion again, whatever quoting mistakes CMD makes.
  */
 #include "cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -32,41 +44,200 @@ static int append(struct text *t, const char *s, size_t n)
 	return 0;
 }
 
-/* s in single quotes for /bin/sh: a ' inside becomes '\'' */
-static int append_quoted(struct text *t, const char *s)
+static int append_str(struct text *t, const char *s)
 {
-	if (append(t, "'", 1) < 0)
-		return -1;
-	for (const char *p = s; *p; p++)
-		if (append(t, *p == '\'' ? "'\\''" : p, *p == '\'' ? 4 : 1) < 0)
-			return -1;
-	return append(t, "'", 1);
+	return append(t, s, strlen(s));
 }
+
+/*
+ * Where the scanner of CMD is: the quoting in force, inside which command
+ * substitution ($(...) or `...`, which start a new quoting context), and
+ * for $(...) how many plain parentheses are open in it.
+ */
+enum quote { Q_NONE, Q_SINGLE, Q_DOUBLE };
+enum frame_kind { F_TOP, F_PAREN, F_BACKTICK };
+struct frame {
+	enum quote q;
+	enum frame_kind kind;
+	int depth;
+};
+#define MAX_FRAMES 64
 
 char *cli_substitute(const char *cmd, const char *path)
 {
+	(void)path;  /* passed as $1, never in the text */
 	struct text t = { NULL, 0, 0 };
+	struct frame stack[MAX_FRAMES] = { { Q_NONE, F_TOP, 0 } };
+	int top = 0;
 	bool substituted = false;
 	if (append(&t, "", 0) < 0)
 		return NULL;
 	for (const char *p = cmd; *p; p++) {
-		int r;
+		struct frame *fr = &stack[top];
+		int r = 0;
 		if (p[0] == '{' && p[1] == '}') {
-			r = append_quoted(&t, path);
+			r = append_str(&t, fr->q == Q_NONE ? "\"${1}\""
+			                 : fr->q == Q_DOUBLE ? "${1}"
+			                 : "'\"${1}\"'");
 			substituted = true;
 			p++;
+		} else if (fr->q == Q_SINGLE) {
+			if (*p == '\'')
+				fr->q = Q_NONE;
+			r = append(&t, p, 1);
+		} else if (*p == '\\' && p[1]) {
+			r = append(&t, p, 2);
+			p++;
+		} else if (*p == '$' && p[1] == '(') {
+			if (top + 1 < MAX_FRAMES)
+				stack[++top] = (struct frame){ Q_NONE, F_PAREN, 0 };
+			r = append(&t, p, 2);
+			p++;
+		} else if (*p == '`') {
+			if (fr->q == Q_NONE && fr->kind == F_BACKTICK)
+				top--;
+			else if (top + 1 < MAX_FRAMES)
+				stack[++top] = (struct frame){ Q_NONE, F_BACKTICK, 0 };
+			r = append(&t, p, 1);
+		} else if (fr->q == Q_DOUBLE) {
+			if (*p == '"')
+				fr->q = Q_NONE;
+			r = append(&t, p, 1);
 		} else {
+			if (*p == '\'')
+				fr->q = Q_SINGLE;
+			else if (*p == '"')
+				fr->q = Q_DOUBLE;
+			else if (*p == '(' && fr->kind == F_PAREN)
+				fr->depth++;
+			else if (*p == ')' && fr->kind == F_PAREN) {
+				if (fr->depth > 0)
+					fr->depth--;
+				else
+					top--;
+			}
 			r = append(&t, p, 1);
 		}
 		if (r < 0)
 			goto fail;
 	}
-	if (!substituted && (append(&t, " ", 1) < 0 || append_quoted(&t, path) < 0))
+	if (!substituted && append_str(&t, " \"${1}\"") < 0)
 		goto fail;
 	return t.s;
 fail:
 	free(t.s);
 	return NULL;
+}
+
+/*
+ * What the check says, kept only in part: its first and its last
+ * KEEP bytes (a compiler's first error, a validator's summary line).
+ */
+#define KEEP (32 * 1024)
+struct said {
+	char head[KEEP];
+	char tail[KEEP];   /* a ring: the last KEEP bytes */
+	size_t head_len;
+	unsigned long long total;
+};
+
+static void said_add(struct said *s, const char *buf, size_t n)
+{
+	for (size_t i = 0; i < n; i++, s->total++) {
+		if (s->head_len < KEEP)
+			s->head[s->head_len++] = buf[i];
+		else
+			s->tail[(s->total - KEEP) % KEEP] = buf[i];
+	}
+}
+
+static void said_print(const struct said *s)
+{
+	fwrite(s->head, 1, s->head_len, stderr);
+	if (s->total <= KEEP)
+		return;
+	unsigned long long in_tail = s->total - KEEP;
+	if (in_tail > KEEP) {
+		fprintf(stderr, "\n%s: [... %llu bytes of the check's output left out ...]\n",
+		        cli_prog, in_tail - KEEP);
+		size_t start = (size_t)((s->total - KEEP) % KEEP);
+		fwrite(s->tail + start, 1, KEEP - start, stderr);
+		fwrite(s->tail, 1, start, stderr);
+	} else {
+		fwrite(s->tail, 1, (size_t)in_tail, stderr);
+	}
+}
+
+/* Reads what is there now from fd (non-blocking) into s, up to about
+ * 1 MiB: 1 at its end, 0 if it would block or the 1 MiB is read, -1 on
+ * error. */
+static int drain(int fd, struct said *s)
+{
+	char buf[4096];
+	for (size_t got = 0; got < (1 << 20);) {
+		ssize_t n = read(fd, buf, sizeof buf);
+		if (n > 0) {
+			said_add(s, buf, (size_t)n);
+			got += (size_t)n;
+			continue;
+		}
+		if (n == 0)
+			return 1;
+		if (errno == EINTR)
+			continue;
+		return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+	}
+	return 0;
+}
+
+static int pidfd_for(pid_t pid)
+{
+#ifdef SYS_pidfd_open
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+	(void)pid;
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
+/*
+ * Collects the check's output from fd until the check process itself
+ * has ended (not until the pipe's end: a process the check left in the
+ * background may hold the pipe open for a long time), and reaps it.
+ * 0 with *status, or -1 with errno set.
+ */
+static int collect(pid_t pid, int fd, struct said *s, int *status)
+{
+	int pidfd = pidfd_for(pid);
+	bool eof = false;
+	(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	for (;;) {
+		struct pollfd p[2] = {
+			{ .fd = eof ? -1 : fd, .events = POLLIN },
+			{ .fd = pidfd, .events = POLLIN },
+		};
+		/* Without a pidfd, look at the process every 20 ms. */
+		int n = poll(p, 2, eof ? -1 : pidfd >= 0 ? -1 : 20);
+		if (n < 0 && errno != EINTR)
+			break;
+		if (!eof && drain(fd, s) != 0)
+			eof = true;
+		if (eof && pidfd < 0)
+			break;  /* it is ending: a blocking wait */
+		pid_t w = waitpid(pid, status, WNOHANG);
+		if (w == pid) {
+			drain(fd, s);  /* what it wrote before it ended */
+			if (pidfd >= 0)
+				close(pidfd);
+			return 0;
+		}
+		if (w < 0 && errno != EINTR)
+			break;
+	}
+	if (pidfd >= 0)
+		close(pidfd);
+	return cli_wait(pid, status);
 }
 
 int cli_run_check(const char *cmd, const char *path, bool verbose)
@@ -77,9 +248,11 @@ int cli_run_check(const char *cmd, const char *path, bool verbose)
 		return -1;
 	}
 	if (verbose)
-		cli_warn("checking the new contents: %s", line);
-	int out[2];
-	if (pipe(out) < 0) {
+		cli_warn("checking the new contents (%s): %s", path, cmd);
+	/* With --verbose its output goes straight to standard error, as it
+	 * comes; else to us, to be shown only if the check fails. */
+	int out[2] = { -1, -1 };
+	if (!verbose && pipe(out) < 0) {
 		cli_warn("check: pipe: %s", strerror(errno));
 		free(line);
 		return -1;
@@ -88,63 +261,55 @@ int cli_run_check(const char *cmd, const char *path, bool verbose)
 	pid_t pid = cli_fork();
 	if (pid < 0) {
 		cli_warn("check: fork: %s", strerror(errno));
-		close(out[0]);
-		close(out[1]);
+		if (!verbose) {
+			close(out[0]);
+			close(out[1]);
+		}
 		free(line);
 		return -1;
 	}
 	if (pid == 0) {
-		close(out[0]);
-		dup2(out[1], STDOUT_FILENO);
-		dup2(out[1], STDERR_FILENO);
-		close(out[1]);
-		execl("/bin/sh", "sh", "-c", line, (char *)NULL);
+		if (verbose) {
+			dup2(STDERR_FILENO, STDOUT_FILENO);
+		} else {
+			close(out[0]);
+			dup2(out[1], STDOUT_FILENO);
+			dup2(out[1], STDERR_FILENO);
+			close(out[1]);
+		}
+		execl("/bin/sh", "sh", "-c", line, "sh", path, (char *)NULL);
 		_exit(127);
 	}
-	close(out[1]);
-	/* Collect what it says; it is shown only if the check fails (or
-	 * with --verbose), as a compiler's errors would be. */
-	char *said = NULL;
-	size_t len = 0, cap = 0;
-	char buf[4096];
-	for (;;) {
-		ssize_t n = read(out[0], buf, sizeof buf);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		if (len + (size_t)n > cap) {
-			size_t ncap = (len + (size_t)n) * 2;
-			char *ns = realloc(said, ncap);
-			if (!ns)
-				break;
-			said = ns;
-			cap = ncap;
-		}
-		memcpy(said + len, buf, (size_t)n);
-		len += (size_t)n;
-	}
-	close(out[0]);
 	int status;
-	if (cli_wait(pid, &status) < 0) {
-		cli_warn("waiting for the check (%s): %s", line, strerror(errno));
-		free(said);
+	int r;
+	struct said *said = NULL;
+	if (verbose) {
+		r = cli_wait(pid, &status);
+	} else {
+		close(out[1]);
+		said = calloc(1, sizeof *said);
+		static struct said fallback;  /* if calloc fails */
+		struct said *s = said ? said : &fallback;
+		r = collect(pid, out[0], s, &status);
+		close(out[0]);
+		if (r == 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+			said_print(s);
+	}
+	free(said);
+	if (r < 0) {
+		cli_warn("waiting for the check (%s): %s", cmd, strerror(errno));
+		free(line);
 		return -1;
 	}
 	bool passed = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-	if (!passed || verbose) {
-		if (len)
-			fwrite(said, 1, len, stderr);
-		if (!passed) {
-			if (WIFEXITED(status))
-				cli_warn("check failed (exit status %d): %s",
-				         WEXITSTATUS(status), line);
-			else
-				cli_warn("check failed (killed by signal %d): %s",
-				         WIFSIGNALED(status) ? WTERMSIG(status) : 0, line);
-		}
+	if (!passed) {
+		if (WIFEXITED(status))
+			cli_warn("check failed (exit status %d): %s",
+			         WEXITSTATUS(status), cmd);
+		else
+			cli_warn("check failed (killed by signal %d): %s",
+			         WIFSIGNALED(status) ? WTERMSIG(status) : 0, cmd);
 	}
-	free(said);
 	free(line);
 	return passed ? 0 : 1;
 }

@@ -7,6 +7,8 @@
 
 #include "atomicwrite.h"
 
+#include <stdbool.h>
+
 /* Exit statuses, as documented in atomicwrite(1). */
 enum {
 	EXIT_OK = 0,
@@ -16,6 +18,9 @@ enum {
 };
 
 extern const char *cli_prog;
+/* Standard input was closed when we started (it is /dev/null now): the
+ * commands that would read it refuse rather than read it as empty. */
+extern bool cli_stdin_closed;
 
 /* "atomicwrite: " + the formatted message, on stderr. */
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -33,14 +38,20 @@ int cli_copy_fd(aw_file *f, int fd, const char *what, bool progress, aw_error *e
 /* Runs cmd with /bin/sh, its standard output the new contents.  Returns
  * 0, -1 with e filled, or -2 if cmd failed (reported already). */
 int cli_copy_cmd(aw_file *f, const char *cmd, bool progress, aw_error *e);
+/* The same for argv[0] run with argv (found through PATH, no shell). */
+int cli_copy_argv(aw_file *f, char *const argv[], bool progress, aw_error *e);
 /* The temporary file's path (malloc'd), for a check command or an editor;
  * FILE is the target as given, follow whether -L resolved it. */
 char *cli_temp_path(aw_file *f, const char *file, bool follow, aw_error *e);
-/* cmd with each {} replaced by path, shell-quoted (or path appended if
- * cmd has no {}).  malloc'd. */
+/* cmd as a /bin/sh program that takes the path as $1: each {} becomes a
+ * reference to $1 quoted for where it stands (or one is appended if cmd
+ * has no {}); the path itself is never in the text.  malloc'd. */
 char *cli_substitute(const char *cmd, const char *path);
-/* Runs the check command on path: 0 passed, 1 failed (its output and exit
- * status printed), -1 could not run it. */
+/* Runs the check command on path (sh -c CMD sh PATH): 0 passed, 1 failed
+ * (its output, at most its first and last 32 KiB, and its exit status
+ * printed), -1 could not run it.  Returns when the check process has
+ * ended, even if something it started in the background holds its
+ * output open. */
 int cli_run_check(const char *cmd, const char *path, bool verbose);
 
 /* "full", "file" or "none"; -1 for anything else. */

@@ -2,45 +2,80 @@
  * cmd_edit.c - "atomicwrite edit FILE": what visudo does for sudoers, for
  * any file.  FILE's directory is locked against other atomicwrite writers
  * for the whole session; the user edits a scratch copy beside FILE (same
- * filesystem, private mode); if it changed and the check passes, its
- * contents replace FILE atomically.
+ * filesystem); if it changed and the check passes, its contents replace
+ * FILE atomically, with FILE's mode and owner.
  *
  * The editor gets a scratch file, not the temporary file that will be
  * committed, because many editors save by writing a new file and renaming
  * it over the old name: the scratch is read back by name afterwards, so
- * either way of saving works.
+ * either way of saving works, and what is at the scratch name when the
+ * editor ends is what gets committed.
+ *
+ * What a session promises:
+ *  - the scratch copy is created mode 0600, owned by the user who edits,
+ *    and is never read as FILE's new contents unless that user owns it:
+ *    it is readable by no one FILE itself does not let read it (it holds
+ *    FILE's contents; a symbolic link can make FILE anything);
+ *  - FILE's current contents are read by the library, relative to the
+ *    directory it opened and locked, never by following a path again;
+ *  - a symbolic link FILE is never replaced by a regular file: without -L
+ *    it is refused before anything is created, with -L the file it points
+ *    to is edited (and the scratch lies beside that file, where the
+ *    library put it: its path is asked of the library, not recomputed);
+ *  - Ctrl-C (SIGINT, SIGQUIT) while the editor runs goes to the editor:
+ *    this process ignores them then, as visudo does, so the scratch copy
+ *    is never removed under an editor that goes on;
+ *  - a FILE that did not exist is not created when its copy stays empty;
+ *  - an edited copy that differs from FILE is never thrown away without a
+ *    word: unless the user chose to abort, an edit that was not committed
+ *    (the commit failed, the editor failed, the check failed with no
+ *    terminal to ask) is kept under a name printed on stderr.
  */
 #include "cli.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
+
+#ifndef NAME_MAX
+#define NAME_MAX 255
+#endif
 
 static void usage(void)
 {
 	printf(
 "Usage: %s edit [OPTION]... FILE\n"
 "Edit a copy of FILE with $VISUAL, $EDITOR or vi, and replace FILE with it\n"
-"atomically if it changed.  Other atomicwrite writers using --lock (and other\n"
+"atomically if it changed, keeping FILE's mode and owner.  The copy is\n"
+"readable only by you.  Other atomicwrite writers using --lock (and other\n"
 "edit sessions) in FILE's directory wait until the session ends.  FILE need\n"
-"not exist yet.\n"
+"not exist yet (it is not created if you write nothing).  A FILE that is a\n"
+"symbolic link is edited only with -L.\n"
 "\n"
 "  -c, --check=CMD         run CMD on the edited copy ({} is its path, else it\n"
 "                          is appended); replace FILE only if CMD exits 0.  On\n"
 "                          a terminal, a failed check offers to edit again\n"
 "  -b, --backup[=SUFFIX]   keep the old FILE as FILE~ (or FILE+SUFFIX)\n"
-"  -L, --follow-symlinks   edit the file a symbolic link FILE points to\n"
+"  -L, --follow-symlinks   edit the file a symbolic link FILE points to (the\n"
+"                          link stays)\n"
 "  -h, --help              show this help and exit\n"
 "\n"
+"An edit that is not committed (the commit, the editor or the check failed)\n"
+"is kept as .FILE.aw-edit-XXXXXXXX~ beside the scratch copy, and its name is\n"
+"printed; choosing (a)bort after a failed check discards it.\n"
+"\n"
 "Exit status: 0 replaced, or nothing changed; 1 aborted or failed, FILE\n"
-"untouched and nothing left behind; 2 usage error; 3 replaced, durability\n"
-"unknown.\n",
+"untouched; 2 usage error; 3 replaced, durability unknown.\n",
 	cli_prog);
 }
 
@@ -61,6 +96,225 @@ static int same_contents(int a, int b)
 	}
 }
 
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+}
+
+/* The last component of path, as the library takes it (a pointer into
+ * path). */
+static const char *base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return slash ? slash + 1 : path;
+}
+
+static void refuse_link(const char *path)
+{
+	cli_warn("%s is a symbolic link: not edited (replacing it would turn the "
+	         "link into a regular file); use 'edit -L' to edit the file it "
+	         "points to and keep the link", path);
+}
+
+/* The session's files: FILE's directory as the library opened it, the
+ * scratch copy's name in it and the path the editor is given. */
+struct scratch {
+	aw_file *h;
+	int dirfd;                   /* aw_dirfd(h) */
+	struct stat st;              /* the scratch file as created */
+	char name[NAME_MAX + 1];     /* aw_temp_name(h) */
+	char *path;                  /* for the editor and the check */
+	char *shown_dir;             /* the directory, as messages name it */
+};
+
+/*
+ * A path that reaches the scratch file the library created, in the
+ * directory it opened (aw_dirfd), checked by device and inode: FILE's
+ * directory as the user spelled it when that is where the scratch is (a
+ * readable path for the editor), else that directory's name as the kernel
+ * knows it, else the directory descriptor itself through /proc.  Never a
+ * path recomputed from FILE's links, which may lead elsewhere by now.
+ */
+static int name_scratch(struct scratch *sc, const char *file)
+{
+	char *cands[3] = { NULL, NULL, NULL };
+	const char *slash = strrchr(file, '/');
+	if (!slash)
+		cands[0] = strdup(".");
+	else if (slash == file)
+		cands[0] = strdup("/");
+	else
+		cands[0] = strndup(file, (size_t)(slash - file));
+	char proc[64], buf[PATH_MAX];
+	snprintf(proc, sizeof proc, "/proc/self/fd/%d", sc->dirfd);
+	ssize_t n = readlink(proc, buf, sizeof buf - 1);
+	if (n > 0 && buf[0] == '/') {
+		buf[n] = '\0';
+		cands[1] = strdup(buf);
+	}
+	snprintf(proc, sizeof proc, "/proc/%ld/fd/%d", (long)getpid(), sc->dirfd);
+	cands[2] = strdup(proc);
+
+	for (size_t i = 0; i < 3 && !sc->path; i++) {
+		if (!cands[i])
+			continue;
+		const char *dir = strcmp(cands[i], "/") == 0 ? "" : cands[i];
+		size_t len = strlen(dir) + strlen(sc->name) + 2;
+		char *p = malloc(len);
+		if (!p)
+			break;
+		snprintf(p, len, "%s/%s", dir, sc->name);
+		struct stat st;
+		if (stat(p, &st) == 0 && same_file(&st, &sc->st)) {
+			sc->path = p;
+			/* A /proc path means nothing once we are gone. */
+			size_t shown = i == 2 && cands[1] ? 1 : i;
+			sc->shown_dir = cands[shown];
+			cands[shown] = NULL;
+		} else {
+			free(p);
+		}
+	}
+	for (size_t i = 0; i < 3; i++)
+		free(cands[i]);
+	if (!sc->path) {
+		cli_warn("cannot give the editor a path to the copy of %s (%s in its directory)",
+		         file, sc->name);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Opens what is at the scratch name now: the scratch file, or the file an
+ * editor (or a check) renamed over it.  Only a regular file owned by the
+ * user editing counts (as the scratch file was: on a filesystem that gives
+ * every file one owner, that one); one whose mode lets others read it is
+ * made private again, and a file that is not the scratch itself gets a
+ * shared lock, so that a sweep leaves it while this session reads and
+ * commits it.
+ */
+static int open_edited(const struct scratch *sc, bool quiet)
+{
+	int fd;
+	while ((fd = openat(sc->dirfd, sc->name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	                    O_CLOEXEC | O_NOCTTY)) < 0 && errno == EINTR)
+		;
+	if (fd < 0) {
+		if (quiet)
+			return -1;
+		if (errno == ELOOP)
+			cli_warn("the edited copy %s: a symbolic link: not used", sc->path);
+		else
+			cli_warn("reading the edited copy %s: %s", sc->path, strerror(errno));
+		return -1;
+	}
+	struct stat st;
+	const char *why = NULL;
+	if (fstat(fd, &st) < 0)
+		why = strerror(errno);
+	else if (!S_ISREG(st.st_mode))
+		why = "not a regular file";
+	else if (st.st_uid != sc->st.st_uid)
+		why = "not owned by you";
+	if (why) {
+		if (!quiet)
+			cli_warn("the edited copy %s: %s: not used", sc->path, why);
+		close(fd);
+		return -1;
+	}
+	if (st.st_mode & 077)
+		fchmod(fd, st.st_mode & 0700);
+	if (!same_file(&st, &sc->st))
+		flock(fd, LOCK_SH | LOCK_NB);
+	return fd;
+}
+
+/*
+ * Keeps the edited copy that was not committed: a hard link to what is at
+ * the scratch name (or, where links are not possible, a copy), under a
+ * name no sweep removes and that programs reading a whole directory of
+ * configuration files skip (hidden, ending in "~"), and says where.
+ */
+static void keep_edit(const struct scratch *sc, int edited, const char *file)
+{
+	const char *base = base_name(file);
+	int len = (int)strlen(base);
+	if (len > 200) {
+		len = 200;
+		while (len > 0 && ((unsigned char)base[len] & 0xC0) == 0x80)
+			len--;
+	}
+	unsigned seed = (unsigned)getpid() * 2654435761u ^ (unsigned)time(NULL);
+	char keep[NAME_MAX + 1];
+	int err = EEXIST;
+	for (unsigned tries = 0; tries < 100 && err == EEXIST; tries++) {
+		seed = seed * 1103515245u + 12345u + tries;
+		snprintf(keep, sizeof keep, ".%.*s.aw-edit-%08x~", len, base, seed);
+		if (linkat(sc->dirfd, sc->name, sc->dirfd, keep, 0) == 0) {
+			err = 0;
+			break;
+		}
+		err = errno;
+		if (err == EEXIST)
+			continue;
+		/* No hard links here (or the name is gone): copy what was
+		 * read into a new file of that name. */
+		int out = openat(sc->dirfd, keep, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+		                 O_CLOEXEC | O_NOCTTY, 0600);
+		if (out < 0) {
+			err = errno;
+			continue;
+		}
+		char buf[65536];
+		err = 0;
+		for (off_t off = 0;;) {
+			ssize_t n = pread(edited, buf, sizeof buf, off);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				if (n < 0)
+					err = errno;
+				break;
+			}
+			for (ssize_t done = 0; done < n;) {
+				ssize_t w = write(out, buf + done, (size_t)(n - done));
+				if (w < 0 && errno == EINTR)
+					continue;
+				if (w <= 0) {
+					err = w < 0 ? errno : ENOSPC;
+					break;
+				}
+				done += w;
+			}
+			if (err)
+				break;
+			off += n;
+		}
+		if (!err && fsync(out) < 0)
+			err = errno;
+		close(out);
+		if (err)
+			unlinkat(sc->dirfd, keep, 0);
+		break;
+	}
+	if (err) {
+		cli_warn("could not keep your edit of %s: %s", file, strerror(err));
+		return;
+	}
+	/* Durable too: the directory entry is what keeps the edit. */
+	fsync(sc->dirfd);
+	cli_warn("your edit is saved in %s/%s",
+	         strcmp(sc->shown_dir, "/") == 0 ? "" : sc->shown_dir, keep);
+}
+
+/*
+ * Runs the editor on path and waits for it.  While it runs, SIGINT and
+ * SIGQUIT are ignored here (the editor gets them as they were given to
+ * us, normally their default actions): a Ctrl-C meant for the editor
+ * (ed, vim's :! commands) must not end this session and remove the
+ * scratch copy while the editor goes on and saves later.
+ */
 static int run_editor(const char *path)
 {
 	const char *editor = getenv("VISUAL");
@@ -69,18 +323,39 @@ static int run_editor(const char *path)
 	if (!editor || !*editor)
 		editor = "vi";
 	fflush(NULL);
+
+	struct sigaction ign, old_int, old_quit;
+	memset(&ign, 0, sizeof ign);
+	ign.sa_handler = SIG_IGN;
+	sigemptyset(&ign.sa_mask);
+	sigaction(SIGINT, &ign, &old_int);
+	sigaction(SIGQUIT, &ign, &old_quit);
+	/* What the editor gets: ignored if we were started with them
+	 * ignored, else the default action (a handler of ours would not
+	 * survive the exec anyway). */
+	bool int_ignored = !(old_int.sa_flags & SA_SIGINFO) && old_int.sa_handler == SIG_IGN;
+	bool quit_ignored = !(old_quit.sa_flags & SA_SIGINFO) && old_quit.sa_handler == SIG_IGN;
+
+	int result = -1;
 	pid_t pid = cli_fork();
 	if (pid < 0) {
 		cli_warn("starting the editor (%s): %s", editor, strerror(errno));
-		return -1;
+		goto out;
 	}
 	if (pid == 0) {
+		signal(SIGINT, int_ignored ? SIG_IGN : SIG_DFL);
+		signal(SIGQUIT, quit_ignored ? SIG_IGN : SIG_DFL);
 		/* The variable may hold arguments ("code --wait"): let the
-		 * shell split it, and pass the path as its own argument. */
-		char *cmd = malloc(strlen(editor) + 8);
+		 * shell split it, and pass the path as its own argument.
+		 * The shell catches SIGINT and SIGQUIT (a caught signal is
+		 * reset to its default action in the editor it starts), so
+		 * that a Ctrl-C the editor handles does not kill the shell
+		 * and make the editor look finished while it goes on. */
+		static const char fmt[] = "trap : INT QUIT; %s \"$1\"";
+		char *cmd = malloc(strlen(editor) + sizeof fmt);
 		if (!cmd)
 			_exit(127);
-		sprintf(cmd, "%s \"$1\"", editor);
+		sprintf(cmd, fmt, editor);
 		execl("/bin/sh", "sh", "-c", cmd, "sh", path, (char *)NULL);
 		_exit(127);
 	}
@@ -96,25 +371,37 @@ static int run_editor(const char *path)
 			kill(pid, SIGKILL);
 			cli_wait(pid, &status);
 		}
-		return -1;
+		goto out;
 	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		cli_warn("the editor (%s) failed", editor);
-		return -1;
+		if (WIFSIGNALED(status))
+			cli_warn("the editor (%s) failed (killed by signal %d)", editor,
+			         WTERMSIG(status));
+		else
+			cli_warn("the editor (%s) failed (exit status %d)", editor,
+			         WEXITSTATUS(status));
+		goto out;
 	}
-	return 0;
+	result = 0;
+out:
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGQUIT, &old_quit, NULL);
+	return result;
 }
 
-/* On a terminal: edit again (1) or abort (0). */
-static int ask_again(void)
+enum answer { ANSWER_NONE, ANSWER_AGAIN, ANSWER_ABORT };
+
+/* On a terminal: edit again or abort; ANSWER_NONE without a terminal (or
+ * at its end). */
+static enum answer ask_again(void)
 {
 	FILE *tty = fopen("/dev/tty", "r+");
 	if (!tty || !isatty(STDERR_FILENO)) {
 		if (tty)
 			fclose(tty);
-		return 0;
+		return ANSWER_NONE;
 	}
-	int again = 0;
+	enum answer a = ANSWER_NONE;
 	for (;;) {
 		fprintf(tty, "What now? (e)dit again, (a)bort: ");
 		fflush(tty);
@@ -122,14 +409,16 @@ static int ask_again(void)
 		if (!fgets(line, sizeof line, tty))
 			break;
 		if (line[0] == 'e' || line[0] == 'E') {
-			again = 1;
+			a = ANSWER_AGAIN;
 			break;
 		}
-		if (line[0] == 'a' || line[0] == 'A' || line[0] == 'q')
+		if (line[0] == 'a' || line[0] == 'A' || line[0] == 'q') {
+			a = ANSWER_ABORT;
 			break;
+		}
 	}
 	fclose(tty);
-	return again;
+	return a;
 }
 
 struct session {
@@ -139,89 +428,173 @@ struct session {
 	aw_options opts;
 };
 
+/* Whether FILE exists now (for the messages only). */
+static bool target_exists(const struct session *s, int dirfd)
+{
+	struct stat st;
+	if (s->opts.flags & AW_FOLLOW_SYMLINKS)
+		return stat(s->path, &st) == 0;
+	return fstatat(dirfd, base_name(s->path), &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
 static int edit(const struct session *s)
 {
+	bool follow = s->opts.flags & AW_FOLLOW_SYMLINKS;
+	struct stat st;
+	/* Refused before anything is created; checked again under the
+	 * lock, in the directory the library opened. */
+	if (!follow && lstat(s->path, &st) == 0 && S_ISLNK(st.st_mode)) {
+		refuse_link(s->path);
+		return EXIT_FAIL;
+	}
+
 	aw_cleanup_install();
 	aw_error e;
-	aw_file *f = NULL, *scratch = NULL;
-	char *scratch_path = NULL;
+	aw_file *f = NULL;
+	struct scratch sc = { .h = NULL, .dirfd = -1, .path = NULL, .shown_dir = NULL };
 	int status = EXIT_FAIL;
-	int orig = -1, edited = -1;
+	int edited = -1;
 
 	/* The lock, held by f from here to the commit, covers the whole
-	 * read-edit-write cycle. */
+	 * read-edit-write cycle.  f starts as a copy of FILE, read by the
+	 * library from the directory it locked (never through a link
+	 * unless -L): that is what "changed" is measured against, and what
+	 * the scratch copy starts as. */
 	aw_options locked = s->opts;
-	locked.flags |= AW_LOCK;
+	locked.flags |= AW_LOCK | AW_COPY_TARGET;
+	if (aw_begin(&f, s->path, &locked, &e) < 0) {
+		status = cli_report(AW_FAILED, &e);
+		goto out;
+	}
+	if (!follow && fstatat(aw_dirfd(f), base_name(s->path), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISLNK(st.st_mode)) {
+		refuse_link(s->path);
+		goto out;
+	}
+	int orig = aw_fd(f);
+	bool existed = target_exists(s, aw_dirfd(f));
+
+	/* The scratch copy: a named temporary file, created 0600 whatever
+	 * FILE's mode and the umask (it is never committed, so the mode
+	 * only protects it), owned by whoever runs this. */
 	aw_options named = s->opts;
-	named.flags |= AW_NO_TMPFILE;
-	if (aw_begin(&f, s->path, &locked, &e) < 0 ||
-	    aw_begin(&scratch, s->path, &named, &e) < 0) {
+	named.flags |= AW_NO_TMPFILE | AW_MODE;
+	named.mode = 0600;
+	named.durability = AW_DURABILITY_NONE;
+	if (aw_begin(&sc.h, s->path, &named, &e) < 0) {
 		status = cli_report(AW_FAILED, &e);
 		goto out;
 	}
-	/* FILE as it is now, under the lock: the copy to edit and what
-	 * "changed" is measured against. */
-	orig = cli_open_read(s->path);
-	if (orig < 0 && errno != ENOENT) {
-		cli_warn("opening %s: %s", s->path, strerror(errno));
+	sc.dirfd = aw_dirfd(sc.h);
+	struct stat d1, d2;
+	if (fstat(aw_dirfd(f), &d1) < 0 || fstat(sc.dirfd, &d2) < 0 || !same_file(&d1, &d2)) {
+		cli_warn("%s: its directory changed while the edit began; not edited", s->path);
 		goto out;
 	}
-	if (orig >= 0 && aw_copy_from(scratch, orig, &e) < 0) {
+	const char *tmp = aw_temp_name(sc.h, &e);
+	if (!tmp) {
 		status = cli_report(AW_FAILED, &e);
 		goto out;
 	}
-	scratch_path = cli_temp_path(scratch, s->path, s->opts.flags & AW_FOLLOW_SYMLINKS, &e);
-	if (!scratch_path) {
+	if (fstat(aw_fd(sc.h), &sc.st) < 0) {
+		cli_warn("the scratch copy of %s: %s", s->path, strerror(errno));
+		goto out;
+	}
+	snprintf(sc.name, sizeof sc.name, "%s", tmp);
+	if (lseek(orig, 0, SEEK_SET) < 0 || aw_copy_from(sc.h, orig, &e) < 0) {
 		status = cli_report(AW_FAILED, &e);
 		goto out;
 	}
+	if (name_scratch(&sc, s->path) < 0)
+		goto out;
 
 	for (;;) {
-		if (run_editor(scratch_path) < 0)
-			goto out;
-		edited = cli_open_read(scratch_path);
-		if (edited < 0) {
-			cli_warn("reading the edited copy %s: %s", scratch_path, strerror(errno));
+		int ran = run_editor(sc.path);
+		edited = open_edited(&sc, ran < 0);
+		if (ran < 0) {
+			/* FILE stays as it is; what was written is kept. */
+			if (edited >= 0 && same_contents(orig, edited) == 0) {
+				cli_warn("%s was not changed", s->path);
+				keep_edit(&sc, edited, s->path);
+			}
 			goto out;
 		}
-		int same = orig >= 0 ? same_contents(orig, edited) : 0;
+		if (edited < 0)
+			goto out;
+		int same = same_contents(orig, edited);
+		if (same < 0) {
+			cli_warn("reading the edited copy %s: %s", sc.path, strerror(errno));
+			goto out;
+		}
 		if (same == 1) {
-			cli_warn("%s unchanged", s->path);
+			if (!existed && lseek(orig, 0, SEEK_END) == 0)
+				cli_warn("%s not created: nothing was written", s->path);
+			else
+				cli_warn("%s unchanged", s->path);
 			status = EXIT_OK;
 			goto out;
 		}
-		if (!s->check || cli_run_check(s->check, scratch_path, false) == 0)
+		if (!s->check)
 			break;
-		close(edited);
-		edited = -1;
-		if (!ask_again()) {
-			cli_warn("%s was not changed", s->path);
-			goto out;
+		int r = cli_run_check(s->check, sc.path, false);
+		if (r == 0) {
+			/* Commit what the check left at the name (a check
+			 * may rewrite the copy, by rename too). */
+			close(edited);
+			edited = open_edited(&sc, false);
+			if (edited < 0)
+				goto out;
+			break;
 		}
+		enum answer a = r > 0 ? ask_again() : ANSWER_NONE;
+		if (a == ANSWER_AGAIN) {
+			close(edited);
+			edited = -1;
+			continue;
+		}
+		cli_warn("%s was not changed", s->path);
+		if (a == ANSWER_NONE)
+			keep_edit(&sc, edited, s->path);
+		goto out;
 	}
 
+	/* f held FILE's old contents for comparison: now the edited ones. */
+	int nfd = aw_fd(f);
+	if (ftruncate(nfd, 0) < 0 || lseek(nfd, 0, SEEK_SET) < 0) {
+		cli_warn("preparing the new contents of %s: %s", s->path, strerror(errno));
+		keep_edit(&sc, edited, s->path);
+		goto out;
+	}
 	if (aw_copy_from(f, edited, &e) < 0 ||
 	    (s->backup && aw_keep_backup(f, s->backup, &e) < 0)) {
 		status = cli_report(AW_FAILED, &e);
+		keep_edit(&sc, edited, s->path);
 		goto out;
 	}
-	status = cli_report(aw_commit(f, &e), &e);
+	int result = aw_commit(f, &e);
 	f = NULL;
+	status = cli_report(result, &e);
+	if (result == AW_FAILED) {
+		keep_edit(&sc, edited, s->path);
+		goto out;
+	}
 	/* The scratch copy goes now; its removal failing does not undo the
 	 * edit, but the user must know what was left behind. */
-	aw_discard(scratch);
-	scratch = NULL;
-	if (access(scratch_path, F_OK) == 0)
-		cli_warn("could not remove the edited copy %s (atomicwrite sweep removes it)",
-		         scratch_path);
+	int dir = fcntl(sc.dirfd, F_DUPFD_CLOEXEC, 3);
+	aw_discard(sc.h);
+	sc.h = NULL;
+	if (dir >= 0) {
+		if (fstatat(dir, sc.name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+			cli_warn("could not remove the edited copy %s", sc.path);
+		close(dir);
+	}
 
 out:
-	if (orig >= 0)
-		close(orig);
 	if (edited >= 0)
 		close(edited);
-	free(scratch_path);
-	aw_discard(scratch);
+	free(sc.path);
+	free(sc.shown_dir);
+	aw_discard(sc.h);
 	aw_discard(f);
 	return status;
 }

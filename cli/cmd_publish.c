@@ -6,13 +6,22 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
-static int wants_help(int argc, char **argv)
+/* A getopt_long() error (opterr is 0: getopt would name the subcommand,
+ * not the program) as a usage error naming the program. */
+static int bad_option(const char *cmd, char **argv, int c)
 {
-	return argc > 1 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0);
+	const char *arg = argv[optind - 1];
+	if (c == ':')
+		return cli_usage_error("%s: option '%s' requires an argument", cmd, arg);
+	if (optopt && optopt < 256 && !(arg[0] == '-' && arg[1] == '-'))
+		return cli_usage_error("%s: invalid option -- '%c'", cmd, optopt);
+	return cli_usage_error("%s: unrecognized option '%s'", cmd, arg);
 }
 
 /* Checks that exactly n operands follow the options. */
@@ -37,11 +46,14 @@ static void publish_usage(void)
 "  -k, --keep=N            keep the N previous versions for rollback (default\n"
 "                          0: the previous version is removed)\n"
 "      --adopt             if a real directory stands at LINK, turn it into the\n"
-"                          previous version and put the link in its place\n"
+"                          previous version and put the link in its place; it\n"
+"                          is kept for rollback unless --keep 0 is given\n"
 "      --durability=LEVEL  full (default), file or none, as for files\n"
 "  -h, --help              show this help and exit\n"
 "\n"
-"Versions are named .awver-STAMP-kN-LINKNAME in LINK's directory.\n"
+"Versions are named .awver-STAMP-kN-LINKNAME in LINK's directory (built as\n"
+".awbld-..., renamed once complete).  A reader holding LINK/ open keeps its\n"
+"tree only while that version is kept: with --keep 0 it goes at once.\n"
 "Exit status: 0 switched; 1 failed, LINK untouched and nothing left behind;\n"
 "2 usage error; 3 switched, but the directory fsync failed.\n",
 	cli_prog);
@@ -58,8 +70,10 @@ int cmd_publish(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	aw_publish_options o = { 0 };
+	bool keep_given = false;
 	int c;
-	while ((c = getopt_long(argc, argv, "+k:h", longopts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:k:h", longopts, NULL)) != -1) {
 		char *end;
 		switch (c) {
 		case 'k':
@@ -68,6 +82,7 @@ int cmd_publish(int argc, char **argv)
 			if (errno || end == optarg || *end || k > 999 || optarg[0] == '-')
 				return cli_usage_error("publish: invalid --keep '%s': give 0 to 999", optarg);
 			o.keep = (unsigned)k;
+			keep_given = true;
 			break;
 		case OPT_ADOPT:
 			o.flags |= AW_PUBLISH_ADOPT;
@@ -80,28 +95,54 @@ int cmd_publish(int argc, char **argv)
 			publish_usage();
 			return EXIT_OK;
 		default:
-			fprintf(stderr, "Try '%s publish --help' for more information.\n", cli_prog);
-			return EXIT_USAGE;
+			return bad_option("publish", argv, c);
 		}
 	}
 	int r = operands(argc, argv, optind, 2, "publish", "LINK SRCDIR");
 	if (r)
 		return r;
+	/* --adopt keeps the adopted directory for rollback unless --keep 0
+	 * is given explicitly. */
+	if ((o.flags & AW_PUBLISH_ADOPT) && keep_given && o.keep == 0)
+		o.flags |= AW_PUBLISH_DISCARD_ADOPTED;
+	const char *link = argv[optind], *src = argv[optind + 1];
 	aw_error e;
-	return cli_report(aw_publish_tree(argv[optind], argv[optind + 1], &o, &e), &e);
+	r = aw_publish_tree(link, src, &o, &e);
+	int status = cli_report(r, &e);
+	if (r == AW_FAILED && e.step == AW_STEP_INSPECT_LINK && e.err == EISDIR)
+		cli_warn("%s is a real directory: give --adopt to turn it into the "
+		         "previous version (kept for rollback) and put the link in its place",
+		         link);
+	struct stat st;
+	if (r == AW_FAILED && e.step == AW_STEP_COPY_TREE && e.err == EINVAL &&
+	    lstat(e.path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode) &&
+	    !S_ISLNK(st.st_mode))
+		cli_warn("%s is a %s: only regular files, directories and symbolic "
+		         "links can be published", e.path,
+		         S_ISFIFO(st.st_mode) ? "FIFO" : S_ISSOCK(st.st_mode) ? "socket" :
+		         "device");
+	return status;
 }
 
-/* The shared front of the commands that take only operands: --help, an
- * optional "--", the operand count.  Returns -1 to go on (operands start
- * at argv[*first]), or the exit status. */
+/* The shared front of the commands that take only operands: -h/--help,
+ * "--", unknown options refused, the operand count.  Returns -1 to go on
+ * (operands start at argv[*first]), or the exit status. */
 static int simple_args(int argc, char **argv, const char *cmd,
                        const char *names, int n, const char *help, int *first)
 {
-	if (wants_help(argc, argv)) {
-		printf("Usage: %s %s %s\n%s", cli_prog, cmd, names, help);
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int c;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
+		if (c != 'h')
+			return bad_option(cmd, argv, c);
+		printf("Usage: %s %s [--] %s\n%s", cli_prog, cmd, names, help);
 		return EXIT_OK;
 	}
-	*first = argc > 1 && strcmp(argv[1], "--") == 0 ? 2 : 1;
+	*first = optind;
 	int r = operands(argc, argv, *first, n, cmd, names);
 	return r ? r : -1;
 }
@@ -121,7 +162,8 @@ int cmd_symlink(int argc, char **argv)
 {
 	int first, r = simple_args(argc, argv, "symlink", "TARGET LINK", 2,
 		"Make LINK a symbolic link to TARGET, atomically: whatever stood at LINK\n"
-		"(a file or another link; not a directory) is replaced in one rename.\n", &first);
+		"(a file or another link; not a directory) is replaced in one rename.\n"
+		"A TARGET that starts with '-' follows '--'.\n", &first);
 	if (r >= 0)
 		return r;
 	aw_error e;

@@ -1,6 +1,8 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_write.c - "atomicwrite [OPTIONS] FILE": replace FILE with standard
- * input.
+ * input; "atomicwrite [OPTIONS] FILE -- CMD [ARG]...": with what CMD
+ * prints, if it succeeds.
  */
 #include "cli.h"
 
@@ -10,19 +12,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static void usage(void)
 {
 	printf(
-"Usage: %s [OPTION]... FILE\n"
+"Usage: %s [OPTION]... FILE -- COMMAND [ARG]...\n"
+"       %s [OPTION]... FILE < NEW-CONTENTS\n"
 "       %s edit [--check CMD] FILE\n"
 "       %s batch FILE=SRC... | --manifest LIST\n"
 "       %s sweep DIR...\n"
 "       %s publish [--keep N] [--adopt] LINK SRCDIR\n"
 "       %s rollback LINK | symlink TARGET LINK | exchange PATH1 PATH2\n"
-"Replace FILE with what standard input holds, atomically: a reader sees the\n"
-"whole old file or the whole new one, never a mix, a truncation or nothing.\n"
+"Replace FILE atomically with what COMMAND prints, if COMMAND exits 0, or\n"
+"with what standard input holds: a reader sees the whole old file or the\n"
+"whole new one, never a mix, a truncation or nothing.  From a pipe, FILE is\n"
+"replaced with whatever arrived once the pipe ends, even if the program\n"
+"writing it failed: to commit only a producer's success, give it as\n"
+"COMMAND (or --from-cmd).\n"
 "\n"
 "  -m, --mode=OCTAL        give the file exactly this mode (no umask); the\n"
 "                          default keeps the old mode, or 0666 & ~umask\n"
@@ -43,8 +51,9 @@ static void usage(void)
 "      --from-cmd=CMD      take them from the standard output of the shell\n"
 "                          command CMD; nothing is replaced if CMD fails\n"
 "  -c, --check=CMD         run the shell command CMD on the new contents first\n"
-"                          ({} is their path, else it is appended); replace\n"
-"                          FILE only if CMD exits 0, else print its output\n"
+"                          ({} is their path, passed as \"$1\", else it is\n"
+"                          appended); replace FILE only if CMD exits 0, else\n"
+"                          print its output; CMD must not replace the file\n"
 "  -b, --backup[=SUFFIX]   keep the old FILE as FILE~ (or FILE+SUFFIX), a hard\n"
 "                          link made before the swap\n"
 "  -p, --progress          show a progress line while copying (on a terminal)\n"
@@ -72,7 +81,7 @@ static void usage(void)
 "Exit status: 0 replaced; 1 failed (or the check failed), FILE untouched and\n"
 "nothing left behind; 2 usage error; 3 FILE replaced but the directory fsync\n"
 "failed, so the replacement may not survive a power cut.\n",
-	cli_prog, cli_prog, cli_prog, cli_prog, cli_prog, cli_prog, cli_prog);
+	cli_prog, cli_prog, cli_prog, cli_prog, cli_prog, cli_prog, cli_prog, cli_prog);
 }
 
 static int parse_mode(const char *s, mode_t *out)
@@ -93,6 +102,7 @@ struct write_job {
 	aw_options opts;
 	const char *from;       /* --from */
 	const char *from_cmd;   /* --from-cmd */
+	char **argv_cmd;        /* FILE -- CMD ARGS... */
 	const char *check;      /* --check */
 	const char *backup;     /* --backup suffix, or NULL */
 	bool progress;
@@ -104,7 +114,14 @@ static int fill(aw_file *f, const struct write_job *j, aw_error *e)
 {
 	bool progress = j->progress && isatty(STDERR_FILENO);
 	int r;
-	if (j->from_cmd) {
+	if (j->argv_cmd) {
+		if (j->verbose)
+			cli_warn("reading the new contents of %s from the command %s",
+			         j->path, j->argv_cmd[0]);
+		r = cli_copy_argv(f, j->argv_cmd, progress, e);
+		if (r == -2)
+			return EXIT_FAIL;
+	} else if (j->from_cmd) {
 		if (j->verbose)
 			cli_warn("reading the new contents of %s from: %s", j->path, j->from_cmd);
 		r = cli_copy_cmd(f, j->from_cmd, progress, e);
@@ -118,10 +135,19 @@ static int fill(aw_file *f, const struct write_job *j, aw_error *e)
 			e->err = errno;
 			e->step = AW_STEP_READ_SOURCE;
 			snprintf(e->path, sizeof e->path, "%s", j->from);
-			return cli_report(AW_FAILED, e);
+		} else {
+			r = cli_copy_fd(f, fd, j->from, progress, e);
+			close(fd);
+			if (r == 0)
+				return 0;
 		}
-		r = cli_copy_fd(f, fd, j->from, progress, e);
-		close(fd);
+		/* The library names the target; this is about the source. */
+		if (e->step == AW_STEP_READ_SOURCE) {
+			cli_warn("reading %s (--from): %s; %s was not changed",
+			         j->from, strerror(e->err), j->path);
+			return EXIT_FAIL;
+		}
+		return cli_report(AW_FAILED, e);
 	} else {
 		if (isatty(STDIN_FILENO))
 			cli_warn("reading the new contents of %s from the terminal; "
@@ -131,6 +157,66 @@ static int fill(aw_file *f, const struct write_job *j, aw_error *e)
 		r = cli_copy_fd(f, STDIN_FILENO, "standard input", progress, e);
 	}
 	return r < 0 ? cli_report(AW_FAILED, e) : 0;
+}
+
+/* Whether the temporary file's name still names the file we wrote. */
+static bool temp_is_ours(aw_file *f, const char *name)
+{
+	struct stat ours, there;
+	return fstat(aw_fd(f), &ours) == 0 &&
+	       fstatat(aw_dirfd(f), name, &there, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       ours.st_dev == there.st_dev && ours.st_ino == there.st_ino;
+}
+
+/*
+ * Runs --check on the temporary file.  Returns 0 if it passed and the
+ * file may be committed, else the exit status, f discarded.
+ *
+ * A check that rewrites the file by writing a new one and renaming it
+ * over the name (sed -i, most formatters) leaves a file we did not write
+ * at that name: committing it would give FILE the mode and owner that
+ * file got (not the old FILE's), flushed by nobody.  That is refused,
+ * nothing changed.  A check that changes the file in place is committed
+ * as it left it, flushed and with FILE's metadata.
+ */
+static int check(aw_file *f, const struct write_job *j, aw_error *e)
+{
+	char *tmp = cli_temp_path(f, j->path, j->opts.flags & AW_FOLLOW_SYMLINKS, e);
+	if (!tmp) {
+		aw_discard(f);
+		return cli_report(AW_FAILED, e);
+	}
+	const char *name = aw_temp_name(f, e);
+	char *saved = name ? strdup(name) : NULL;
+	int r = saved ? cli_run_check(j->check, tmp, j->verbose) : -1;
+	if (r == 0 && temp_is_ours(f, saved)) {
+		free(saved);
+		free(tmp);
+		return 0;
+	}
+	if (r == 0) {
+		cli_warn("the check replaced or removed the new contents at %s "
+		         "(a command that rewrites a file by renaming, such as "
+		         "sed -i, cannot be a --check: transform the contents "
+		         "with --from-cmd or FILE -- CMD instead)", tmp);
+	} else if (r < 0 && !saved) {
+		cli_warn("check: out of memory");
+	}
+	/* Whatever the check left at the temporary name goes too. */
+	int dirfd = saved ? dup(aw_dirfd(f)) : -1;
+	bool replaced = saved && !temp_is_ours(f, saved);
+	aw_discard(f);
+	if (dirfd >= 0) {
+		struct stat st;
+		if (replaced && fstatat(dirfd, saved, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    !S_ISDIR(st.st_mode))
+			unlinkat(dirfd, saved, 0);
+		close(dirfd);
+	}
+	free(saved);
+	free(tmp);
+	cli_warn("%s was not changed", j->path);
+	return EXIT_FAIL;
 }
 
 static int run(const struct write_job *j)
@@ -151,16 +237,9 @@ static int run(const struct write_job *j)
 		return status;
 	}
 	if (j->check) {
-		char *tmp = cli_temp_path(f, j->path, j->opts.flags & AW_FOLLOW_SYMLINKS, &e);
-		int r = tmp ? cli_run_check(j->check, tmp, j->verbose) : -1;
-		free(tmp);
-		if (r != 0) {
-			aw_discard(f);
-			if (!tmp && r < 0)
-				return cli_report(AW_FAILED, &e);
-			cli_warn("%s was not changed", j->path);
-			return EXIT_FAIL;
-		}
+		status = check(f, j, &e);
+		if (status)
+			return status;
 	}
 	if (j->backup) {
 		if (j->verbose)
@@ -198,8 +277,45 @@ int cmd_write(int argc, char **argv)
 	};
 	struct write_job j = { 0 };
 	int c;
-	while ((c = getopt_long(argc, argv, "m:nLlc:bpvhV", longopts, NULL)) != -1) {
+	/*
+	 * Options may come before and after FILE.  "--" before FILE ends the
+	 * options (the next word is FILE, even "--version"); "--" after FILE
+	 * starts COMMAND and its arguments.  The leading "-" makes getopt
+	 * hand over the operands in order (code 1) rather than permute them,
+	 * so that the two can be told apart whatever POSIXLY_CORRECT says.
+	 */
+	for (;;) {
+		int before = optind;
+		c = getopt_long(argc, argv, "-m:nLlc:bpvhV", longopts, NULL);
+		if (c == -1) {
+			bool dashdash = optind > before;  /* it stepped over "--" */
+			if (!j.path) {
+				if (optind >= argc)
+					return cli_usage_error("missing FILE operand");
+				j.path = argv[optind++];
+				if (optind < argc && strcmp(argv[optind], "--") == 0) {
+					optind++;
+					dashdash = true;
+				} else {
+					dashdash = false;
+				}
+			}
+			if (dashdash) {
+				if (optind >= argc)
+					return cli_usage_error("missing COMMAND after '--'");
+				j.argv_cmd = argv + optind;
+			} else if (optind < argc) {
+				return cli_usage_error("extra operand '%s'", argv[optind]);
+			}
+			break;
+		}
 		switch (c) {
+		case 1:
+			if (j.path)
+				return cli_usage_error("extra operand '%s' (to run a command: %s FILE -- COMMAND [ARG]...)",
+				                       optarg, cli_prog);
+			j.path = optarg;
+			break;
 		case 'm':
 			if (parse_mode(optarg, &j.opts.mode) < 0)
 				return cli_usage_error("invalid mode '%s': give octal permission bits such as 644", optarg);
@@ -255,12 +371,17 @@ int cmd_write(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (optind >= argc)
-		return cli_usage_error("missing FILE operand");
-	if (optind + 1 < argc)
-		return cli_usage_error("extra operand '%s'", argv[optind + 1]);
-	if (j.from && j.from_cmd)
-		return cli_usage_error("--from and --from-cmd exclude each other");
-	j.path = argv[optind];
+	if (!*j.path)
+		return cli_usage_error("FILE must not be empty");
+	if ((j.from != NULL) + (j.from_cmd != NULL) + (j.argv_cmd != NULL) > 1)
+		return cli_usage_error("--from, --from-cmd and -- COMMAND exclude each other");
+	if (!j.from && !j.from_cmd && !j.argv_cmd && cli_stdin_closed) {
+		/* Read as empty, it would empty FILE: most likely a mistake
+		 * (a job started with <&-), so nothing is touched. */
+		cli_warn("standard input is closed: no new contents for %s, "
+		         "which was not changed (give them on standard input, "
+		         "or use --from, --from-cmd or FILE -- COMMAND)", j.path);
+		return EXIT_FAIL;
+	}
 	return run(&j);
 }

@@ -14,6 +14,20 @@ _atomicwrite()
 		esac
 	done
 
+	# FILE -- COMMAND [ARG]...: after the "--" that follows FILE, complete
+	# COMMAND and its arguments as the command's own completion does.
+	if [[ -z $cmd ]]; then
+		for ((i = 2; i < cword; i++)); do
+			if [[ ${words[i]} == -- && ${words[i-1]} != -* ]]; then
+				case ${words[i-2]} in
+				-m|--mode|-c|--check|--from|--from-cmd|--durability) continue ;;
+				esac
+				_command_offset $((i + 1))
+				return
+			fi
+		done
+	fi
+
 	case $prev in
 	--durability)
 		COMPREPLY=($(compgen -W "full file none" -- "$cur"))

@@ -92,7 +92,12 @@ enum aw_flags {
 	/* When the target is a symbolic link, replace the file it points to
 	 * (in that file's directory) instead of the link itself.  At most 40
 	 * links are followed; relative links resolve against the directory of
-	 * the link.  A dangling link creates the file it names. */
+	 * the link.  A dangling link creates the file it names.  Every link
+	 * is judged as the kernel's fs.protected_symlinks would, whatever that
+	 * sysctl says: a link in a sticky world-writable directory (/tmp) is
+	 * followed only if it belongs to the caller's effective user or to the
+	 * directory's owner; otherwise EACCES (step AW_STEP_RESOLVE_LINK),
+	 * before anything is created. */
 	AW_FOLLOW_SYMLINKS = 1u << 0,
 	/* Fail with EEXIST, atomically, if the target exists at commit
 	 * (renameat2 RENAME_NOREPLACE; where the filesystem lacks it, a
@@ -174,7 +179,9 @@ typedef enum aw_step {
 	AW_STEP_ADOPT,          /* exchanging a real directory for the link */
 	AW_STEP_FIND_VERSION,   /* finding the version to roll back to */
 	AW_STEP_EXCHANGE,       /* exchanging two paths (aw_exchange) */
-	AW_STEP_BACKUP          /* keeping the old file as a backup */
+	AW_STEP_BACKUP,         /* keeping the old file as a backup */
+	AW_STEP_PROTECTED_FILE  /* the target is another user's file in a
+	                           sticky world-writable directory (EACCES) */
 } aw_step;
 
 /* What went wrong: filled by any failing call given a non-NULL pointer. */
@@ -188,7 +195,9 @@ typedef struct aw_error {
 const char *aw_step_name(aw_step step);
 
 /* Writes "STEP PATH: STRERROR" into buf (always NUL-terminated when size
- * is not 0) and returns buf. */
+ * is not 0) and returns buf.  A few reasons say more than strerror():
+ * EACCES creating the temporary file adds that the directory must be
+ * writable (the new file is made there, not in the old one). */
 char *aw_error_format(const aw_error *e, char *buf, size_t size);
 
 /* ---- streaming replacement ------------------------------------------- */
@@ -201,6 +210,13 @@ typedef struct aw_file aw_file;
  * is not touched until aw_commit().  Fails with EISDIR for a directory and
  * EINVAL for a FIFO, socket or device (never opening it), ENAMETOOLONG for
  * a name no temporary name fits beside, and whatever open() may say.
+ * In a sticky world-writable directory (/tmp) a file owned by neither the
+ * caller's effective user nor the directory's owner is refused with EACCES
+ * (step AW_STEP_PROTECTED_FILE), as the kernel's fs.protected_regular
+ * refuses to open it for writing, whatever that sysctl says: replacing it
+ * would keep its owner and mode and so hand that user a file with our
+ * contents (set-user-ID, even).  The descriptors the library opens are
+ * never 0, 1 or 2, even if the caller runs with those closed.
  */
 int aw_begin(aw_file **ret, const char *path, const aw_options *opts,
              aw_error *err);
@@ -393,8 +409,14 @@ enum aw_publish_flags {
 	/* If a real directory stands at LINK, turn it into the previous
 	 * version and put the link in its place, in one atomic exchange
 	 * (renameat2 RENAME_EXCHANGE; EOPNOTSUPP where the kernel or
-	 * filesystem has no such exchange).  Without it, EISDIR. */
-	AW_PUBLISH_ADOPT = 1u << 0
+	 * filesystem has no such exchange).  Without it, EISDIR.  The
+	 * adopted directory is kept for rollback (keep 0 counts as 1) unless
+	 * AW_PUBLISH_DISCARD_ADOPTED is given too.  It counts as a version
+	 * only if the publisher owns it. */
+	AW_PUBLISH_ADOPT = 1u << 0,
+	/* With AW_PUBLISH_ADOPT and keep 0: keep 0 means 0, the adopted
+	 * directory is removed once the link is in its place. */
+	AW_PUBLISH_DISCARD_ADOPTED = 1u << 1
 };
 
 typedef struct aw_publish_options {

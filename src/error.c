@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * error.c - the error convention: errno plus the failing step and path.
  */
@@ -50,6 +51,7 @@ const char *aw_step_name(aw_step step)
 	case AW_STEP_FIND_VERSION: return "finding the previous version of";
 	case AW_STEP_EXCHANGE:     return "exchanging";
 	case AW_STEP_BACKUP:       return "keeping a backup of";
+	case AW_STEP_PROTECTED_FILE: return "refusing to replace another user's file";
 	}
 	return "unknown step for";
 }
@@ -63,6 +65,11 @@ char *aw_error_format(const aw_error *e, char *buf, size_t size)
 	 * someone who pointed us at a FIFO or a device. */
 	if (e->step == AW_STEP_TARGET_TYPE && e->err == EINVAL)
 		reason = "not a regular file";
+	/* The usual surprise: the file itself is writable, but a
+	 * replacement is made beside it, in its directory. */
+	if (e->step == AW_STEP_CREATE_TEMP && e->err == EACCES)
+		reason = "Permission denied (its directory must be writable: "
+		         "the new file is made there)";
 	snprintf(buf, size, "%s %s: %s", aw_step_name(e->step), e->path, reason);
 	return buf;
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * metadata.c - what the new file keeps of the old one: owner and group,
  * extended attributes (POSIX ACLs, SELinux labels, user attributes) and
@@ -17,6 +18,21 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/*
+ * Whether a failed fchown() means "this writer may not give the file that
+ * owner" (the documented outcome: the new file is the writer's) rather
+ * than a failure.  EPERM is the usual answer.  EINVAL comes from a user
+ * namespace in which the old owner is not mapped (`unshare --user`): not
+ * root there, the writer could not have kept it anyway.  Root (euid 0) is
+ * expected to keep every owner, so for it EINVAL stays an error.  ENOSYS:
+ * the filesystem or system has no owners to set.
+ */
+static bool owner_refused(int err)
+{
+	return err == EPERM || err == ENOSYS ||
+	       (err == EINVAL && geteuid() != 0);
+}
+
 static int keep_owner(struct aw_file *f, aw_error *e)
 {
 	uid_t uid = f->target.st_uid;
@@ -30,11 +46,11 @@ static int keep_owner(struct aw_file *f, aw_error *e)
 		return 0;
 	if (aw__fchown(f->fd, uid, gid) == 0)
 		return 0;
-	if (errno != EPERM)
+	if (!owner_refused(errno))
 		return aw__fail(e, AW_STEP_CHOWN, f->path, errno);
 	/* Not root: the owner cannot be given away, but the group can if
 	 * we are a member.  Otherwise the new file is ours, as documented. */
-	if (aw__fchown(f->fd, (uid_t)-1, gid) == 0 || errno == EPERM)
+	if (aw__fchown(f->fd, (uid_t)-1, gid) == 0 || owner_refused(errno))
 		return 0;
 	return aw__fail(e, AW_STEP_CHOWN, f->path, errno);
 }

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,15 +24,18 @@ struct publish {
 	aw_publish_options o;
 	bool adopt;                   /* a real directory stands at name */
 	uint64_t stamp;               /* the new version's */
-	char version[NAME_MAX + 1];   /* its name */
-	bool version_made;
+	uint64_t live;                /* the version the link pointed at, or
+	                               * UINT64_MAX if none of ours */
+	char building[NAME_MAX + 1];  /* the name it is built under */
+	char version[NAME_MAX + 1];   /* its name once complete */
+	enum { NOT_MADE, BUILDING, COMPLETE } made;
 	char tmplink[NAME_MAX + 1];   /* the temporary link's name */
 	bool tmplink_made;
 };
 
 static int check_publish_options(const aw_publish_options *o)
 {
-	if ((o->flags & ~(unsigned)AW_PUBLISH_ADOPT) != 0 ||
+	if ((o->flags & ~(unsigned)(AW_PUBLISH_ADOPT | AW_PUBLISH_DISCARD_ADOPTED)) != 0 ||
 	    o->keep > AW__MAX_KEEP || (o->mode & ~(mode_t)07777) != 0)
 		return -1;
 	return o->durability == AW_DURABILITY_FULL ||
@@ -93,20 +97,73 @@ static int new_stamp(struct publish *p, uint64_t *out)
 	return 0;
 }
 
+static int name_version(struct publish *p, aw_error *e)
+{
+	if (aw__building_name(p->building, p->name, p->stamp, p->o.keep) < 0 ||
+	    aw__version_name(p->version, p->name, p->stamp, p->o.keep) < 0)
+		return aw__fail(e, AW_STEP_ARGS, p->link, ENAMETOOLONG);
+	return 0;
+}
+
+/* Creates the new version under its building name and returns it open.
+ * Its flock, held until it is complete, tells a sweep that a live
+ * publisher is at work on it. */
 static int make_version(struct publish *p, aw_error *e)
 {
 	if (new_stamp(p, &p->stamp) < 0)
 		return aw__fail(e, AW_STEP_MAKE_VERSION, p->link, errno);
-	if (aw__version_name(p->version, p->name, p->stamp, p->o.keep) < 0)
-		return aw__fail(e, AW_STEP_ARGS, p->link, ENAMETOOLONG);
-	if (aw__mkdirat(p->dirfd, p->version, 0700) < 0)
-		return aw__fail(e, AW_STEP_MAKE_VERSION, p->link, errno);
-	p->version_made = true;
-	int fd = aw__openat(p->dirfd, p->version,
+	for (int tries = 0;; tries++) {
+		if (name_version(p, e) < 0)
+			return -1;
+		if (aw__mkdirat(p->dirfd, p->building, 0700) == 0)
+			break;
+		/* A leftover (or a planted name) is never reused. */
+		if (errno != EEXIST || tries == 100)
+			return aw__fail(e, AW_STEP_MAKE_VERSION, p->link, errno);
+		p->stamp += 2;
+	}
+	p->made = BUILDING;
+	int fd = aw__openat(p->dirfd, p->building,
 	                    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
 	if (fd < 0)
 		return aw__fail(e, AW_STEP_MAKE_VERSION, p->link, errno);
+	/* Best effort: the parent's lock already keeps sweeps away. */
+	aw__flock(fd, LOCK_EX | LOCK_NB);
 	return fd;
+}
+
+/* The completeness mark: the built and flushed version takes its final
+ * name (never over an existing one), and the parent is flushed, before
+ * any link may point at it.  A version killed or cut off before this
+ * keeps its building name, which nothing takes for a version. */
+static int mark_complete(struct publish *p, bool sync, aw_error *e)
+{
+	for (int tries = 0;; tries++) {
+		int r = aw__renameat_noreplace(p->dirfd, p->building, p->dirfd,
+		                               p->version);
+		if (r < 0 && (errno == ENOSYS || errno == EINVAL ||
+		              errno == EOPNOTSUPP)) {
+			/* No renameat2: look, then rename (the parent's
+			 * lock keeps other publishers out). */
+			struct stat st;
+			if (aw__fstatat(p->dirfd, p->version, &st, AT_SYMLINK_NOFOLLOW) == 0)
+				errno = EEXIST;
+			else if (errno == ENOENT)
+				r = aw__renameat(p->dirfd, p->building, p->dirfd, p->version);
+		}
+		if (r == 0)
+			break;
+		if (errno != EEXIST || tries == 100)
+			return aw__fail(e, AW_STEP_MAKE_VERSION, p->link, errno);
+		/* Something planted at the final name: another stamp. */
+		p->stamp += 2;
+		if (aw__version_name(p->version, p->name, p->stamp, p->o.keep) < 0)
+			return aw__fail(e, AW_STEP_ARGS, p->link, ENAMETOOLONG);
+	}
+	p->made = COMPLETE;
+	if (sync && aw__fsync(p->dirfd) < 0)
+		return aw__fail(e, AW_STEP_SYNC_TREE, p->link, errno);
+	return 0;
 }
 
 /* The path of a name in the link's parent, as the caller would write it. */
@@ -178,9 +235,13 @@ static int switch_link(struct publish *p, aw_error *e)
 }
 
 /* Removes the versions a publication or rollback leaves behind: those
- * newer than live, and those older than live beyond the kept ones.
- * Best effort: what stays is removed by the next publication or sweep. */
-static void prune(int dirfd, const char *name, uint64_t live, unsigned keep)
+ * newer than live, those between upto and live (complete, but never
+ * switched to: a killed publisher's), and those older than live beyond
+ * the kept ones.  Only complete versions of ours are ever considered
+ * (aw__list_versions()).  Best effort: what stays is removed by the next
+ * publication or sweep. */
+static void prune(int dirfd, const char *name, uint64_t live, uint64_t upto,
+                  unsigned keep)
 {
 	struct aw__version *v;
 	size_t n;
@@ -188,12 +249,15 @@ static void prune(int dirfd, const char *name, uint64_t live, unsigned keep)
 		return;
 	size_t older = 0;
 	for (size_t i = 0; i < n; i++)
-		older += v[i].stamp < live;
+		older += v[i].stamp <= upto && v[i].stamp < live;
+	size_t seen = 0;
 	for (size_t i = 0; i < n; i++) {
+		bool candidate = v[i].stamp <= upto && v[i].stamp < live;
+		seen += candidate;
 		bool kept = v[i].stamp == live ||
-		            (v[i].stamp < live && older - i <= keep);
+		            (candidate && older - seen < keep);
 		if (!kept)
-			aw__remove_tree(dirfd, v[i].name);
+			aw__remove_our_tree(dirfd, v[i].name, v[i].dev, v[i].ino);
 	}
 	free(v);
 }
@@ -203,7 +267,9 @@ static void finish(struct publish *p)
 	int saved = errno;
 	if (p->tmplink_made)
 		aw__unlinkat(p->dirfd, p->tmplink, 0);
-	if (p->version_made)
+	if (p->made == BUILDING)
+		aw__remove_tree(p->dirfd, p->building);
+	else if (p->made == COMPLETE)
 		aw__remove_tree(p->dirfd, p->version);
 	if (p->dirfd >= 0)
 		aw__close(p->dirfd);   /* drops the lock */
@@ -223,11 +289,22 @@ static int publish(const char *link, aw_populate_fn populate, void *ctx,
 
 	if (open_locked(&p, link, e) < 0 || inspect_link(&p, e) < 0)
 		goto fail;
+	/* An adopted directory is kept (as the previous version, for
+	 * rollback) unless the caller says to discard it. */
+	if (p.adopt && p.o.keep == 0 && !(p.o.flags & AW_PUBLISH_DISCARD_ADOPTED))
+		p.o.keep = 1;
+	struct aw__version live;
+	int lr = p.adopt ? 0 : aw__live_version(p.dirfd, p.name, &live);
+	if (lr < 0) {
+		aw__fail(e, AW_STEP_INSPECT_LINK, link, errno);
+		goto fail;
+	}
+	p.live = lr > 0 ? live.stamp : UINT64_MAX;
 	int vfd = make_version(&p, e);
 	if (vfd < 0)
 		goto fail;
 
-	char *vpath = sibling_path(&p, p.version);
+	char *vpath = sibling_path(&p, p.building);
 	errno = 0;
 	int r = vpath ? populate(vfd, vpath, ctx) : -1;
 	int err = vpath ? errno : ENOMEM;
@@ -238,28 +315,31 @@ static int publish(const char *link, aw_populate_fn populate, void *ctx,
 		goto fail;
 	}
 	/* Complete: the final mode, then every byte and name of the tree on
-	 * disk, then the version's own name in the parent, all before any
-	 * link can point at it. */
+	 * disk, then the version's final name in the parent (the
+	 * completeness mark) and the parent on disk, all before any link can
+	 * point at it. */
 	mode_t mode = p.o.mode ? p.o.mode : default_mode;
-	if (aw__fchmod(vfd, mode) < 0 ||
-	    (sync && (aw__sync_tree(vfd) < 0 || aw__fsync(p.dirfd) < 0))) {
+	if (aw__fchmod(vfd, mode) < 0 || (sync && aw__sync_tree(vfd) < 0)) {
 		err = errno;
 		aw__close(vfd);
 		aw__fail(e, AW_STEP_SYNC_TREE, link, err);
 		goto fail;
 	}
-	aw__close(vfd);
+	r = mark_complete(&p, sync, e);
+	aw__close(vfd);   /* drops its flock */
+	if (r < 0)
+		goto fail;
 
 	if (make_tmplink(&p, p.version, e) < 0 || switch_link(&p, e) < 0)
 		goto fail;
-	p.version_made = false;   /* live now: never remove it */
+	p.made = NOT_MADE;   /* live now: never remove it */
 
 	int result = AW_OK;
 	if (p.o.durability == AW_DURABILITY_FULL && aw__fsync(p.dirfd) < 0) {
 		aw__fail(e, AW_STEP_SYNC_DIR, link, errno);
 		result = AW_UNSYNCED;
 	}
-	prune(p.dirfd, p.name, p.stamp, p.o.keep);
+	prune(p.dirfd, p.name, p.stamp, p.adopt ? p.stamp - 1 : p.live, p.o.keep);
 	finish(&p);
 	return result;
 
@@ -366,7 +446,7 @@ int aw_rollback(const char *link, aw_error *e)
 		result = AW_UNSYNCED;
 	}
 	/* The version rolled back from goes; the older kept ones stay. */
-	prune(p.dirfd, p.name, prev.stamp, prev.keep);
+	prune(p.dirfd, p.name, prev.stamp, UINT64_MAX, prev.keep);
 	finish(&p);
 	return result;
 

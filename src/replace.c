@@ -261,6 +261,19 @@ static int inspect_target(struct aw_file *f, aw_error *e)
 	 * nothing and opening them may block or have effects. */
 	if (!S_ISREG(st.st_mode))
 		return aw__fail(e, AW_STEP_TARGET_TYPE, f->path, EINVAL);
+	/* fs.protected_regular's rule, whatever the sysctl says: in a
+	 * sticky world-writable directory another user's file is not ours
+	 * to replace.  Keeping its owner and mode would hand that user a
+	 * file holding our contents (set-user-ID, world-writable if it was
+	 * planted so); refused before anything is created. */
+	if (st.st_uid != geteuid()) {
+		struct stat dir;
+		if (aw__fstat(f->dirfd, &dir) < 0)
+			return aw__fail(e, AW_STEP_STAT_TARGET, f->path, errno);
+		if (aw__sticky_protected(&dir, st.st_uid))
+			return aw__fail(e, AW_STEP_PROTECTED_FILE, f->path,
+			                EACCES);
+	}
 	f->had_target = true;
 	f->target = st;
 	return 0;

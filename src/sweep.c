@@ -65,9 +65,10 @@ out:
 	return result;
 }
 
-/* Whether a version of link is one the link keeps: the one it points at,
- * or among the newest `keep` versions older than that (keep as the live
- * version's publisher asked). */
+/* Whether a version of link is one the link keeps: the one it points at
+ * (by device and inode, however the link spells it), or among the newest
+ * `keep` versions older than that (keep as the live version's publisher
+ * asked).  Only complete versions of ours count (aw__list_versions()). */
 static int version_kept(int dirfd, const char *link, uint64_t stamp)
 {
 	struct aw__version live;
@@ -89,9 +90,39 @@ static int version_kept(int dirfd, const char *link, uint64_t stamp)
 	return newer < live.keep;
 }
 
+/* Removes a dead publisher's half-built version: only a real directory
+ * of ours that no live publisher holds (its flock can be taken) and that
+ * the name still refers to.  Returns 1 if removed, 0 if left, -1. */
+static int sweep_building(int dirfd, const char *name)
+{
+	int fd = aw__openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	                    O_CLOEXEC, 0);
+	if (fd < 0)
+		return errno == ENOENT || errno == ELOOP || errno == ENOTDIR ||
+		       errno == EACCES ? 0 : -1;
+	int result = 0;
+	struct stat st;
+	if (aw__fstat(fd, &st) < 0) {
+		result = -1;
+		goto out;
+	}
+	if (!aw__is_our_dir(&st))
+		goto out;
+	if (aw__flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno != EWOULDBLOCK)
+			result = -1;
+		goto out;
+	}
+	result = aw__remove_our_tree(dirfd, name, st.st_dev, st.st_ino) < 0 ? -1 : 1;
+out:
+	aw__close(fd);
+	return result;
+}
+
 /* Removes name if it is a dead publisher's leftover.  Called with the
  * directory's lock held, so that no publisher is at work.  Returns 1 if
- * removed, 0 if left, -1 on error. */
+ * removed, 0 if left, -1 on error.  Nothing that is not a real directory
+ * (or, for temporary links, a link) of ours is ever touched. */
 static int sweep_publish_one(int dirfd, const char *name)
 {
 	struct stat st;
@@ -100,7 +131,7 @@ static int sweep_publish_one(int dirfd, const char *name)
 	if (aw__is_tmpname(name)) {
 		/* Publishers' temporary links; temporary files are
 		 * sweep_one()'s, directories are never ours to guess at. */
-		if (!S_ISLNK(st.st_mode))
+		if (!S_ISLNK(st.st_mode) || st.st_uid != geteuid())
 			return 0;
 		if (aw__unlinkat(dirfd, name, 0) < 0)
 			return errno == ENOENT ? 0 : -1;
@@ -109,12 +140,16 @@ static int sweep_publish_one(int dirfd, const char *name)
 	uint64_t stamp;
 	unsigned keep;
 	const char *link;
-	if (!S_ISDIR(st.st_mode) || !aw__parse_version(name, &stamp, &keep, &link))
+	if (!aw__is_our_dir(&st))
+		return 0;
+	if (aw__parse_building(name, &stamp, &keep, &link))
+		return sweep_building(dirfd, name);
+	if (!aw__parse_version(name, &stamp, &keep, &link))
 		return 0;
 	int kept = version_kept(dirfd, link, stamp);
 	if (kept != 0)
 		return kept < 0 ? -1 : 0;
-	return aw__remove_tree(dirfd, name) < 0 ? -1 : 1;
+	return aw__remove_our_tree(dirfd, name, st.st_dev, st.st_ino) < 0 ? -1 : 1;
 }
 
 /* What dead publishers leave, removed only while the directory's lock
@@ -136,7 +171,8 @@ static int sweep_publish_leftovers(int dirfd, aw_sweep_fn fn, void *ctx,
 			break;
 		}
 		if (!aw__is_tmpname(de->d_name) &&
-		    strncmp(de->d_name, AW__VER_PREFIX, AW__VER_PREFIX_LEN) != 0)
+		    strncmp(de->d_name, AW__VER_PREFIX, AW__VER_PREFIX_LEN) != 0 &&
+		    strncmp(de->d_name, AW__BLD_PREFIX, AW__VER_PREFIX_LEN) != 0)
 			continue;
 		int r = sweep_publish_one(dirfd, de->d_name);
 		if (r < 0 && !err) {

@@ -78,7 +78,7 @@ const char *aw__sys_call_name(int kind)
 		"fchown", "fchmod", "linkat", "renameat", "unlinkat", "flock",
 		"readlinkat", "xattr", "pathconf", "clone", "copy_file_range",
 		"mkdirat", "symlinkat", "exchange", "opendir", "utimens",
-		"fchownat", "readdir", "syncfs", "lseek",
+		"fchownat", "readdir", "syncfs", "lseek", "dupfd", "ftruncate",
 	};
 	return kind >= 0 && kind < AW_SYS_COUNT ? names[kind] : "?";
 }
@@ -133,9 +133,39 @@ static int fault_hit(int kind)
 		}                                                 \
 	} while (0)
 
-int aw__openat(int dirfd, const char *path, int flags, mode_t mode)
+static int raw_openat(int dirfd, const char *path, int flags, mode_t mode)
 {
 	RETRY(AW_SYS_OPENAT, int, openat(dirfd, path, flags, mode));
+}
+
+static int dup_up(int fd, int flags)
+{
+	RETRY(AW_SYS_DUPFD, int,
+	      fcntl(fd, (flags & O_CLOEXEC) ? F_DUPFD_CLOEXEC : F_DUPFD, 3));
+}
+
+/* fd (< 3) moved to a descriptor >= 3; the low one is closed either way.
+ * If the move fails, a file that open() just created (O_CREAT|O_EXCL: it
+ * is ours) is removed again, so that the failure leaves nothing. */
+static int move_up(int fd, int dirfd, const char *path, int flags)
+{
+	int high = dup_up(fd, flags);
+	int err = errno;
+	close(fd);
+	if (high >= 0)
+		return high;
+	if ((flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL))
+		unlinkat(dirfd, path, 0);
+	errno = err;
+	return -1;
+}
+
+int aw__openat(int dirfd, const char *path, int flags, mode_t mode)
+{
+	int fd = raw_openat(dirfd, path, flags, mode);
+	if (fd >= 0 && fd < 3)
+		return move_up(fd, dirfd, path, flags);
+	return fd;
 }
 
 int aw__close(int fd)
@@ -210,6 +240,11 @@ int aw__fchown(int fd, uid_t uid, gid_t gid)
 int aw__fchmod(int fd, mode_t mode)
 {
 	RETRY(AW_SYS_FCHMOD, int, fchmod(fd, mode));
+}
+
+int aw__fchmodat_nofollow(int dirfd, const char *name, mode_t mode)
+{
+	RETRY(AW_SYS_FCHMOD, int, fchmodat(dirfd, name, mode, AT_SYMLINK_NOFOLLOW));
 }
 
 int aw__linkat(int olddirfd, const char *oldname, int newdirfd,
@@ -398,6 +433,8 @@ int aw__exchangeat(int dirfd1, const char *name1, int dirfd2, const char *name2)
 static DIR *opendir_at(int fd)
 {
 	int dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0 && dfd < 3)
+		dfd = move_up(dfd, fd, ".", O_CLOEXEC);
 	if (dfd < 0)
 		return NULL;
 	DIR *d = fdopendir(dfd);
@@ -457,6 +494,11 @@ struct dirent *aw__readdir(DIR *d)
 off_t aw__lseek(int fd, off_t off, int whence)
 {
 	RETRY(AW_SYS_LSEEK, off_t, lseek(fd, off, whence));
+}
+
+int aw__ftruncate(int fd, off_t len)
+{
+	RETRY(AW_SYS_FTRUNCATE, int, ftruncate(fd, len));
 }
 
 int aw__syncfs(int fd)

@@ -51,9 +51,16 @@ enum aw_sys_call {
 	AW_SYS_READDIR,
 	AW_SYS_SYNCFS,
 	AW_SYS_LSEEK,
+	AW_SYS_DUPFD,     /* moving a descriptor 0-2 up (fcntl F_DUPFD) */
+	AW_SYS_FTRUNCATE,
 	AW_SYS_COUNT
 };
 
+/* openat(); a descriptor 0, 1 or 2 (a caller that runs with stdin, stdout
+ * or stderr closed) is moved to the lowest free one >= 3 and the low one
+ * closed, so that nothing the library opens, and above all no temporary
+ * file, ever takes the place of a standard stream: a later read of stdin
+ * or message on stderr would hit the file. */
 int aw__openat(int dirfd, const char *path, int flags, mode_t mode);
 /* close() without retry; EINTR counts as success (the fd is gone). */
 int aw__close(int fd);
@@ -67,6 +74,10 @@ int aw__fstat(int fd, struct stat *st);
 int aw__fstatat(int dirfd, const char *name, struct stat *st, int flags);
 int aw__fchown(int fd, uid_t uid, gid_t gid);
 int aw__fchmod(int fd, mode_t mode);
+/* fchmodat(dirfd, name, mode, AT_SYMLINK_NOFOLLOW): never changes what a
+ * symbolic link points at (EOPNOTSUPP for a link, or where the system
+ * cannot do it without following).  Counted and failed as AW_SYS_FCHMOD. */
+int aw__fchmodat_nofollow(int dirfd, const char *name, mode_t mode);
 int aw__linkat(int olddirfd, const char *oldname, int newdirfd,
                const char *newname, int flags);
 int aw__renameat(int olddirfd, const char *oldname, int newdirfd,
@@ -105,6 +116,7 @@ DIR *aw__opendirat(int fd);
  * network filesystems); NULL with errno 0 at the end. */
 struct dirent *aw__readdir(DIR *d);
 off_t aw__lseek(int fd, off_t off, int whence);
+int aw__ftruncate(int fd, off_t len);
 /* Flushes the whole filesystem fd is on (syncfs; ENOSYS elsewhere). */
 int aw__syncfs(int fd);
 int aw__futimens(int fd, const struct timespec times[2]);

@@ -3,7 +3,8 @@
  * flushing one to disk bottom-up, and removing one.  None of them follows
  * a symbolic link: every entry is opened with O_NOFOLLOW relative to its
  * parent's descriptor, so a link planted in a tree cannot lead a walk out
- * of it.
+ * of it.  Copies judge each entry by the descriptor they opened, never
+ * waiting on one (O_NONBLOCK), and never open a FIFO, socket or device.
  */
 #include "internal.h"
 #include "sys.h"
@@ -39,9 +40,68 @@ static int entry_type(int dirfd, const struct dirent *de, unsigned char *type)
 	return 0;
 }
 
-int aw__remove_tree(int dirfd, const char *name)
+/* Opens directory name in dirfd for removing what it holds.  A directory
+ * of ours that we may not read (mode 0000, 0300) is given back its
+ * owner's bits first: a non-root publisher must be able to remove the
+ * trees it made. */
+static int open_for_removal(int dirfd, const char *name)
 {
 	int fd = aw__openat(dirfd, name, DIR_FLAGS, 0);
+	if (fd >= 0 || errno != EACCES || geteuid() == 0)
+		return fd;
+	struct stat st;
+	if (aw__fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    !aw__is_our_dir(&st) ||
+	    aw__fchmodat_nofollow(dirfd, name, (st.st_mode & 07777) | 0700) < 0) {
+		errno = EACCES;
+		return -1;
+	}
+	return aw__openat(dirfd, name, DIR_FLAGS, 0);
+}
+
+/* Removes everything in the opened directory fd; the first error is kept
+ * (its own errno: the EACCES of an entry that cannot go, not the
+ * ENOTEMPTY its parent's rmdir then meets). */
+static int remove_contents(int fd)
+{
+	/* Entries of a directory of ours that we may not write (mode
+	 * 0555, as copied from a read-only source directory) can only go
+	 * once it is writable again. */
+	struct stat st;
+	if (geteuid() != 0 && aw__fstat(fd, &st) == 0 && aw__is_our_dir(&st) &&
+	    (st.st_mode & 0700) != 0700)
+		aw__fchmod(fd, (st.st_mode & 07777) | 0700);   /* else the unlinks say why */
+	DIR *d = aw__opendirat(fd);
+	if (!d)
+		return -1;
+	int err = 0;
+	for (;;) {
+		errno = 0;
+		struct dirent *de = aw__readdir(d);
+		if (!de) {
+			if (errno && !err)
+				err = errno;
+			break;
+		}
+		if (is_dot(de->d_name))
+			continue;
+		unsigned char type;
+		int r = entry_type(fd, de, &type);
+		if (r == 0 && type == DT_DIR)
+			r = aw__remove_tree(fd, de->d_name);
+		else if (r == 0 && aw__unlinkat(fd, de->d_name, 0) < 0 && errno != ENOENT)
+			r = -1;
+		if (r < 0 && !err)
+			err = errno;   /* go on: remove as much as we can */
+	}
+	closedir(d);
+	errno = err;
+	return err ? -1 : 0;
+}
+
+int aw__remove_tree(int dirfd, const char *name)
+{
+	int fd = open_for_removal(dirfd, name);
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return 0;
@@ -59,30 +119,43 @@ int aw__remove_tree(int dirfd, const char *name)
 			return -1;
 		return 0;
 	}
-	DIR *d = aw__opendirat(fd);
-	int err = d ? 0 : errno;
-	while (d) {
-		struct dirent *de = aw__readdir(d);
-		if (!de) {
-			err = errno;
-			break;
-		}
-		if (is_dot(de->d_name))
-			continue;
-		unsigned char type;
-		int r = entry_type(fd, de, &type);
-		if (r == 0 && type == DT_DIR)
-			r = aw__remove_tree(fd, de->d_name);
-		else if (r == 0 && aw__unlinkat(fd, de->d_name, 0) < 0 && errno != ENOENT)
-			r = -1;
-		if (r < 0 && !err)
-			err = errno;   /* go on: remove as much as we can */
-	}
-	if (d)
-		closedir(d);
+	int err = remove_contents(fd) < 0 ? errno : 0;
 	aw__close(fd);
 	if (aw__unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT && !err)
 		err = errno;
+	errno = err;
+	return err ? -1 : 0;
+}
+
+int aw__remove_our_tree(int dirfd, const char *name, dev_t dev, ino_t ino)
+{
+	int fd = open_for_removal(dirfd, name);
+	if (fd < 0)
+		return errno == ENOENT || errno == ELOOP || errno == ENOTDIR ? 0 : -1;
+	struct stat st;
+	if (aw__fstat(fd, &st) < 0) {
+		int err = errno;
+		aw__close(fd);
+		errno = err;
+		return -1;
+	}
+	if (st.st_dev != dev || st.st_ino != ino || !aw__is_our_dir(&st)) {
+		aw__close(fd);
+		return 0;   /* not the directory listed: not ours to remove */
+	}
+	int err = remove_contents(fd) < 0 ? errno : 0;
+	aw__close(fd);
+	/* The name still refers to it: nobody else may rename in a
+	 * directory whose entries we own unless it lets them write (and
+	 * then they could have done anything); check once more anyway. */
+	struct stat now;
+	if (aw__fstatat(dirfd, name, &now, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (errno != ENOENT && !err)
+			err = errno;
+	} else if (now.st_dev == dev && now.st_ino == ino) {
+		if (aw__unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT && !err)
+			err = errno;
+	}
 	errno = err;
 	return err ? -1 : 0;
 }
@@ -129,7 +202,8 @@ int aw__sync_tree(int dirfd)
 }
 
 /* Gives fd (the copy of an entry) the entry's owner (as root only), mode
- * and times. */
+ * and times: st is the fstat of the descriptor the contents came from,
+ * so one entry's attributes never go with another's contents. */
 static int copy_attrs(int fd, const struct stat *st)
 {
 	if (geteuid() == 0 && aw__fchown(fd, st->st_uid, st->st_gid) < 0)
@@ -140,35 +214,63 @@ static int copy_attrs(int fd, const struct stat *st)
 	return aw__futimens(fd, times);
 }
 
-static int copy_file(int src, int dst, const char *name, const struct stat *st)
+/* from: the source file, opened; st: its fstat. */
+static int copy_file(int from, int dst, const char *name, const struct stat *st)
 {
-	int from = aw__openat(src, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC, 0);
-	if (from < 0)
-		return -1;
 	int to = aw__openat(dst, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
 	                    O_CLOEXEC, 0600);
-	if (to < 0) {
-		int err = errno;
-		aw__close(from);
-		errno = err;
+	if (to < 0)
 		return -1;
-	}
 	enum aw__copy_method how;
 	aw_step step;
 	int r = aw__copy_data(to, from, true, &how, &step);
 	if (r == 0)
 		r = copy_attrs(to, st);
 	int err = errno;
-	aw__close(from);
 	aw__close(to);
 	errno = err;
 	return r;
 }
 
-static int copy_link(int src, int dst, const char *name, const struct stat *st)
+/* Copies the symbolic link name: its target and (as root) its owner,
+ * both read from the link itself, pinned by an O_PATH descriptor where
+ * there is one.  A name that is no longer a link by then was swapped
+ * under us: EAGAIN, nothing guessed. */
+static int copy_link(int src, int dst, const char *name)
 {
 	char target[4096];
-	ssize_t n = aw__readlinkat(src, name, target, sizeof target);
+	struct stat st;
+	ssize_t n;
+#if defined(O_PATH) && !defined(AW_FORCE_POSIX)
+	int fd = aw__openat(src, name, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (aw__fstat(fd, &st) < 0) {
+		int err = errno;
+		aw__close(fd);
+		errno = err;
+		return -1;
+	}
+	n = S_ISLNK(st.st_mode) ? aw__readlinkat(fd, "", target, sizeof target) : 0;
+	int err = errno;
+	aw__close(fd);
+	errno = err;
+	if (!S_ISLNK(st.st_mode)) {
+		errno = EAGAIN;
+		return -1;
+	}
+#else
+	struct stat after;
+	if (aw__fstatat(src, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return -1;
+	n = aw__readlinkat(src, name, target, sizeof target);
+	if (n >= 0 && (aw__fstatat(src, name, &after, AT_SYMLINK_NOFOLLOW) < 0 ||
+	               !S_ISLNK(st.st_mode) || after.st_ino != st.st_ino ||
+	               after.st_dev != st.st_dev)) {
+		errno = EAGAIN;
+		return -1;
+	}
+#endif
 	if (n < 0)
 		return -1;
 	if ((size_t)n >= sizeof target) {
@@ -179,9 +281,79 @@ static int copy_link(int src, int dst, const char *name, const struct stat *st)
 	if (aw__symlinkat(target, dst, name) < 0)
 		return -1;
 	if (geteuid() == 0 &&
-	    aw__fchownat(dst, name, st->st_uid, st->st_gid, AT_SYMLINK_NOFOLLOW) < 0)
+	    aw__fchownat(dst, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0)
 		return -1;
 	return 0;
+}
+
+static int copy_dir(int src, int dst, char *rel, size_t len, size_t size);
+
+/* from: the source directory, opened; st: its fstat. */
+static int copy_subdir(int from, int dst, const char *name, const struct stat *st,
+                       char *rel, size_t len, size_t size)
+{
+	if (aw__mkdirat(dst, name, 0700) < 0)
+		return -1;
+	int to = aw__openat(dst, name, DIR_FLAGS, 0);
+	if (to < 0)
+		return -1;
+	int r = copy_dir(from, to, rel, len, size);
+	/* The mode comes last: a read-only source directory must still be
+	 * filled first. */
+	if (r == 0)
+		r = copy_attrs(to, st);
+	int err = errno;
+	aw__close(to);
+	errno = err;
+	return r;
+}
+
+/* Every entry is opened first (never following a link, never waiting:
+ * O_NONBLOCK, so a FIFO swapped in cannot hang the publisher, who holds
+ * the parent's lock) and judged on the opened descriptor's fstat: what is
+ * copied, and with which mode, owner and times, is what was opened.  The
+ * lstat before only keeps FIFOs, sockets and devices from being opened
+ * at all. */
+#define ENTRY_FLAGS (O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
+
+static int copy_entry(int src, int dst, const char *name, char *rel,
+                      size_t len, size_t size)
+{
+	struct stat st;
+	if (aw__fstatat(src, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : -1;   /* gone since readdir */
+	if (S_ISLNK(st.st_mode))
+		return copy_link(src, dst, name);
+	if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+		/* FIFOs, sockets, devices: not something to publish. */
+		errno = EINVAL;
+		return -1;
+	}
+	int fd = aw__openat(src, name, ENTRY_FLAGS, 0);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		if (errno == ELOOP)   /* a link now */
+			return copy_link(src, dst, name);
+		if (errno == ENXIO)   /* a socket or device now */
+			errno = EINVAL;
+		return -1;
+	}
+	int r = aw__fstat(fd, &st);
+	if (r == 0) {
+		if (S_ISREG(st.st_mode))
+			r = copy_file(fd, dst, name, &st);
+		else if (S_ISDIR(st.st_mode))
+			r = copy_subdir(fd, dst, name, &st, rel, len, size);
+		else {
+			errno = EINVAL;   /* swapped for a FIFO or device */
+			r = -1;
+		}
+	}
+	int err = errno;
+	aw__close(fd);
+	errno = err;
+	return r;
 }
 
 /* rel holds the path of src relative to the tree's root (len bytes);
@@ -206,37 +378,7 @@ static int copy_dir(int src, int dst, char *rel, size_t len, size_t size)
 			err = ENAMETOOLONG;
 			break;
 		}
-		struct stat st;
-		int r = aw__fstatat(src, de->d_name, &st, AT_SYMLINK_NOFOLLOW);
-		if (r < 0) {
-			/* gone since readdir: nothing to copy */
-			if (errno == ENOENT)
-				continue;
-		} else if (S_ISREG(st.st_mode)) {
-			r = copy_file(src, dst, de->d_name, &st);
-		} else if (S_ISLNK(st.st_mode)) {
-			r = copy_link(src, dst, de->d_name, &st);
-		} else if (S_ISDIR(st.st_mode)) {
-			r = aw__mkdirat(dst, de->d_name, 0700);
-			int from = r < 0 ? -1 : aw__openat(src, de->d_name, DIR_FLAGS, 0);
-			int to = from < 0 ? -1 : aw__openat(dst, de->d_name, DIR_FLAGS, 0);
-			r = to < 0 ? -1 : copy_dir(from, to, rel, len + (size_t)n, size);
-			/* The mode comes last: a read-only source directory
-			 * must still be filled first. */
-			if (r == 0)
-				r = copy_attrs(to, &st);
-			int e = errno;
-			if (from >= 0)
-				aw__close(from);
-			if (to >= 0)
-				aw__close(to);
-			errno = e;
-		} else {
-			/* FIFOs, sockets, devices: not something to publish. */
-			errno = EINVAL;
-			r = -1;
-		}
-		if (r < 0) {
+		if (copy_entry(src, dst, de->d_name, rel, len + (size_t)n, size) < 0) {
 			err = errno;
 			break;
 		}

@@ -3,7 +3,10 @@
  *
  * A version's name carries everything a later publisher or a sweep needs
  * without any other state: which link it belongs to, its age (names sort
- * by it) and how many older versions its publisher asked to keep.
+ * by it) and how many older versions its publisher asked to keep.  The
+ * name alone proves nothing: a version is also a real directory (lstat,
+ * never through a link) owned by the caller's euid, and it has its
+ * ".awver-" name only once complete (it is built as ".awbld-").
  */
 #include "internal.h"
 #include "sys.h"
@@ -14,13 +17,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <fcntl.h>
+#include <unistd.h>
 
-int aw__version_name(char *buf, const char *link, uint64_t stamp, unsigned keep)
+static int format_name(char *buf, const char *prefix, const char *link,
+                       uint64_t stamp, unsigned keep)
 {
 	if (keep > AW__MAX_KEEP)
 		keep = AW__MAX_KEEP;
-	int n = snprintf(buf, NAME_MAX + 1, AW__VER_PREFIX "%020" PRIu64 "-k%u-%s",
-	                 stamp, keep, link);
+	int n = snprintf(buf, NAME_MAX + 1, "%s%020" PRIu64 "-k%u-%s",
+	                 prefix, stamp, keep, link);
 	if (n < 0 || n > NAME_MAX) {
 		errno = ENAMETOOLONG;
 		return -1;
@@ -28,10 +35,20 @@ int aw__version_name(char *buf, const char *link, uint64_t stamp, unsigned keep)
 	return 0;
 }
 
-bool aw__parse_version(const char *name, uint64_t *stamp, unsigned *keep,
-                       const char **link)
+int aw__version_name(char *buf, const char *link, uint64_t stamp, unsigned keep)
 {
-	if (strncmp(name, AW__VER_PREFIX, AW__VER_PREFIX_LEN) != 0)
+	return format_name(buf, AW__VER_PREFIX, link, stamp, keep);
+}
+
+int aw__building_name(char *buf, const char *link, uint64_t stamp, unsigned keep)
+{
+	return format_name(buf, AW__BLD_PREFIX, link, stamp, keep);
+}
+
+static bool parse_name(const char *name, const char *prefix, uint64_t *stamp,
+                       unsigned *keep, const char **link)
+{
+	if (strncmp(name, prefix, AW__VER_PREFIX_LEN) != 0)
 		return false;
 	const char *p = name + AW__VER_PREFIX_LEN;
 	uint64_t s = 0;
@@ -53,6 +70,23 @@ bool aw__parse_version(const char *name, uint64_t *stamp, unsigned *keep,
 	*keep = k;
 	*link = p + 1;
 	return true;
+}
+
+bool aw__parse_version(const char *name, uint64_t *stamp, unsigned *keep,
+                       const char **link)
+{
+	return parse_name(name, AW__VER_PREFIX, stamp, keep, link);
+}
+
+bool aw__parse_building(const char *name, uint64_t *stamp, unsigned *keep,
+                        const char **link)
+{
+	return parse_name(name, AW__BLD_PREFIX, stamp, keep, link);
+}
+
+bool aw__is_our_dir(const struct stat *st)
+{
+	return S_ISDIR(st->st_mode) && st->st_uid == geteuid();
 }
 
 static int by_stamp(const void *a, const void *b)
@@ -82,6 +116,19 @@ int aw__list_versions(int dirfd, const char *link, struct aw__version **out,
 		if (!aw__parse_version(de->d_name, &stamp, &keep, &owner) ||
 		    strcmp(owner, link) != 0)
 			continue;
+		/* The name is not enough: a version is a real directory of
+		 * ours.  A symbolic link, a file or another user's directory
+		 * with a version's name (planted in a sticky directory, say)
+		 * is not one, and is never served, counted or removed. */
+		struct stat st;
+		if (aw__fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (errno == ENOENT)
+				continue;
+			err = errno;
+			break;
+		}
+		if (!aw__is_our_dir(&st))
+			continue;
 		if (count == cap) {
 			size_t ncap = cap ? cap * 2 : 8;
 			struct aw__version *nv = realloc(v, ncap * sizeof *v);
@@ -94,6 +141,8 @@ int aw__list_versions(int dirfd, const char *link, struct aw__version **out,
 		}
 		v[count].stamp = stamp;
 		v[count].keep = keep;
+		v[count].dev = st.st_dev;
+		v[count].ino = st.st_ino;
 		snprintf(v[count].name, sizeof v[count].name, "%s", de->d_name);
 		count++;
 	}
@@ -112,19 +161,30 @@ int aw__list_versions(int dirfd, const char *link, struct aw__version **out,
 
 int aw__live_version(int dirfd, const char *link, struct aw__version *v)
 {
-	char target[NAME_MAX + 2];
-	ssize_t len = aw__readlinkat(dirfd, link, target, sizeof target);
-	if (len < 0)
-		return (errno == ENOENT || errno == EINVAL) ? 0 : -1;
-	if ((size_t)len > NAME_MAX)
+	struct stat lst, st;
+	if (aw__fstatat(dirfd, link, &lst, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : -1;
+	if (!S_ISLNK(lst.st_mode))
 		return 0;
-	target[len] = '\0';
-	const char *owner;
-	/* Only a link to a sibling version of its own counts: a link to
-	 * anything else is not ours to manage. */
-	if (!aw__parse_version(target, &v->stamp, &v->keep, &owner) ||
-	    strcmp(owner, link) != 0)
+	/* What the link resolves to, not how its target is spelled
+	 * ("./.awver-...", an absolute path, a path through another
+	 * directory): only stat, nothing is opened through it. */
+	if (aw__fstatat(dirfd, link, &st, 0) < 0)
+		return (errno == ENOENT || errno == ELOOP || errno == ENOTDIR ||
+		        errno == EACCES) ? 0 : -1;
+	if (!S_ISDIR(st.st_mode))
 		return 0;
-	memcpy(v->name, target, (size_t)len + 1);
-	return 1;
+	struct aw__version *all;
+	size_t n;
+	if (aw__list_versions(dirfd, link, &all, &n) < 0)
+		return -1;
+	int found = 0;
+	for (size_t i = 0; i < n && !found; i++) {
+		if (all[i].dev == st.st_dev && all[i].ino == st.st_ino) {
+			*v = all[i];
+			found = 1;
+		}
+	}
+	free(all);
+	return found;
 }

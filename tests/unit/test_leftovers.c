@@ -118,8 +118,9 @@ static int killed_by(int sig, bool install, bool ignore)
 	pid_t pid = fork();
 	ASSERT_OK(pid);
 	if (pid == 0) {
-		if (ignore)
-			signal(sig, SIG_IGN);
+		/* Whatever we inherited: a shell's background job starts
+		 * with SIGINT and SIGQUIT ignored. */
+		signal(sig, ignore ? SIG_IGN : SIG_DFL);
 		if (install && aw_cleanup_install() < 0)
 			_exit(1);
 		aw_options o = { .flags = AW_NO_TMPFILE };

@@ -288,7 +288,9 @@ static void pub_prepare(const struct pub_scenario *s)
 	aw__fault_reset();
 	ASSERT_EQ(system("rm -rf site .awver-* .awtmp-*"), 0);
 	if (s->setup == 0) {
-		aw_publish_options o = { .keep = s->keep };
+		/* Not under test: no flushes, to keep the sweep quick. */
+		aw_publish_options o = { .keep = s->keep,
+		                         .durability = AW_DURABILITY_NONE };
 		ASSERT_AW_OK(publish_version("site", 1, &o, NULL));
 		ASSERT_AW_OK(publish_version("site", 2, &o, NULL));
 	} else if (s->setup == 2) {
@@ -332,13 +334,16 @@ static void pub_check(const struct pub_scenario *s, int r, bool persistent,
 	 * directory) cannot be cleaned up after: what either leaves, the
 	 * sweep must remove once the fault is gone.  A one-shot fault
 	 * before the switch must leave nothing. */
-	if ((expect_new || persistent) && versions > want) {
+	if ((expect_new || persistent) &&
+	    (versions > want || entries_besides("site", NULL) > versions)) {
 		ASSERT_TRUE(aw_sweep(".", NULL, NULL, NULL) > 0);
 		versions = versions_of("site");
 	}
 	if (versions != want)
 		th_fail(__FILE__, __LINE__, "%s: %d versions, expected %d", what, versions, want);
-	ASSERT_EQ(entries_besides("site", NULL), versions);
+	if (entries_besides("site", NULL) != versions)
+		th_fail(__FILE__, __LINE__, "%s: %d entries besides the link, %d versions",
+		        what, entries_besides("site", NULL), versions);
 }
 
 TEST(publish_fault_at_every_call_keeps_old_version_and_leaks_nothing)
