@@ -118,7 +118,7 @@ lock_names() {
 	local dir=$1
 	bg_root "$AW" --lock --from-cmd 'sleep 2; echo held' "$dir/held"
 	sleep 0.7
-	ls -A "$dir" | grep -v -e '^held$' -e '^\.awtmp-' -e '^f$' -e '^victim$' >"$T_ROOT/locknames"
+	ls -A "$dir" | grep -v -e '^held$' -e '-held$' -e '^f$' -e '^victim$' >"$T_ROOT/locknames"
 	stop_bg
 	rm -f "$dir/held"
 	LOCKNAME=$(head -n 1 "$T_ROOT/locknames")
@@ -150,12 +150,21 @@ else
 		expect_eq "$(stat -c '%U %a %F' "$C/victim")" "root 600 regular file" "the victim ($kind)"
 		expect_no_temps "$C/s"
 	done
-	# her lock file, locked by her: she is a writer here, so she may make
-	# root wait, but --wait bounds it
-	rm -f "$C/s/$LOCKNAME"
-	as_m sh -c "echo hers > '$C/s/$LOCKNAME'"
-	mallory_holds -x "$C/s/$LOCKNAME"
-	prompt 5 1 "$AW" --lock --wait=1 "$C/s/f" <"$(data bounded)"
+	# her lock file (empty, or with data), locked by her: she is a writer
+	# here, so she may make root wait, but --wait bounds it
+	for kind in empty full; do
+		stop_bg
+		rm -f "$C/s/$LOCKNAME"
+		if [ $kind = empty ]; then
+			as_m sh -c ": > '$C/s/$LOCKNAME'"
+		else
+			as_m sh -c "echo hers > '$C/s/$LOCKNAME'"
+		fi
+		mallory_holds -x "$C/s/$LOCKNAME"
+		before=$(cat "$C/s/f")
+		prompt 5 1 "$AW" --lock --wait=1 "$C/s/f" <"$(data "bounded-$kind")"
+		expect_eq "$(cat "$C/s/f")" "$before" "the file, while she holds her lock file ($kind)"
+	done
 fi
 
 t_done

@@ -57,6 +57,8 @@ as_m sh -c "echo hers > '$C/s/tmpf'"
 as_m mv "$C/s/tmpf" "$C/s/$(lookalike $(( $(ino "$C/s/tmpf") + 1 )) notes)"
 as_m ln -s ../d/precious "$C/s/$(lookalike "$(ino "$C/d/precious")" precious)"
 as_m ln -s ../d/pdir "$C/s/$(lookalike "$(ino "$C/d/pdir")" pdir)"
+# (and a link in the unmarked layout, a publisher's temporary link's)
+as_m ln -s ../d/precious "$C/s/.awtmp-Abcdefghijkl-site"
 as_m mkfifo -m 0666 "$C/s/fifo"
 as_m mv "$C/s/fifo" "$C/s/$(lookalike "$(ino "$C/s/fifo")" fifo)"
 as_m mkdir "$C/s/dir"
