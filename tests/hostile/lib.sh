@@ -10,7 +10,8 @@
 #                   "${AS_M[@]}" CMD is the same as a command (for r, timeout)
 #   bg_m CMD...     the same in the background, in its own process group;
 #                   its pid is appended to H_BG (stopped by stop_bg / on exit)
-#   stop_bg         stops every background job started with bg_m or bg_root
+#   stop_bg [SIG]   stops every background job started with bg_m or bg_root
+#                   (SIGTERM, then SIGKILL; stop_bg KILL kills at once)
 #   r CMD...        runs CMD as root under a timeout ($H_TMO s, default 20):
 #                   sets $rc, stdout/stderr in $out/$err; a timeout fails the
 #                   case ("hung") and sets H_HUNG=1 (until the next h_case)
@@ -54,10 +55,10 @@ H_BG=()
 H_USER_MADE=0
 
 stop_bg() {
-	local p i alive
+	local p i alive sig=${1:-TERM}
 	[ "${#H_BG[@]}" -gt 0 ] || return 0
 	for p in "${H_BG[@]}"; do
-		kill -TERM -- "-$p" 2>/dev/null
+		kill "-$sig" -- "-$p" 2>/dev/null
 	done
 	# the helpers print their count on SIGTERM; give them a moment
 	for i in 1 2 3 4 5 6 7 8 9 10; do

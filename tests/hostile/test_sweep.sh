@@ -23,7 +23,7 @@ dead_temp() {
 		[ -n "$n" ] && break
 		sleep 0.1
 	done
-	stop_bg
+	stop_bg KILL
 	echo "$n"
 }
 
