@@ -139,6 +139,12 @@ lock_names() {
 	bg_root "$AW" --lock --from-cmd 'sleep 2; echo held' "$dir/held"
 	sleep 0.7
 	ls -A "$dir" | grep -v -e '^held$' -e '-held$' -e '^f$' -e '^victim$' >"$T_ROOT/locknames"
+	LOCKNAME=$(head -n 1 "$T_ROOT/locknames")
+	# a lock file she could open, she could flock (-s) and make the next
+	# waiter wait on her after the holder is gone
+	if [ -n "$LOCKNAME" ] && as_m sh -c "exec 3<'$dir/$LOCKNAME'" 2>/dev/null; then
+		fail "she can open root's live lock file $LOCKNAME ($(stat -c '%U %a' "$dir/$LOCKNAME"))"
+	fi
 	stop_bg
 	rm -f "$dir/held"
 	LOCKNAME=$(head -n 1 "$T_ROOT/locknames")
