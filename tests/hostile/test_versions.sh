@@ -130,6 +130,23 @@ expect_r 0 "$AW" publish -k0 "$C/s/site" "$C/v3"
 serves v3
 expect_eq "$(cat "$C/precious/keep" 2>/dev/null)" "root's" "the directory her fake link pointed at"
 
+h_case "S4 her fake build leftovers (.awbld-*: a link to root's dir, a dir of hers) are never used or followed"
+setup
+mkdir -m 0700 "$C/precious"
+echo "root's" >"$C/precious/keep"
+bld1=$(fake_name $((10#$S1 - 5)) | sed 's/^\.awver-/.awbld-/')
+bld2=$(fake_name $((10#$S2 + 5)) | sed 's/^\.awver-/.awbld-/')
+as_m ln -s ../precious "$C/s/$bld1"
+as_m sh -c "mkdir '$C/s/$bld2' && echo MALLORY > '$C/s/$bld2/index'"
+expect_r 0 "$AW" sweep "$C/s"
+expect_eq "$(cat "$C/precious/keep" 2>/dev/null)" "root's" "the directory her fake build link pointed at"
+[ -e "$C/s/$bld2/index" ] || fail "sweep removed her directory $bld2 (not ours)"
+expect_r 0 "$AW" publish -k1 "$C/s/site" "$C/v3"
+serves v3
+expect_r 0 "$AW" rollback "$C/s/site"
+serves v2
+expect_eq "$(cat "$C/precious/keep" 2>/dev/null)" "root's" "the directory her fake build link pointed at"
+
 h_case "S4 her link planted at the LINK name: publish never writes into her tree"
 sticky "$C/s"
 mdir "$C/m"
