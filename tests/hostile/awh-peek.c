@@ -5,7 +5,11 @@
  * for reading every entry whose name starts with PREFIX (".awtmp-" unless
  * -p says otherwise), the way a user polling a shared directory would.
  *
- *   awh-peek [-p PREFIX] SECONDS DIR...
+ *   awh-peek [-l] [-p PREFIX] SECONDS DIR...
+ *
+ * With -l it also takes flock(LOCK_EX|LOCK_NB) on every file it opens and
+ * keeps it (up to 1000 files) until it ends, as a reader who wants writers
+ * to wait on her would.
  *
  * SIGTERM ends it early (it still prints).  Prints "seen N" (distinct names seen), then one line per name it could
  * open: "opened NAME mode=OCTAL uid=N: FIRST-BYTES".  Exit 0.  The test
@@ -20,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <signal.h>
 #include <time.h>
@@ -30,14 +35,23 @@
 static char *seen[MAX_NAMES];
 static int nseen;
 
+static char *opened[MAX_NAMES];
+static int nopened;
+
+/* Adds name to list (of *n entries) unless there; 1 if it was new. */
+static int remember_in(char **list, int *n, const char *name)
+{
+	for (int i = 0; i < *n; i++)
+		if (strcmp(list[i], name) == 0)
+			return 0;
+	if (*n < MAX_NAMES)
+		list[(*n)++] = strdup(name);
+	return 1;
+}
+
 static int remember(const char *name)
 {
-	for (int i = 0; i < nseen; i++)
-		if (strcmp(seen[i], name) == 0)
-			return 0;
-	if (nseen < MAX_NAMES)
-		seen[nseen++] = strdup(name);
-	return 1;
+	return remember_in(seen, &nseen, name);
 }
 
 static volatile sig_atomic_t stop;
@@ -59,9 +73,14 @@ int main(int argc, char **argv)
 {
 	const char *prefix = ".awtmp-";
 	int i = 1;
-	if (argc > 2 && strcmp(argv[1], "-p") == 0) {
-		prefix = argv[2];
-		i = 3;
+	int lock = 0, held = 0;
+	if (argc > 1 && strcmp(argv[i], "-l") == 0) {
+		lock = 1;
+		i++;
+	}
+	if (argc > i + 1 && strcmp(argv[i], "-p") == 0) {
+		prefix = argv[i + 1];
+		i += 2;
 	}
 	if (argc - i < 2) {
 		fprintf(stderr, "usage: awh-peek [-p PREFIX] SECONDS DIR...\n");
@@ -86,7 +105,7 @@ int main(int argc, char **argv)
 			while ((de = readdir(dir))) {
 				if (strncmp(de->d_name, prefix, plen) != 0)
 					continue;
-				int fresh = remember(de->d_name);
+				remember(de->d_name);
 				int fd = openat(dfd, de->d_name, O_RDONLY | O_NONBLOCK |
 				                O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
 				if (fd < 0)
@@ -98,16 +117,23 @@ int main(int argc, char **argv)
 				for (char *p = buf; *p; p++)
 					if (*p == '\n')
 						*p = ' ';
-				if (fstat(fd, &st) == 0 && fresh >= 0)
+				if (fstat(fd, &st) == 0 &&
+				    remember_in(opened, &nopened, de->d_name))
 					printf("opened %s/%s mode=%04o uid=%u: %s\n", dirs[d],
 					       de->d_name, (unsigned)(st.st_mode & 07777),
 					       (unsigned)st.st_uid, buf);
 				fflush(stdout);
+				if (lock && held < 1000 && flock(fd, LOCK_EX | LOCK_NB) == 0) {
+					held++;
+					continue;   /* kept open: the lock stays */
+				}
 				close(fd);
 			}
 			closedir(dir);
 		}
 	}
 	printf("seen %d\n", nseen);
+	if (lock)
+		printf("locked %d\n", held);
 	return 0;
 }

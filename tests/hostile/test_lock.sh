@@ -103,6 +103,39 @@ for mode in -x -s; do
 	no_temps_but_lock "$C/d"
 done
 
+h_case "S5 her flocks on every temporary file she can open never make a writer wait"
+setup_dir
+mdir "$C/m"
+bg_m sh -c "exec '$HB/awh-peek' -l 12 '$C/d' > '$C/m/peek'"
+sleep 0.2
+slow=0 t0=$SECONDS
+for i in $(seq 1 300); do
+	[ $((SECONDS - t0)) -ge 6 ] && break
+	case $((i % 4)) in
+	0) args="--no-tmpfile" ;;
+	1) args="" ;;
+	2) args="--lock --no-tmpfile" ;;
+	3) args="--durability=none --no-tmpfile" ;;
+	esac
+	t1=$(date +%s%N)
+	r "$AW" $args "$C/d/new$i" <"$C/d/file"
+	el=$((($(date +%s%N) - t1) / 1000000))
+	[ "$rc" = 0 ] || { fail "round $i ($args): exit $rc: $(h_show "$err")"; break; }
+	[ "$el" -le 3000 ] || { fail "round $i ($args): took $el ms"; slow=1; break; }
+	[ $((i % 20)) = 0 ] && rm -f "$C"/d/new*
+done
+r "$AW" batch "$C/d/b1=$C/d/file" "$C/d/b2=$C/d/file"
+expect_eq "$rc" 0 "batch while she holds her locks"
+stop_bg
+echo "    ($i rounds; $(grep -v '^opened' "$C/m/peek" | tr '\n' ' '))"
+grep -q '^locked [1-9]' "$C/m/peek" || fail "she locked no temporary file: the test proved nothing"
+left=$(find "$C/d" -maxdepth 1 -name '.awtmp-*' ! -name "${LOCKNAME:-.awtmp-lock}" | wc -l)
+
+# The same run: a temporary file she locked first must not be left behind
+# (the writer must not give up a name it created without removing it).
+h_case "S5 ... nor leave a temporary file behind"
+[ "$left" = 0 ] || fail "$left temporary files left by writers whose fresh temporary file she had locked first"
+
 h_case "S5 --wait=1 against root's own live lock: exit 1 after about 1 s"
 setup_dir
 bg_root "$AW" --lock --from-cmd 'sleep 5; echo held' "$C/d/held"
