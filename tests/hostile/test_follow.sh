@@ -54,6 +54,14 @@ as_m ln -s ../priv/rootlink "$C/s/link"
 expect_r 1 "$AW" -L "$C/s/link" <"$C/priv/new"
 unchanged_secret
 
+h_case "S2 -L refuses a chain through her link as a directory: root's link to s2/herdir/secret"
+setup
+sticky "$C/s2"
+as_m ln -s ../priv "$C/s2/herdir"
+ln -s ../s2/herdir/secret "$C/s/rootlink"
+expect_r 1 "$AW" -L "$C/s/rootlink" <"$C/priv/new"
+unchanged_secret
+
 h_case "S2 -L refuses an attacker's dangling link (no file created where she points)"
 setup
 mdir "$C/m"
