@@ -160,4 +160,22 @@ if [ "$rc" = 0 ]; then
 	serves v1
 fi
 
+h_case "S4 her directory planted at the LINK name: publish --adopt never makes it a version root serves"
+sticky "$C/s"
+tree "$C/v1" v1
+tree "$C/v2" v2
+as_m sh -c "mkdir '$C/s/site'; echo MALLORY > '$C/s/site/index'"
+r "$AW" publish --adopt -k1 "$C/s/site" "$C/v1"
+case $rc in
+0) serves v1
+   r "$AW" publish -k1 "$C/s/site" "$C/v2"
+   serves v2
+   r "$AW" rollback "$C/s/site"
+   # back to v1, or refused: never her tree
+   [ "$(cat "$C/s/site/index" 2>/dev/null)" = MALLORY ] && fail "rollback serves her adopted directory"
+   [ -L "$C/s/site" ] && serves "$(cat "$C/s/site/index")" ;;
+1) expect_eq "$(cat "$C/s/site/index")" MALLORY "her directory after a refused adopt" ;;
+*) fail "publish --adopt: exit $rc" ;;
+esac
+
 t_done
