@@ -35,7 +35,7 @@ HEADERS      := include/atomicwrite.h $(wildcard src/*.h)
 MAN1         := $(wildcard docs/*.1)
 MAN3         := $(wildcard docs/*.3)
 
-.PHONY: all check check-unit check-cli check-header check-asan check-valgrind \
+.PHONY: all check check-unit check-cli check-header check-batch-big check-asan check-valgrind \
         check-posix check-warnings amalgamation check-fuzz \
         check-faults check-powerloss check-hostile bench demo install uninstall clean
 
@@ -92,6 +92,13 @@ $(B)/atomicwrite.pc: atomicwrite.pc.in Makefile
 # that they link with the library as built (with sanitizers, say).
 check: all $(B)/unit-tests
 	@AW_CC="$(CC)" AW_CFLAGS="$(CFLAGS) $(LDFLAGS)" tests/run-check.sh
+
+# R2 at full size: batches of 100,000 files under ulimit -n 1024 through the
+# library and the CLI, timed, on tmpfs where there is one (BIG_TMPDIR).
+BIG_TMPDIR ?= $(shell [ -d /dev/shm ] && [ -w /dev/shm ] && echo /dev/shm || echo $${TMPDIR:-/tmp})
+check-batch-big: all $(B)/unit-tests
+	AW_BIG=1 TMPDIR=$(BIG_TMPDIR) $(B)/unit-tests batch_of_100000
+	TMPDIR=$(BIG_TMPDIR) AW=$(CURDIR)/$(B)/atomicwrite bash tests/cli/big_batch.sh
 
 # The public header on its own: C99, C11 and C++ (gcc and clang), pedantic,
 # warnings as errors, so that consumers with strict flags can include it.

@@ -66,6 +66,36 @@ pid_t cli_fork(void);
  * (then *status means nothing). */
 int cli_wait(pid_t pid, int *status);
 
+/* Waiting for a directory lock (lock_wait.c): --wait=SECONDS, and the
+ * loop that makes a wait visible and bounded:
+ *
+ *     struct cli_waiter w;
+ *     cli_wait_start(&w, path, follow, locks);
+ *     do r = aw_...(path, ..., &e);
+ *     while (cli_wait_again(&w, r, &e));
+ *     if (w.timed_out) return EXIT_FAIL;    (reported already)
+ *
+ * The call is repeated only after it failed with EINTR at AW_STEP_LOCK,
+ * which means it changed nothing. */
+extern double cli_lock_wait;   /* seconds; < 0: as long as it takes */
+/* Parses --wait's argument into cli_lock_wait; -1 if invalid. */
+int cli_parse_wait(const char *s);
+struct cli_waiter {
+	const char *path;      /* the target or link, as given */
+	bool follow;           /* -L: the lock is in the resolved file's dir */
+	bool active;           /* the timer ticks */
+	bool said;             /* "waiting for the lock" printed */
+	bool timed_out;        /* gave up after --wait (message printed) */
+	double start;
+};
+/* Starts the ticks, if locks (the call takes a lock at all). */
+void cli_wait_start(struct cli_waiter *w, const char *path, bool follow,
+                    bool locks);
+/* After a call that returned result: true to call again (it was waiting
+ * for the lock and --wait has not passed), else false (the ticks are
+ * stopped; on a timeout, w->timed_out is set and the message printed). */
+bool cli_wait_again(struct cli_waiter *w, int result, const aw_error *e);
+
 int cmd_write(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_publish(int argc, char **argv);

@@ -68,6 +68,8 @@ static void usage(void)
 "  -b, --backup[=SUFFIX]   keep the old FILE as FILE~ (or FILE+SUFFIX)\n"
 "  -L, --follow-symlinks   edit the file a symbolic link FILE points to (the\n"
 "                          link stays)\n"
+"      --wait=SECONDS      give up (exit 1) after waiting SECONDS for the lock\n"
+"                          (default: as long as it takes; 0: do not wait)\n"
 "  -h, --help              show this help and exit\n"
 "\n"
 "An edit that is not committed (the commit, the editor or the check failed)\n"
@@ -462,7 +464,15 @@ static int edit(const struct session *s)
 	 * the scratch copy starts as. */
 	aw_options locked = s->opts;
 	locked.flags |= AW_LOCK | AW_COPY_TARGET;
-	if (aw_begin(&f, s->path, &locked, &e) < 0) {
+	struct cli_waiter w;
+	int begun;
+	cli_wait_start(&w, s->path, follow, true);
+	do
+		begun = aw_begin(&f, s->path, &locked, &e);
+	while (cli_wait_again(&w, begun, &e));
+	if (w.timed_out)
+		goto out;
+	if (begun < 0) {
 		status = cli_report(AW_FAILED, &e);
 		goto out;
 	}
@@ -605,6 +615,7 @@ int cmd_edit(int argc, char **argv)
 		{ "check", required_argument, NULL, 'c' },
 		{ "backup", optional_argument, NULL, 'b' },
 		{ "follow-symlinks", no_argument, NULL, 'L' },
+		{ "wait", required_argument, NULL, 256 },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -622,6 +633,10 @@ int cmd_edit(int argc, char **argv)
 			break;
 		case 'L':
 			s.opts.flags |= AW_FOLLOW_SYMLINKS;
+			break;
+		case 256:   /* --wait */
+			if (cli_parse_wait(optarg) < 0)
+				return cli_usage_error("edit: invalid --wait '%s': give seconds, such as 10 or 0.5", optarg);
 			break;
 		case 'h':
 			usage();

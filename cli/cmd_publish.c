@@ -49,6 +49,9 @@ static void publish_usage(void)
 "                          previous version and put the link in its place; it\n"
 "                          is kept for rollback unless --keep 0 is given\n"
 "      --durability=LEVEL  full (default), file or none, as for files\n"
+"      --wait=SECONDS      give up (exit 1) after waiting SECONDS for the lock\n"
+"                          on LINK's directory (default: as long as it takes;\n"
+"                          0: do not wait)\n"
 "  -h, --help              show this help and exit\n"
 "\n"
 "Versions are named .awver-STAMP-kN-LINKNAME in LINK's directory (built as\n"
@@ -61,11 +64,12 @@ static void publish_usage(void)
 
 int cmd_publish(int argc, char **argv)
 {
-	enum { OPT_ADOPT = 256, OPT_DURABILITY };
+	enum { OPT_ADOPT = 256, OPT_DURABILITY, OPT_WAIT };
 	static const struct option longopts[] = {
 		{ "keep", required_argument, NULL, 'k' },
 		{ "adopt", no_argument, NULL, OPT_ADOPT },
 		{ "durability", required_argument, NULL, OPT_DURABILITY },
+		{ "wait", required_argument, NULL, OPT_WAIT },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -91,6 +95,10 @@ int cmd_publish(int argc, char **argv)
 			if (cli_parse_durability(optarg, &o.durability) < 0)
 				return cli_usage_error("publish: invalid durability '%s': use full, file or none", optarg);
 			break;
+		case OPT_WAIT:
+			if (cli_parse_wait(optarg) < 0)
+				return cli_usage_error("publish: invalid --wait '%s': give seconds, such as 10 or 0.5", optarg);
+			break;
 		case 'h':
 			publish_usage();
 			return EXIT_OK;
@@ -107,7 +115,13 @@ int cmd_publish(int argc, char **argv)
 		o.flags |= AW_PUBLISH_DISCARD_ADOPTED;
 	const char *link = argv[optind], *src = argv[optind + 1];
 	aw_error e;
-	r = aw_publish_tree(link, src, &o, &e);
+	struct cli_waiter w;
+	cli_wait_start(&w, link, false, true);
+	do
+		r = aw_publish_tree(link, src, &o, &e);
+	while (cli_wait_again(&w, r, &e));
+	if (w.timed_out)
+		return EXIT_FAIL;
 	int status = cli_report(r, &e);
 	if (r == AW_FAILED && e.step == AW_STEP_INSPECT_LINK && e.err == EISDIR)
 		cli_warn("%s is a real directory: give --adopt to turn it into the "
@@ -125,21 +139,31 @@ int cmd_publish(int argc, char **argv)
 }
 
 /* The shared front of the commands that take only operands: -h/--help,
- * "--", unknown options refused, the operand count.  Returns -1 to go on
- * (operands start at argv[*first]), or the exit status. */
+ * --wait (for those that lock), "--", unknown options refused, the
+ * operand count.  Returns -1 to go on (operands start at argv[*first]),
+ * or the exit status. */
 static int simple_args(int argc, char **argv, const char *cmd,
                        const char *names, int n, const char *help, int *first)
 {
 	static const struct option longopts[] = {
+		{ "wait", required_argument, NULL, 'w' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
+	/* exchange takes no lock: no --wait. */
+	const struct option *opts = strcmp(cmd, "exchange") == 0 ? longopts + 1 : longopts;
 	int c;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
+		if (c == 'w') {
+			if (cli_parse_wait(optarg) < 0)
+				return cli_usage_error("%s: invalid --wait '%s': give seconds, such as 10 or 0.5",
+				                       cmd, optarg);
+			continue;
+		}
 		if (c != 'h')
 			return bad_option(cmd, argv, c);
-		printf("Usage: %s %s [--] %s\n%s", cli_prog, cmd, names, help);
+		printf("Usage: %s %s [OPTION]... [--] %s\n%s", cli_prog, cmd, names, help);
 		return EXIT_OK;
 	}
 	*first = optind;
@@ -151,11 +175,19 @@ int cmd_rollback(int argc, char **argv)
 {
 	int first, r = simple_args(argc, argv, "rollback", "LINK", 1,
 		"Switch LINK back to the newest version kept before the current one\n"
-		"(see publish --keep), atomically, and remove the current one.\n", &first);
+		"(see publish --keep), atomically, and remove the current one.\n"
+		"\n"
+		"      --wait=SECONDS  give up (exit 1) after waiting SECONDS for the lock\n"
+		"                      on LINK's directory (default: as long as it takes)\n", &first);
 	if (r >= 0)
 		return r;
 	aw_error e;
-	return cli_report(aw_rollback(argv[first], &e), &e);
+	struct cli_waiter w;
+	cli_wait_start(&w, argv[first], false, true);
+	do
+		r = aw_rollback(argv[first], &e);
+	while (cli_wait_again(&w, r, &e));
+	return w.timed_out ? EXIT_FAIL : cli_report(r, &e);
 }
 
 int cmd_symlink(int argc, char **argv)
@@ -163,11 +195,19 @@ int cmd_symlink(int argc, char **argv)
 	int first, r = simple_args(argc, argv, "symlink", "TARGET LINK", 2,
 		"Make LINK a symbolic link to TARGET, atomically: whatever stood at LINK\n"
 		"(a file or another link; not a directory) is replaced in one rename.\n"
-		"A TARGET that starts with '-' follows '--'.\n", &first);
+		"A TARGET that starts with '-' follows '--'.\n"
+		"\n"
+		"      --wait=SECONDS  give up (exit 1) after waiting SECONDS for the lock\n"
+		"                      on LINK's directory (default: as long as it takes)\n", &first);
 	if (r >= 0)
 		return r;
 	aw_error e;
-	return cli_report(aw_symlink(argv[first], argv[first + 1], &e), &e);
+	struct cli_waiter w;
+	cli_wait_start(&w, argv[first + 1], false, true);
+	do
+		r = aw_symlink(argv[first], argv[first + 1], &e);
+	while (cli_wait_again(&w, r, &e));
+	return w.timed_out ? EXIT_FAIL : cli_report(r, &e);
 }
 
 int cmd_exchange(int argc, char **argv)

@@ -45,7 +45,11 @@ static void usage(void)
 "  -l, --lock              hold an exclusive lock on FILE's directory from\n"
 "                          before the new contents are read until they are\n"
 "                          in place, so cooperating writers using --lock take\n"
-"                          turns (read-modify-write with --from-cmd)\n"
+"                          turns (read-modify-write with --from-cmd); only\n"
+"                          users who may write the directory can hold it\n"
+"      --wait=SECONDS      with --lock: give up (exit 1) after waiting SECONDS\n"
+"                          for the lock (default: as long as it takes; 0: do\n"
+"                          not wait); a wait of over a second is announced\n"
 "      --from=SRC          take the new contents from the file SRC (a reflink\n"
 "                          or in-kernel copy where possible)\n"
 "      --from-cmd=CMD      take them from the standard output of the shell\n"
@@ -95,7 +99,8 @@ static int parse_mode(const char *s, mode_t *out)
 	return 0;
 }
 
-enum { OPT_DURABILITY = 256, OPT_NO_SYNC, OPT_NO_TMPFILE, OPT_FROM, OPT_FROM_CMD };
+enum { OPT_DURABILITY = 256, OPT_NO_SYNC, OPT_NO_TMPFILE, OPT_FROM, OPT_FROM_CMD,
+       OPT_WAIT };
 
 struct write_job {
 	const char *path;
@@ -155,6 +160,13 @@ static int fill(aw_file *f, const struct write_job *j, aw_error *e)
 		else if (j->verbose)
 			cli_warn("reading the new contents of %s from standard input", j->path);
 		r = cli_copy_fd(f, STDIN_FILENO, "standard input", progress, e);
+		/* The error names the source; the message names the target
+		 * too, which the reader of the message came for. */
+		if (r < 0 && e->step == AW_STEP_READ_SOURCE) {
+			cli_warn("reading standard input for %s: %s (the file was not changed)",
+			         j->path, strerror(e->err));
+			return EXIT_FAIL;
+		}
 	}
 	return r < 0 ? cli_report(AW_FAILED, e) : 0;
 }
@@ -229,8 +241,17 @@ static int run(const struct write_job *j)
 	if (j->verbose)
 		cli_warn("creating a temporary file beside %s%s", j->path,
 		         (j->opts.flags & AW_LOCK) ? " (holding the directory lock)" : "");
-	if (aw_begin(&f, j->path, &j->opts, &e) < 0)
-		return cli_report(AW_FAILED, &e);
+	/* Nothing is read before the lock is ours: a call interrupted
+	 * while waiting for it is simply made again. */
+	struct cli_waiter w;
+	int begun;
+	cli_wait_start(&w, j->path, j->opts.flags & AW_FOLLOW_SYMLINKS,
+	               j->opts.flags & AW_LOCK);
+	do
+		begun = aw_begin(&f, j->path, &j->opts, &e);
+	while (cli_wait_again(&w, begun, &e));
+	if (begun < 0)
+		return w.timed_out ? EXIT_FAIL : cli_report(AW_FAILED, &e);
 	int status = fill(f, j, &e);
 	if (status) {
 		aw_discard(f);
@@ -264,6 +285,7 @@ int cmd_write(int argc, char **argv)
 		{ "no-clobber", no_argument, NULL, 'n' },
 		{ "follow-symlinks", no_argument, NULL, 'L' },
 		{ "lock", no_argument, NULL, 'l' },
+		{ "wait", required_argument, NULL, OPT_WAIT },
 		{ "from", required_argument, NULL, OPT_FROM },
 		{ "from-cmd", required_argument, NULL, OPT_FROM_CMD },
 		{ "check", required_argument, NULL, 'c' },
@@ -336,6 +358,10 @@ int cmd_write(int argc, char **argv)
 			break;
 		case 'l':
 			j.opts.flags |= AW_LOCK;
+			break;
+		case OPT_WAIT:
+			if (cli_parse_wait(optarg) < 0)
+				return cli_usage_error("invalid --wait '%s': give seconds, such as 10 or 0.5", optarg);
 			break;
 		case OPT_FROM:
 			j.from = optarg;

@@ -220,7 +220,8 @@ char *cli_temp_path(aw_file *f, const char *file, bool follow, aw_error *e)
 	 * "-" and does not depend on the check's working directory. */
 	char *dir = dir_path(aw_dirfd(f));
 	if (!dir) {
-		set_error(e, AW_STEP_ARGS, file, errno ? errno : ENOENT);
+		/* The directory was removed, or is outside our root. */
+		set_error(e, AW_STEP_OPEN_DIR, file, errno ? errno : ENOENT);
 		return NULL;
 	}
 	bool root = strcmp(dir, "/") == 0;

@@ -27,13 +27,15 @@
  * The target's directory is opened once and every later step is relative
  * to it.  The new contents go to a temporary file in that directory: an
  * unnamed O_TMPFILE where the filesystem has it, otherwise a hidden file
- * with an unpredictable name created with O_EXCL|O_NOFOLLOW.  On commit the
- * library copies the old file's owner, extended attributes and mode onto
- * the temporary file (in that order: chown clears set-id bits), gives an
- * unnamed temporary a hidden name, fsyncs it, renames it over the target
- * and fsyncs the directory.  Each temporary file is flock()ed by its writer
- * for its whole life, which is how aw_sweep() tells a crashed writer's
- * leftover from a live writer's file.
+ * with an unpredictable name created with O_EXCL|O_NOFOLLOW and renamed at
+ * once (never replacing anything) to its marked name, which spells its own
+ * inode number (see aw_sweep()).  On commit the library copies the old
+ * file's owner, extended attributes and mode onto the temporary file (in
+ * that order: chown clears set-id bits), gives an unnamed temporary its
+ * hidden marked name, fsyncs it, renames it over the target and fsyncs the
+ * directory.  Each temporary file is flock()ed by its writer for its whole
+ * life, which is how aw_sweep() tells a crashed writer's leftover from a
+ * live writer's file.
  *
  * ERRORS
  *
@@ -43,6 +45,40 @@
  * line such as "fsync of temporary file for /etc/app.conf: Input/output
  * error".  No function writes its outputs on failure.  Misuse (a NULL path,
  * an unknown flag) fails with EINVAL.
+ *
+ * THE DIRECTORY LOCK
+ *
+ * AW_LOCK writers, aw_publish(), aw_rollback(), aw_symlink() and aw_sweep()
+ * take turns on one lock per directory: the existence of the file
+ * ".awtmp-lock" in it, an empty regular file of mode 0600 that its holder
+ * creates already flock()ed (an O_TMPFILE linked to the name; elsewhere
+ * created O_EXCL and flocked at once) and removes (unlink, then close) on
+ * release.  Only users who may write the directory can take it; a user
+ * who may only read the directory can no longer hold writers up (the
+ * directory's own flock, which any reader can take, plays no part).
+ * A writer that finds the lock file waits for its flock: when it gets it,
+ * the holder has released the lock or died; a dead holder's file is
+ * removed (only while holding its flock, and only if the name still
+ * refers to it) and the lock taken.  A lock file the waiter may not open
+ * (another user's, 0600, for a writer that is not root) cannot be judged:
+ * the waiter polls until the name goes.  If its holder died, the file
+ * stays until its owner's or root's next writer, or a sweep by one of
+ * them, removes it; a power cut can also leave one.  Not a lock file, and
+ * never removed: a regular file with contents at that name (the call
+ * fails with EEXIST at AW_STEP_LOCK); anything else there (a directory, a
+ * link) is waited for like a lock that cannot be judged.  A user who may
+ * write the directory can always hold writers up (by holding the lock, or
+ * by filling the directory); a bounded wait is the caller's (below).  On a
+ * filesystem without flock() the lock fails (ENOLCK or EOPNOTSUPP).
+ *
+ * Waiting is interruptible: when a signal caught by a handler installed
+ * without SA_RESTART interrupts the wait, the call fails with EINTR at
+ * AW_STEP_LOCK having changed nothing (no lock, no temporary file, no
+ * version), so that the caller may say why it waits, give up, or call
+ * again.  (With SA_RESTART the kernel may restart the wait instead.)
+ * This is how the atomicwrite command prints "waiting for the lock" and
+ * implements --wait: a SIGALRM every second.  Every other step of the
+ * library retries EINTR.
  *
  * THREADS AND PROCESSES
  *
@@ -105,10 +141,11 @@ enum aw_flags {
 	 * only that removal fails, the commit succeeds and the second name,
 	 * unlocked, is left for aw_sweep()). */
 	AW_NO_CLOBBER = 1u << 1,
-	/* Take an exclusive flock() on the target's directory in aw_begin()
-	 * and hold it until commit or discard, so that read-modify-write
-	 * cycles of cooperating writers (all using AW_LOCK) do not lose
-	 * updates.  The kernel drops the lock when a holder dies. */
+	/* Take the target directory's lock (THE DIRECTORY LOCK below) in
+	 * aw_begin(), waiting while another writer holds it, and hold it
+	 * until commit or discard, so that read-modify-write cycles of
+	 * cooperating writers (all using AW_LOCK) do not lose updates.  A
+	 * killed holder's lock is cleared by the next writer. */
 	AW_LOCK = 1u << 2,
 	/* Set the mode to exactly aw_options.mode (no umask applied) instead
 	 * of keeping the old file's mode or using 0666 & ~umask. */
@@ -251,11 +288,20 @@ int aw_dirfd(const aw_file *f);
 
 /*
  * Keeps the target's current file as a backup named NAME + suffix (e.g.
- * "~") in the same directory: a hard link to it, made under a temporary
- * name and renamed over any older backup, so the backup too appears
- * atomically.  Call it before aw_commit(): the commit's directory fsync
- * then makes it durable with the new contents.  Nothing to back up (no
- * target yet) is not an error.  Returns 0 or -1 (step AW_STEP_BACKUP).
+ * "~") in the same directory: a hard link to it, made now under the old
+ * file's temporary name (holding a shared flock() on the old file, so that
+ * a concurrent aw_sweep() leaves the link), and renamed over any older
+ * backup by aw_commit() only after the commit's own rename has succeeded,
+ * so the backup too appears atomically and a commit that fails (or an
+ * aw_discard()) leaves an older backup as it was.  If that last rename
+ * fails, the commit puts the old file back at the target's name and fails
+ * (AW_FAILED, step AW_STEP_BACKUP); if even that fails, the new contents
+ * stay, without a backup, and the commit returns AW_UNSYNCED with step
+ * AW_STEP_BACKUP.  The commit's directory fsync makes the backup durable
+ * with the new contents.  Nothing to back up (no target yet) is not an
+ * error; a directory at the backup's name fails now with EISDIR.  Calling
+ * it again replaces the earlier request.  Returns 0 or -1 (step
+ * AW_STEP_BACKUP).
  */
 int aw_keep_backup(aw_file *f, const char *suffix, aw_error *err);
 
@@ -264,7 +310,9 @@ int aw_keep_backup(aw_file *f, const char *suffix, aw_error *err);
  * the new contents, as cheaply as the filesystem allows: into an empty
  * temporary file from a regular file at offset 0, a reflink clone (the
  * blocks are shared, so a 1 GiB copy on btrfs or XFS takes milliseconds);
- * else copy_file_range(); else read() and write().  srcfd is not closed.
+ * else copy_file_range(); else read() and write().  Holes stay holes: a
+ * sparse source is copied one data region at a time (SEEK_DATA/SEEK_HOLE),
+ * with the exact size.  srcfd is not closed.
  * Returns 0, or -1 with the step AW_STEP_READ_SOURCE or AW_STEP_WRITE
  * (the handle stays valid; aw_discard() it, a commit is refused).
  */
@@ -274,6 +322,11 @@ int aw_copy_from(aw_file *f, int srcfd, aw_error *err);
  * Makes the new contents the target's, as the protocol above says, and
  * frees f whatever happens.  Returns AW_OK, AW_FAILED (target untouched,
  * nothing left behind) or AW_UNSYNCED (replaced, durability unknown).
+ * The old owner and group are kept where the writer may set them; where
+ * it may not (chown fails with EPERM, with EINVAL for a caller other than
+ * root, as in a user namespace where the old owner has no id, or with
+ * ENOSYS), the new file is the writer's, as with mv(1).  Root failing to
+ * set an owner fails the commit (step AW_STEP_CHOWN).
  */
 int aw_commit(aw_file *f, aw_error *err);
 
@@ -320,7 +373,11 @@ typedef enum aw_batch_flush {
 
 typedef struct aw_batch_options {
 	aw_durability durability;  /* for the whole batch; FULL by default */
-	unsigned int flags;        /* aw_flags for every file (not AW_LOCK) */
+	unsigned int flags;        /* aw_flags for every file; AW_LOCK and
+	                            * AW_MODE (a batch has no mode: every file
+	                            * keeps its old one, or 0666 & ~umask) fail
+	                            * aw_batch_new() with EINVAL, as do unknown
+	                            * flags and durabilities */
 	aw_batch_flush flush;
 } aw_batch_options;
 
@@ -328,7 +385,21 @@ int aw_batch_new(aw_batch **ret, const aw_batch_options *opts, aw_error *err);
 
 /* Stages the replacement of path, as aw_begin() does, and returns its
  * handle: write to it with aw_write(), aw_fd() or aw_copy_from(), but do
- * not commit or discard it: the batch does. */
+ * not commit or discard it: the batch does.
+ *
+ * A batch of any size fits the usual limit of 1024 descriptors: it holds
+ * one descriptor per distinct directory and at most 64 temporary files
+ * open.  Staging the 65th closes the oldest (naming it first), and
+ * aw_write(), aw_copy_from() and aw_fd() on a closed handle reopen it by
+ * name (O_NOFOLLOW, and only the very inode it closed, else ESTALE at
+ * AW_STEP_CREATE_TEMP), at the end of its contents.  So a descriptor from
+ * aw_fd() on a batch entry stays valid only until 64 other entries of the
+ * batch have been staged or reopened since: write through it at once, or
+ * call aw_fd() again.  A closed temporary has no writer's flock() of its
+ * own: its name carries the batch's tag, and the batch holds a lock file
+ * (".awtmp-INO-TAG-", one inode per filesystem linked into each directory,
+ * LOCK_EX for the batch's life) that aw_sweep() honours.
+ */
 int aw_batch_add(aw_batch *b, aw_file **ret, const char *path, aw_error *err);
 
 /* Stages path with len bytes of buf. */
@@ -356,21 +427,76 @@ typedef void (*aw_sweep_fn)(const char *name, void *ctx);
 
 /*
  * Removes from the directory path the temporary files of writers that died
- * before committing (killed, powered off).  A file is removed only if its
- * name has the library's temporary-name form, it is a regular file (links
- * are never followed) and no process holds its writer's lock, so sweeping
- * while writers work is safe; sweeping twice is harmless.
+ * before committing (killed, powered off).  A name proves nothing (an
+ * editor's swap file beside a scratch copy looks like one of ours): a file
+ * is removed only if it is provably one a writer of this library created.
+ * Each temporary file's name is ".awtmp-" + its own inode number (16
+ * lowercase hexadecimal digits) + "-" + 8 random letters and digits + "-" +
+ * the target's name, given once the file exists; an entry is removed only
+ * if it is a regular file (links are never followed, nothing else is
+ * opened) whose inode is the one its name spells, no process holds its
+ * flock() (every writer holds one on its temporary file for its whole
+ * life, aw_keep_backup() a shared one on the old file while its link
+ * exists), no live batch's lock covers it (aw_batch_add()), and the name
+ * still refers to it when removed.  So sweeping while writers, editors and
+ * batches work is safe, and sweeping twice is harmless.  The one entry of
+ * another form that goes: an empty regular file of the sweeper's own named
+ * ".awtmp-" + 12 letters and digits + "-" + a name, which is what a writer
+ * killed between creating its named temporary file and naming it leaves
+ * (AW_NO_TMPFILE and systems without O_TMPFILE); an empty file loses no
+ * data.  Leftovers of versions before 0.2, whose names carried no inode,
+ * are left: remove them by hand.
  *
  * When no publisher holds the directory's lock, it also removes what dead
- * publishers left: temporary symbolic links, and version directories that
- * are neither the one their link points at nor among the kept older ones
- * (all of a link's versions if no link of ours stands at its name).  The
- * live version is never touched and nothing is followed out of the
- * directory.  If a publisher is at work, these are left for a later sweep.
+ * publishers left: their temporary symbolic links (owned by the caller),
+ * half-built versions (".awbld-" directories no live publisher holds),
+ * and version directories that are neither the one their link points at
+ * nor among the kept older ones (all of a link's versions if no link of
+ * ours stands at its name).  Only real directories owned by the caller's
+ * euid are ever removed: a link, a file or another user's directory with
+ * such a name is left alone.  The live version is the one the link
+ * resolves to (same device and inode, however its target is spelled:
+ * "./.awver-...", an absolute path); it is never touched and nothing is
+ * followed out of the directory.  Directories of ours made read-only
+ * (mode 0555) are made writable to be emptied; what cannot be removed is
+ * reported with its own errno (EACCES), not ENOTEMPTY.  If a publisher
+ * is at work, these are left for a later sweep.
+ *
+ * The lock: publishers' leftovers are looked at only if the directory
+ * holds any (entries with their names), and then with the directory's lock
+ * taken without waiting; a dead holder's lock file is removed too.  If a
+ * live writer holds the lock (or a lock file stands there that this caller
+ * cannot judge), they are left for a later sweep: aw_sweep2() says so.
  * Returns the number of entries removed, or -1.
  */
 int aw_sweep(const char *path, aw_sweep_fn fn, void *ctx, aw_error *err);
 int aw_sweep_at(int dirfd, aw_sweep_fn fn, void *ctx, aw_error *err);
+
+/* Flags for aw_sweep2(). */
+enum aw_sweep_flags {
+	/* Remove nothing: call fn for each entry a sweep would remove now,
+	 * after the same checks, and return their number.  The directory's
+	 * lock is not taken (publishers' leftovers are listed as if no
+	 * publisher were at work). */
+	AW_SWEEP_DRY_RUN = 1u << 0
+};
+
+/* Bits aw_sweep2() stores in *status. */
+enum aw_sweep_status_bits {
+	/* The directory's lock was held by a live writer (or could not be
+	 * judged): what publishers leave was not looked at; sweep again
+	 * later. */
+	AW_SWEEP_LOCK_HELD = 1u << 0
+};
+
+/* aw_sweep() and aw_sweep_at() with flags (an OR of enum aw_sweep_flags;
+ * an unknown flag fails with EINVAL) that also say what they could not do,
+ * in *status (if not NULL): an OR of enum aw_sweep_status_bits, 0 if the
+ * sweep was complete.  *status is set whenever the call returns >= 0. */
+int aw_sweep2(const char *path, unsigned int flags, aw_sweep_fn fn, void *ctx,
+              unsigned int *status, aw_error *err);
+int aw_sweep2_at(int dirfd, unsigned int flags, aw_sweep_fn fn, void *ctx,
+                 unsigned int *status, aw_error *err);
 
 /* ---- directory publication ------------------------------------------ */
 
@@ -381,17 +507,38 @@ int aw_sweep_at(int dirfd, aw_sweep_fn fn, void *ctx, aw_error *err);
  * A reader that opens LINK/any/path gets a file of one complete version,
  * the old one or the new one, never a mix.
  *
+ * A reader that opens LINK/ once and reads relative to it reads one whole
+ * version for as long as that version exists, and no longer: with keep 0
+ * the version switched away from is removed right after the switch, so
+ * such a reader's next open of a name it has not opened yet fails with
+ * ENOENT (never giving a file of another version), while files it already
+ * holds open stay readable; with keep N the version stays through the
+ * next N publications.  A reader that must outlast a publication needs
+ * keep 1 or more (or to reopen LINK/ and start over on ENOENT).
+ *
  * Version directories are named ".awver-" + 20 digits (nanoseconds since
  * the epoch, strictly increasing per link) + "-k" + the number of older
  * versions to keep + "-" + LINK's name, so they sort by age and a sweep
  * knows which are ours and how many to keep.  LINK's name may therefore
- * be at most NAME_MAX - 33 bytes.  A version directory has mode 0700
- * until it is complete.
+ * be at most NAME_MAX - 33 bytes.  A version is built under the same name
+ * with the prefix ".awbld-" (mode 0700) and renamed to its ".awver-" name
+ * only once it is complete, has its final mode and is on disk: that
+ * rename, made durable by an fsync of the parent, is the completeness
+ * mark, before any link may point at it.  A publisher killed (or a power
+ * cut) before it leaves a ".awbld-" directory, which is never kept,
+ * counted, rolled back to or served; aw_sweep() removes it.
  *
- * The protocol: lock the parent directory (flock, the same lock AW_LOCK
- * takes, so publishers of one parent take turns and a killed one holds
- * nothing); create the version directory; populate it; fsync every file
- * and directory in it, bottom-up; give it its final mode; create a
+ * A name is not enough to be a version: publishing, pruning, rollback and
+ * sweep count an entry only if lstat says it is a real directory (never a
+ * symbolic link, which is never followed in its place) owned by the
+ * caller's euid.  A look-alike planted by another user (in a sticky
+ * directory, say) is neither served nor counted nor removed.
+ *
+ * The protocol: lock the parent directory (the directory lock AW_LOCK
+ * takes, so publishers of one parent take turns and a killed one's lock is
+ * cleared by the next); create the ".awbld-" directory; populate it; give
+ * it its final mode; fsync every file and directory in it, bottom-up;
+ * rename it to its ".awver-" name and fsync the parent; create a
  * temporary symbolic link to it (a relative link, so the parent may be
  * moved or mounted elsewhere); rename that over LINK; fsync the parent;
  * remove versions beyond the ones kept.  On failure before the rename,
@@ -401,7 +548,8 @@ int aw_sweep_at(int dirfd, aw_sweep_fn fn, void *ctx, aw_error *err);
  */
 
 /* Fills the new version directory, given as an open descriptor (the
- * library's: do not close it) and as a path.  Returns 0, or -1 with errno
+ * library's: do not close it) and as a path (its ".awbld-" name, valid
+ * only during the call).  Returns 0, or -1 with errno
  * set to abandon the publication (reported as AW_STEP_POPULATE). */
 typedef int (*aw_populate_fn)(int dirfd, const char *path, void *ctx);
 
@@ -438,13 +586,19 @@ int aw_publish(const char *link, aw_populate_fn populate, void *ctx,
  * copy_file_range or read/write), directories and symbolic links, with
  * their modes and modification times (and owners, when run as root).
  * Hard links become separate files; a FIFO, socket or device in the tree
- * fails the publication with EINVAL. */
+ * fails the publication with EINVAL (AW_STEP_COPY_TREE, path: the entry)
+ * without being opened.  Each entry is opened first (O_NOFOLLOW,
+ * O_NONBLOCK: never waiting on one swapped for a FIFO) and judged by the
+ * opened descriptor: the mode, owner and times a copy gets are those of
+ * the very file whose contents it holds, even if the tree's owner swaps
+ * entries during the copy.  Holes in sparse files are kept. */
 int aw_publish_tree(const char *link, const char *srcdir,
                     const aw_publish_options *opts, aw_error *err);
 
 /* Points LINK back at the newest kept version older than the current one,
  * atomically and durably, and removes the version it rolled back from.
- * ENOENT (AW_STEP_FIND_VERSION) if no older version is kept. */
+ * Only complete versions of ours count (see above).  ENOENT
+ * (AW_STEP_FIND_VERSION) if no older version is kept. */
 int aw_rollback(const char *link, aw_error *err);
 
 /* Makes linkpath a symbolic link to target, atomically (a temporary link

@@ -161,7 +161,14 @@ int aw__copy_data(int dst, int src, bool allow_clone,
 	 * offsets: only for a regular file read from its start into an
 	 * empty temporary file. */
 	off_t src_off = aw__lseek(src, 0, SEEK_CUR);
+	if (src_off < 0 && S_ISREG(st.st_mode)) {
+		*failed = AW_STEP_READ_SOURCE;
+		return -1;
+	}
+	/* (ESPIPE for a pipe or socket: copied from where it stands.) */
 	off_t dst_off = aw__lseek(dst, 0, SEEK_CUR);
+	if (dst_off < 0)
+		return -1;
 	if (allow_clone && S_ISREG(st.st_mode) && src_off == 0 && dst_off == 0) {
 		if (aw__clone(dst, src) == 0) {
 			if (aw__lseek(dst, 0, SEEK_END) < 0 || aw__lseek(src, 0, SEEK_END) < 0)
@@ -175,8 +182,7 @@ int aw__copy_data(int dst, int src, bool allow_clone,
 
 #ifdef SEEK_DATA
 	/* Fewer blocks than the size needs: there are holes to keep. */
-	if (S_ISREG(st.st_mode) && src_off >= 0 && dst_off >= 0 &&
-	    st.st_size > src_off && (off_t)st.st_blocks * 512 < st.st_size) {
+	if (S_ISREG(st.st_mode) && st.st_size > src_off && (off_t)st.st_blocks * 512 < st.st_size) {
 		int r = copy_sparse(dst, src, src_off, dst_off, how, failed);
 		if (r <= 0)
 			return r;
@@ -216,6 +222,9 @@ int aw_copy_from(aw_file *f, int srcfd, aw_error *e)
 {
 	if (!f || srcfd < 0)
 		return aw__fail(e, AW_STEP_ARGS, f ? f->path : NULL, EINVAL);
+	/* A batch may have closed the temporary: reopened by name. */
+	if (f->fd < 0 && f->batch && aw__batch_reopen(f, e) < 0)
+		return -1;
 	enum aw__copy_method how;
 	aw_step failed;
 	if (aw__copy_data(f->fd, srcfd, true, &how, &failed) < 0) {

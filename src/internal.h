@@ -9,19 +9,48 @@
 
 #include <limits.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/stat.h>
 
 #ifndef NAME_MAX
 #define NAME_MAX 255
 #endif
 
-/* Our temporary names: ".awtmp-" + AW__RAND_LEN random letters and digits
- * + "-" + as much of the target's name as fits NAME_MAX.  The fixed part
- * is what aw_sweep() recognises. */
+/*
+ * Temporary names.  Every temporary file of ours is named
+ *
+ *     ".awtmp-" INO "-" TAG "-" TARGET          (the marked form)
+ *
+ * INO is the file's own st_ino, 16 lowercase hexadecimal digits; TAG is 8
+ * random letters and digits (a batch's tag for the temporaries of a batch
+ * that closes some of them, see batch.c); TARGET is as much of the target's
+ * name as fits NAME_MAX (empty for a batch's liveness lock).  That the
+ * number is the inode the name refers to is the proof that a writer of
+ * ours named it: aw_sweep() removes a marked entry only if it is a regular
+ * file whose st_ino is INO, no process holds its flock() (each writer holds
+ * LOCK_EX on its temporary, a --backup holder LOCK_SH on the old inode its
+ * temporary link names), no live batch's lock covers its TAG, and the name
+ * still refers to it.  The inode is known only once the file exists, so a
+ * named temporary is created O_EXCL under the unmarked form
+ *
+ *     ".awtmp-" 12 random letters and digits "-" TARGET
+ *
+ * and moved to its marked name at once (aw__create_marked()); an O_TMPFILE
+ * is linked straight to its marked name.  A writer killed between the two
+ * leaves an empty unmarked file, the one unmarked entry a sweep removes
+ * (empty, regular, the sweeper's own, unlocked: nothing is lost with it).
+ * The unmarked form is also that of publishers' temporary symbolic links.
+ */
 #define AW__TMP_PREFIX "." "awtmp-"
 #define AW__TMP_PREFIX_LEN 7
 #define AW__RAND_LEN 12
 #define AW__TMP_FIXED_LEN (AW__TMP_PREFIX_LEN + AW__RAND_LEN + 1)
+#define AW__INO_LEN 16
+#define AW__TAG_LEN 8
+#define AW__MARKED_FIXED_LEN (AW__TMP_PREFIX_LEN + AW__INO_LEN + 1 + AW__TAG_LEN + 1)
+/* How often a fresh random name is tried before giving up: a collision of
+ * random letters means someone is guessing, not bad luck. */
+#define AW__NAME_TRIES 100
 
 #define AW__ALL_FLAGS (AW_FOLLOW_SYMLINKS | AW_NO_CLOBBER | AW_LOCK | AW_MODE | \
                        AW_NO_TMPFILE | AW_NO_KEEP_OWNER_XATTRS | AW_COPY_TARGET)
@@ -37,6 +66,23 @@ struct aw_file {
 	struct stat target;    /* its status then */
 	aw_options opts;
 	int cleanup_slot;      /* handle in the opt-in registry, or -1 */
+	/* temporary names (tmpname.c, batch.c) */
+	char tag[AW__TAG_LEN + 1];   /* the tag to name the temporary with,
+	                              * or "" for a random one */
+	struct aw_batch *batch;      /* the batch f is staged in, or NULL */
+	size_t batch_dir;            /* its directory's index in the batch */
+	bool shared_dir;             /* dirfd is the batch's: not f's to close */
+	bool temp_known;             /* temp_dev/temp_ino are the temporary's */
+	dev_t temp_dev;
+	ino_t temp_ino;
+	/* aw_keep_backup() (backup.c): a marked hard link to the old file,
+	 * renamed to the backup's name only once the commit's rename has
+	 * succeeded */
+	bool backup_pending;
+	int backup_fd;               /* the old file, LOCK_SH held, or -1 */
+	char backup_tmp[NAME_MAX + 1];
+	char backup_name[NAME_MAX + 1];
+	int lockfd;            /* the directory lock (AW_LOCK), or -1 */
 	char name[NAME_MAX + 1];     /* the target's name in dirfd */
 	char tmpname[NAME_MAX + 1];  /* the temporary file's name, if named */
 	char path[];           /* the target's path as the caller gave it */
@@ -45,12 +91,52 @@ struct aw_file {
 /* Fills e (if not NULL) and sets errno to err; returns -1. */
 int aw__fail(aw_error *e, aw_step step, const char *path, int err);
 
-/* Writes a fresh temporary name for target into buf (NAME_MAX + 1 bytes),
- * at most name_max bytes long.  Fails with ENAMETOOLONG if even the fixed
- * part does not fit. */
+/* ---- temporary names (tmpname.c) ------------------------------------ */
+
+/* Writes a fresh unmarked temporary name for target into buf (NAME_MAX + 1
+ * bytes), at most name_max bytes long.  Fails with ENAMETOOLONG if even
+ * the fixed part does not fit.  For files only as the first step of
+ * aw__create_marked(); publishers' temporary links use it as it is. */
 int aw__tmpname(char *buf, const char *target, long name_max);
-/* Whether name has the form aw__tmpname() makes. */
+/* Writes the marked name of the file with inode ino for target: tag (8
+ * letters and digits) or, if NULL or empty, a random one. */
+int aw__tmpname_marked(char *buf, const char *target, uint64_t ino,
+                       const char *tag, long name_max);
+/* 8 random letters and digits and a NUL into tag (AW__TAG_LEN + 1). */
+void aw__random_tag(char *tag);
+
+enum { AW__TMP_NONE, AW__TMP_MARKED, AW__TMP_UNMARKED };
+struct aw__tmpname_parts {
+	uint64_t ino;                 /* marked: the inode the name spells */
+	char tag[AW__TAG_LEN + 1];    /* marked: the tag */
+	const char *target;           /* points into the name */
+};
+/* Which form name has (parts, if not NULL, filled for either form). */
+int aw__parse_tmpname(const char *name, struct aw__tmpname_parts *parts);
+/* Whether name has either form. */
 bool aw__is_tmpname(const char *name);
+
+/* Takes a writer's lock (flock LOCK_EX|LOCK_NB) on a temporary file, which
+ * tells aw_sweep() that it is alive.  Filesystems without flock() get no
+ * such protection but still work.  EWOULDBLOCK: a sweeper holds it. */
+int aw__lock_temp(int fd);
+/* Gives the open file fd (st: its status) its marked name for target in
+ * dirfd (linkat AT_EMPTY_PATH, else the /proc/self/fd link); name filled.
+ * -1 with errno: ENOENT, EPERM or EACCES when a descriptor cannot be
+ * named here at all. */
+int aw__link_marked(int dirfd, int fd, const struct stat *st,
+                    const char *target, const char *tag, char *name);
+/* Moves the entry from (any type; st: its lstat) to its marked name in
+ * the same directory, never replacing anything (renameat2
+ * RENAME_NOREPLACE, else link + unlink). */
+int aw__rename_marked(int dirfd, const char *from, const struct stat *st,
+                      const char *target, const char *tag, char *name);
+/* Creates a new empty regular file of mode mode under its marked name for
+ * target in dirfd, locked with aw__lock_temp(): O_EXCL|O_NOFOLLOW under an
+ * unmarked name, then aw__rename_marked().  Returns its descriptor (name
+ * and *st filled), or -1 with errno. */
+int aw__create_marked(int dirfd, const char *target, const char *tag,
+                      mode_t mode, char *name, struct stat *st);
 
 /* Opens the directory part of path relative to at (never following the
  * last component) and stores the last component in name (NAME_MAX + 1
@@ -81,11 +167,56 @@ int aw__prepare(struct aw_file *f, aw_error *e);
 int aw__install(struct aw_file *f, aw_error *e);
 void aw__release(struct aw_file *f);
 
+/* Backups (backup.c): after the commit's rename, puts the pending backup
+ * at its name; if that fails, puts the old file back at the target's name
+ * (AW_STEP_BACKUP).  Returns 0, -1 (old file back: the commit failed) or
+ * -2 (neither rename worked: the target has the new contents, no backup).
+ * drop removes a pending backup's link and lock (release, failures). */
+int aw__backup_finish(struct aw_file *f, aw_error *e);
+void aw__backup_drop(struct aw_file *f);
+
+/* Batches (batch.c): reopens a staged temporary the batch closed to stay
+ * within its descriptor budget (by name, O_NOFOLLOW, checking the inode),
+ * at the end of its contents.  0, or -1 with e filled. */
+int aw__batch_reopen(struct aw_file *f, aw_error *e);
+/* At most this many temporaries of a batch are open at once. */
+#define AW__BATCH_OPEN_MAX 64
+#ifdef AW_TESTING
+extern size_t aw__batch_open_max;   /* tests make it smaller */
+#endif
+
 /* Opt-in cleanup registry (cleanup.c), without a fixed size.  register
  * returns a handle (>= 0) for unregister, or -1 if the registry is not
  * installed or memory ran out (the file is then only sweep's to remove). */
 int aw__cleanup_register(int dirfd, const char *name);
 void aw__cleanup_unregister(int slot);
+
+/* ---- the directory lock (lock.c; see "THE DIRECTORY LOCK" in the header)
+ *
+ * The lock of a directory is the existence of the file AW__LOCK_NAME in
+ * it: an empty regular file, mode 0600, that its holder keeps flock()ed
+ * from before the name exists until after it is removed.  The name is in
+ * our temporary-name space (".awtmp-"), yet never has the form of a
+ * temporary name (aw__is_tmpname() is false for it), so that a sweep
+ * knows it and no target's temporary file can be named so. */
+#define AW__LOCK_NAME "." "awtmp-lock"
+
+/* Takes dirfd's lock, waiting as long as a live writer holds it: 0 and
+ * *lockfd (what aw__unlock() releases), or -1 with errno: EINTR when a
+ * caught signal interrupted the wait (nothing changed), EEXIST when a
+ * user's file with contents stands at the lock's name, ENOLCK or
+ * EOPNOTSUPP where the filesystem has no flock(), or the error of the
+ * creation (EACCES: the directory is not writable). */
+int aw__lock(int dirfd, int *lockfd);
+/* The same without waiting: EWOULDBLOCK if the lock is held (or its
+ * holder cannot be judged).  *cleared tells whether a dead holder's lock
+ * file was removed on the way. */
+int aw__trylock(int dirfd, int *lockfd, bool *cleared);
+/* Releases the lock (removes the name, then closes); lockfd -1 does
+ * nothing.  Keeps errno. */
+void aw__unlock(int dirfd, int lockfd);
+/* Whether name is the lock file's name. */
+bool aw__is_lock_name(const char *name);
 
 /* Writes all of len bytes, treating a 0-byte write as ENOSPC. */
 int aw__write_all(int fd, const void *buf, size_t len);

@@ -21,11 +21,11 @@ int aw_symlink(const char *target, const char *linkpath, aw_error *e)
 	                            AW_STEP_OPEN_DIR, e);
 	if (dirfd < 0)
 		return AW_FAILED;
-	int result = AW_FAILED;
+	int result = AW_FAILED, lockfd = -1;
 	bool made = false;
 	/* The parent's lock keeps a concurrent sweep from taking the
 	 * temporary link for a dead publisher's. */
-	if (aw__flock(dirfd, LOCK_EX) < 0) {
+	if (aw__lock(dirfd, &lockfd) < 0) {
 		aw__fail(e, AW_STEP_LOCK, linkpath, errno);
 		goto out;
 	}
@@ -67,6 +67,7 @@ int aw_symlink(const char *target, const char *linkpath, aw_error *e)
 out:
 	if (made)
 		aw__unlinkat(dirfd, tmp, 0);
+	aw__unlock(dirfd, lockfd);
 	aw__close(dirfd);
 	return result;
 }

@@ -19,7 +19,8 @@
 
 struct publish {
 	const char *link;             /* as the caller gave it, for messages */
-	int dirfd;                    /* the link's parent, locked */
+	int dirfd;                    /* the link's parent */
+	int lockfd;                   /* its lock (lock.c), or -1 */
 	char name[NAME_MAX + 1];      /* the link's name in dirfd */
 	aw_publish_options o;
 	bool adopt;                   /* a real directory stands at name */
@@ -43,8 +44,8 @@ static int check_publish_options(const aw_publish_options *o)
 	       o->durability == AW_DURABILITY_NONE ? 0 : -1;
 }
 
-/* Opens and locks the link's parent.  The lock is the parent's flock, the
- * one AW_LOCK writers take: the kernel drops it when a holder dies. */
+/* Opens and locks the link's parent, with the lock AW_LOCK writers take
+ * (lock.c): a killed holder's lock is cleared by the next one. */
 static int open_locked(struct publish *p, const char *link, aw_error *e)
 {
 	p->link = link;
@@ -52,7 +53,7 @@ static int open_locked(struct publish *p, const char *link, aw_error *e)
 	                           AW_STEP_OPEN_DIR, e);
 	if (p->dirfd < 0)
 		return -1;
-	if (aw__flock(p->dirfd, LOCK_EX) < 0)
+	if (aw__lock(p->dirfd, &p->lockfd) < 0)
 		return aw__fail(e, AW_STEP_LOCK, link, errno);
 	return 0;
 }
@@ -271,8 +272,9 @@ static void finish(struct publish *p)
 		aw__remove_tree(p->dirfd, p->building);
 	else if (p->made == COMPLETE)
 		aw__remove_tree(p->dirfd, p->version);
+	aw__unlock(p->dirfd, p->lockfd);
 	if (p->dirfd >= 0)
-		aw__close(p->dirfd);   /* drops the lock */
+		aw__close(p->dirfd);
 	errno = saved;
 }
 
@@ -281,7 +283,7 @@ static int publish(const char *link, aw_populate_fn populate, void *ctx,
                    aw_error *e)
 {
 	static const aw_publish_options defaults;
-	struct publish p = { .dirfd = -1 };
+	struct publish p = { .dirfd = -1, .lockfd = -1 };
 	p.o = opts ? *opts : defaults;
 	if (!link || !populate || check_publish_options(&p.o) < 0)
 		return aw__fail(e, AW_STEP_ARGS, link, EINVAL);
@@ -407,7 +409,7 @@ int aw_publish_tree(const char *link, const char *srcdir,
 
 int aw_rollback(const char *link, aw_error *e)
 {
-	struct publish p = { .dirfd = -1 };
+	struct publish p = { .dirfd = -1, .lockfd = -1 };
 	if (!link)
 		return aw__fail(e, AW_STEP_ARGS, NULL, EINVAL);
 	if (open_locked(&p, link, e) < 0)

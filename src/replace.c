@@ -15,10 +15,6 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-/* How often a fresh random name is tried before giving up: a collision of
- * 12 random letters means someone is guessing, not bad luck. */
-#define AW__NAME_TRIES 100
-
 int aw__write_all(int fd, const void *buf, size_t len)
 {
 	const char *p = buf;
@@ -38,90 +34,49 @@ int aw__write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-/* Takes the writer's lock on the temporary file, which tells aw_sweep()
- * that it is alive.  Filesystems without flock() get no such protection
- * but still work. */
-static int lock_temp(int fd)
-{
-	if (aw__flock(fd, LOCK_EX | LOCK_NB) == 0)
-		return 0;
-	if (errno == ENOLCK || errno == EINVAL || errno == EOPNOTSUPP)
-		return 0;
-	return -1;
-}
-
 /* Frees f; removes its temporary file unless it became the target.
  * Keeps errno. */
 static void release(struct aw_file *f)
 {
 	int saved = errno;
+	aw__backup_drop(f);
 	if (f->named)
 		aw__unlinkat(f->dirfd, f->tmpname, 0);
 	if (f->cleanup_slot >= 0)
 		aw__cleanup_unregister(f->cleanup_slot);
 	if (f->fd >= 0)
 		aw__close(f->fd);
-	if (f->dirfd >= 0)
+	aw__unlock(f->dirfd, f->lockfd);
+	if (f->dirfd >= 0 && !f->shared_dir)
 		aw__close(f->dirfd);
 	free(f);
 	errno = saved;
 }
 
+/* The temporary's identity, for a batch that reopens it by name. */
+static void remember_temp(struct aw_file *f, const struct stat *st)
+{
+	f->temp_known = true;
+	f->temp_dev = st->st_dev;
+	f->temp_ino = st->st_ino;
+}
+
 /*
  * Creates a named temporary file for f in f->dirfd, locked, and opened
- * into f->fd.  Used when O_TMPFILE is unavailable or refused, and when an
- * O_TMPFILE cannot be given a name.
+ * into f->fd, under its marked name (tmpname.c).  Used when O_TMPFILE is
+ * unavailable or refused, and when an O_TMPFILE cannot be given a name.
  */
 static int create_named(struct aw_file *f, mode_t mode, aw_error *e)
 {
-	long name_max = NAME_MAX;
-	for (int tries = 0; tries < AW__NAME_TRIES; tries++) {
-		if (aw__tmpname(f->tmpname, f->name, name_max) < 0)
-			break;
-		int fd = aw__openat(f->dirfd, f->tmpname,
-		                    O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
-		                    O_CLOEXEC | O_NOCTTY, mode);
-		if (fd < 0) {
-			if (errno == EEXIST)
-				continue;
-			/* The filesystem has a shorter NAME_MAX (eCryptfs:
-			 * 143): ask it, once, and cut the name to fit. */
-			if (errno == ENAMETOOLONG && name_max == NAME_MAX) {
-				long m = aw__name_max(f->dirfd);
-				if (m > 0 && m < name_max) {
-					name_max = m;
-					continue;
-				}
-				errno = ENAMETOOLONG;
-			}
-			break;
-		}
-		/* Until the lock is ours a sweeper may take the file for a
-		 * dead writer's and remove it; if it did, start over. */
-		struct stat st;
-		if (lock_temp(fd) < 0 || aw__fstat(fd, &st) < 0) {
-			int err = errno;
-			if (err == EWOULDBLOCK) {
-				aw__close(fd);
-				continue;
-			}
-			aw__unlinkat(f->dirfd, f->tmpname, 0);
-			aw__close(fd);
-			errno = err;
-			break;
-		}
-		if (st.st_nlink == 0) {
-			aw__close(fd);
-			continue;
-		}
-		f->fd = fd;
-		f->named = true;
-		f->cleanup_slot = aw__cleanup_register(f->dirfd, f->tmpname);
-		return 0;
-	}
-	if (errno == EEXIST || errno == EWOULDBLOCK || errno == 0)
-		errno = EEXIST;
-	return aw__fail(e, AW_STEP_CREATE_TEMP, f->path, errno);
+	struct stat st;
+	int fd = aw__create_marked(f->dirfd, f->name, f->tag, mode, f->tmpname, &st);
+	if (fd < 0)
+		return aw__fail(e, AW_STEP_CREATE_TEMP, f->path, errno);
+	f->fd = fd;
+	f->named = true;
+	remember_temp(f, &st);
+	f->cleanup_slot = aw__cleanup_register(f->dirfd, f->tmpname);
+	return 0;
 }
 
 static int create_temp(struct aw_file *f, aw_error *e)
@@ -151,62 +106,28 @@ static int create_temp(struct aw_file *f, aw_error *e)
 }
 
 /*
- * Gives the unnamed O_TMPFILE a hidden unique name in the directory:
+ * Gives the unnamed O_TMPFILE its hidden marked name in the directory:
  * linkat() cannot replace an existing name, so the rename that follows is
  * what replaces the target.  The name also lets btrfs fsync it (it skips
- * the fsync of a never-linked O_TMPFILE).
+ * the fsync of a never-linked O_TMPFILE).  The lock comes first, so that
+ * the name never refers to an unlocked file of a live writer.
  */
 static int name_unnamed(struct aw_file *f, aw_error *e)
 {
-	if (lock_temp(f->fd) < 0)
+	struct stat st;
+	if (aw__lock_temp(f->fd) < 0 || aw__fstat(f->fd, &st) < 0)
 		return aw__fail(e, AW_STEP_LINK_TEMP, f->path, errno);
-	char proc[64];
-	snprintf(proc, sizeof proc, "/proc/self/fd/%d", f->fd);
-	long name_max = NAME_MAX;
-	/* AT_EMPTY_PATH names the descriptor itself: allowed to callers with
-	 * CAP_DAC_READ_SEARCH, and since Linux 6.10 to whoever opened it.
-	 * Elsewhere it fails (ENOENT; EPERM from a seccomp filter that looks
-	 * at the flags) and the /proc magic link, a longer lookup, does the
-	 * same. */
-	bool use_proc = false;
-	for (int tries = 0; tries < AW__NAME_TRIES; tries++) {
-		if (aw__tmpname(f->tmpname, f->name, name_max) < 0)
-			return aw__fail(e, AW_STEP_LINK_TEMP, f->path, errno);
-		int r = use_proc
-			? aw__linkat(AT_FDCWD, proc, f->dirfd, f->tmpname,
-			             AT_SYMLINK_FOLLOW)
-			: aw__linkat(f->fd, "", f->dirfd, f->tmpname,
-			             AT_EMPTY_PATH);
-		if (r == 0) {
-			f->unnamed = false;
-			f->named = true;
-			f->cleanup_slot = aw__cleanup_register(f->dirfd,
-			                                       f->tmpname);
-			return 0;
-		}
-		if (errno == EEXIST)
-			continue;
-		if (errno == ENAMETOOLONG && name_max == NAME_MAX) {
-			long m = aw__name_max(f->dirfd);
-			if (m > 0 && m < name_max) {
-				name_max = m;
-				continue;
-			}
-			errno = ENAMETOOLONG;
-		}
-		if (!use_proc && errno != ENAMETOOLONG) {
-			use_proc = true;
-			continue;
-		}
-		break;
+	if (aw__link_marked(f->dirfd, f->fd, &st, f->name, f->tag, f->tmpname) == 0) {
+		f->unnamed = false;
+		f->named = true;
+		remember_temp(f, &st);
+		f->cleanup_slot = aw__cleanup_register(f->dirfd, f->tmpname);
+		return 0;
 	}
 	if (errno != ENOENT && errno != EPERM && errno != EACCES)
 		return aw__fail(e, AW_STEP_LINK_TEMP, f->path, errno);
 
 	/* Neither way can name it: copy the contents into a named file. */
-	struct stat st;
-	if (aw__fstat(f->fd, &st) < 0)
-		return aw__fail(e, AW_STEP_LINK_TEMP, f->path, errno);
 	int unnamed_fd = f->fd;
 	f->fd = -1;
 	f->unnamed = false;
@@ -314,13 +235,15 @@ int aw_begin_at(aw_file **ret, int dirfd, const char *name,
 	f->dirfd = -1;
 	f->fd = -1;
 	f->cleanup_slot = -1;
+	f->backup_fd = -1;
+	f->lockfd = -1;
 	f->opts = *opts;
 
 	if (aw__open_target(f, dirfd, name, e) < 0)
 		goto fail;
 	/* The lock comes before the look at the target, so that a
 	 * read-modify-write under AW_LOCK sees the last writer's file. */
-	if ((f->opts.flags & AW_LOCK) && aw__flock(f->dirfd, LOCK_EX) < 0) {
+	if ((f->opts.flags & AW_LOCK) && aw__lock(f->dirfd, &f->lockfd) < 0) {
 		aw__fail(e, AW_STEP_LOCK, f->path, errno);
 		goto fail;
 	}
@@ -347,13 +270,21 @@ int aw_begin(aw_file **ret, const char *path, const aw_options *opts,
 
 int aw_fd(const aw_file *f)
 {
-	return f ? f->fd : -1;
+	if (!f)
+		return -1;
+	/* A batch may have closed it to stay within its descriptor budget:
+	 * the handle itself is not changed, only its descriptor reopened. */
+	if (f->fd < 0 && f->batch && aw__batch_reopen((struct aw_file *)f, NULL) < 0)
+		return -1;
+	return f->fd;
 }
 
 int aw_write(aw_file *f, const void *buf, size_t len, aw_error *e)
 {
 	if (!f || (!buf && len))
 		return aw__fail(e, AW_STEP_ARGS, f ? f->path : NULL, EINVAL);
+	if (f->fd < 0 && f->batch && aw__batch_reopen(f, e) < 0)
+		return -1;
 	if (aw__write_all(f->fd, buf, len) < 0) {
 		f->write_failed = true;
 		f->write_errno = errno;
@@ -417,6 +348,13 @@ int aw__install(struct aw_file *f, aw_error *e)
 	if (install(f) < 0)
 		return aw__fail(e, AW_STEP_RENAME, f->path, errno);
 	f->named = false;
+	/* The backup (if kept) is put in place only now that the new file
+	 * is: a failed commit leaves the older backup as it was. */
+	if (f->backup_pending) {
+		int r = aw__backup_finish(f, e);
+		if (r < 0)
+			return r;
+	}
 	return 0;
 }
 
@@ -438,14 +376,18 @@ int aw_commit(aw_file *f, aw_error *e)
 		aw__fail(e, AW_STEP_SYNC_TEMP, f->path, errno);
 		goto fail;
 	}
-	if (aw__install(f, e) < 0)
+	int installed = aw__install(f, e);
+	if (installed == -1)
 		goto fail;
 
-	int result = AW_OK;
+	/* -2: replaced, but neither the backup nor the old file could be put
+	 * back at their names (e says so): not a clean success. */
+	int result = installed == -2 ? AW_UNSYNCED : AW_OK;
 	/* The rename is durable only once the directory is: without this
 	 * fsync a power cut can bring back the old file, or no file. */
 	if (f->opts.durability == AW_DURABILITY_FULL && aw__fsync(f->dirfd) < 0) {
-		aw__fail(e, AW_STEP_SYNC_DIR, f->path, errno);
+		if (result == AW_OK)
+			aw__fail(e, AW_STEP_SYNC_DIR, f->path, errno);
 		result = AW_UNSYNCED;
 	}
 	release(f);

@@ -79,6 +79,7 @@ const char *aw__sys_call_name(int kind)
 		"readlinkat", "xattr", "pathconf", "clone", "copy_file_range",
 		"mkdirat", "symlinkat", "exchange", "opendir", "utimens",
 		"fchownat", "readdir", "syncfs", "lseek", "dupfd", "ftruncate",
+		"sleep",
 	};
 	return kind >= 0 && kind < AW_SYS_COUNT ? names[kind] : "?";
 }
@@ -293,6 +294,27 @@ int aw__unlinkat(int dirfd, const char *name, int flags)
 int aw__flock(int fd, int op)
 {
 	RETRY(AW_SYS_FLOCK, int, flock(fd, op));
+}
+
+int aw__flock_wait(int fd, int op)
+{
+	int r;
+	FAULT(AW_SYS_FLOCK, -1);
+	r = flock(fd, op);
+	goto done;
+done:
+	return r;
+}
+
+int aw__sleep_ms(unsigned ms)
+{
+	int r;
+	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
+	FAULT(AW_SYS_SLEEP, -1);
+	r = nanosleep(&ts, NULL);
+	goto done;
+done:
+	return r;
 }
 
 ssize_t aw__readlinkat(int dirfd, const char *name, char *buf, size_t len)

@@ -53,6 +53,7 @@ enum aw_sys_call {
 	AW_SYS_LSEEK,
 	AW_SYS_DUPFD,     /* moving a descriptor 0-2 up (fcntl F_DUPFD) */
 	AW_SYS_FTRUNCATE,
+	AW_SYS_SLEEP,
 	AW_SYS_COUNT
 };
 
@@ -88,6 +89,13 @@ int aw__renameat_noreplace(int olddirfd, const char *oldname, int newdirfd,
                            const char *newname);
 int aw__unlinkat(int dirfd, const char *name, int flags);
 int aw__flock(int fd, int op);
+/* flock() for a wait the caller must be able to abandon: EINTR (a signal
+ * caught by a handler installed without SA_RESTART) is returned, not
+ * retried.  Counted and failed as AW_SYS_FLOCK. */
+int aw__flock_wait(int fd, int op);
+/* Sleeps ms milliseconds (nanosleep); -1 with EINTR if a caught signal
+ * interrupts it. */
+int aw__sleep_ms(unsigned ms);
 ssize_t aw__readlinkat(int dirfd, const char *name, char *buf, size_t len);
 ssize_t aw__flistxattr(int fd, char *list, size_t size);
 ssize_t aw__fgetxattr(int fd, const char *name, void *value, size_t size);

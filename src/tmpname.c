@@ -1,15 +1,67 @@
+/* SPDX-License-Identifier: MIT */
 /*
- * tmpname.c - names of temporary files: unpredictable, recognisably ours,
- * and short enough for the directory's NAME_MAX.
+ * tmpname.c - names of temporary files: unpredictable, provably ours, and
+ * short enough for the directory's NAME_MAX.
+ *
+ * A temporary file's name carries its own inode number (the layout is in
+ * internal.h).  A name can be copied by anyone; a name whose number is the
+ * inode it refers to was given by someone who held that inode when naming
+ * it: a writer of ours.  An editor's swap file beside a scratch copy
+ * (".awtmp-...-f.swp"), a file renamed over a scratch copy, a file planted
+ * under a guessed name: none is the inode its name spells, and aw_sweep()
+ * leaves them all.  Every temporary file the library names gets its name
+ * here, once its inode is known.
  */
 #include "internal.h"
 #include "sys.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 
 static const char alphabet[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+static bool is_alnum(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	       (c >= '0' && c <= '9');
+}
+
+static bool is_lower_hex(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
+
+static void random_letters(char *p, size_t n)
+{
+	unsigned char rnd[32];
+	while (n > 0) {
+		size_t k = n < sizeof rnd ? n : sizeof rnd;
+		aw__random(rnd, k);
+		for (size_t i = 0; i < k; i++)
+			*p++ = alphabet[rnd[i] % (sizeof alphabet - 1)];
+		n -= k;
+	}
+}
+
+/* Appends as much of target as fits room bytes at p, never cutting a
+ * UTF-8 sequence (some filesystems refuse a broken one), and ends it. */
+static void put_target(char *p, const char *target, size_t room)
+{
+	/* The target's name is only there to tell a human whose leftover
+	 * this is. */
+	size_t len = strlen(target);
+	if (len > room) {
+		len = room;
+		while (len > 0 && ((unsigned char)target[len] & 0xC0) == 0x80)
+			len--;
+	}
+	memcpy(p, target, len);
+	p[len] = '\0';
+}
 
 int aw__tmpname(char *buf, const char *target, long name_max)
 {
@@ -19,41 +71,240 @@ int aw__tmpname(char *buf, const char *target, long name_max)
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	unsigned char rnd[AW__RAND_LEN];
-	aw__random(rnd, sizeof rnd);
-
 	char *p = buf;
 	memcpy(p, AW__TMP_PREFIX, AW__TMP_PREFIX_LEN);
 	p += AW__TMP_PREFIX_LEN;
-	for (size_t i = 0; i < AW__RAND_LEN; i++)
-		*p++ = alphabet[rnd[i] % (sizeof alphabet - 1)];
+	random_letters(p, AW__RAND_LEN);
+	p += AW__RAND_LEN;
 	*p++ = '-';
-
-	/* The target's name is only there to tell a human whose leftover
-	 * this is; cut it to fit, and never in the middle of a UTF-8
-	 * sequence, which some filesystems would refuse. */
-	size_t room = (size_t)name_max - AW__TMP_FIXED_LEN;
-	size_t len = strlen(target);
-	if (len > room) {
-		len = room;
-		while (len > 0 && ((unsigned char)target[len] & 0xC0) == 0x80)
-			len--;
-	}
-	memcpy(p, target, len);
-	p[len] = '\0';
+	put_target(p, target, (size_t)name_max - AW__TMP_FIXED_LEN);
 	return 0;
+}
+
+void aw__random_tag(char *tag)
+{
+	random_letters(tag, AW__TAG_LEN);
+	tag[AW__TAG_LEN] = '\0';
+}
+
+int aw__tmpname_marked(char *buf, const char *target, uint64_t ino,
+                       const char *tag, long name_max)
+{
+	if (name_max > NAME_MAX)
+		name_max = NAME_MAX;
+	if (name_max < AW__MARKED_FIXED_LEN + (target[0] ? 1 : 0)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	char *p = buf;
+	memcpy(p, AW__TMP_PREFIX, AW__TMP_PREFIX_LEN);
+	p += AW__TMP_PREFIX_LEN;
+	for (int i = AW__INO_LEN - 1; i >= 0; i--) {
+		p[i] = "0123456789abcdef"[ino & 0xF];
+		ino >>= 4;
+	}
+	p += AW__INO_LEN;
+	*p++ = '-';
+	if (tag && tag[0])
+		memcpy(p, tag, AW__TAG_LEN);
+	else
+		random_letters(p, AW__TAG_LEN);
+	p += AW__TAG_LEN;
+	*p++ = '-';
+	put_target(p, target, (size_t)name_max - AW__MARKED_FIXED_LEN);
+	return 0;
+}
+
+int aw__parse_tmpname(const char *name, struct aw__tmpname_parts *parts)
+{
+	if (strncmp(name, AW__TMP_PREFIX, AW__TMP_PREFIX_LEN) != 0)
+		return AW__TMP_NONE;
+	const char *r = name + AW__TMP_PREFIX_LEN;
+	size_t i = 0;
+	while (i < AW__INO_LEN && is_lower_hex(r[i]))
+		i++;
+	if (i == AW__INO_LEN && r[i] == '-') {
+		const char *t = r + AW__INO_LEN + 1;
+		size_t k = 0;
+		while (k < AW__TAG_LEN && is_alnum(t[k]))
+			k++;
+		if (k == AW__TAG_LEN && t[k] == '-') {
+			if (parts) {
+				uint64_t ino = 0;
+				for (size_t j = 0; j < AW__INO_LEN; j++)
+					ino = ino << 4 | (uint64_t)(r[j] <= '9' ? r[j] - '0'
+					                                        : r[j] - 'a' + 10);
+				parts->ino = ino;
+				memcpy(parts->tag, t, AW__TAG_LEN);
+				parts->tag[AW__TAG_LEN] = '\0';
+				parts->target = t + AW__TAG_LEN + 1;
+			}
+			return AW__TMP_MARKED;
+		}
+	}
+	for (i = 0; i < AW__RAND_LEN; i++)
+		if (!is_alnum(r[i]))
+			return AW__TMP_NONE;
+	if (r[AW__RAND_LEN] != '-')
+		return AW__TMP_NONE;
+	if (parts) {
+		parts->ino = 0;
+		parts->tag[0] = '\0';
+		parts->target = r + AW__RAND_LEN + 1;
+	}
+	return AW__TMP_UNMARKED;
 }
 
 bool aw__is_tmpname(const char *name)
 {
-	if (strncmp(name, AW__TMP_PREFIX, AW__TMP_PREFIX_LEN) != 0)
-		return false;
-	const char *r = name + AW__TMP_PREFIX_LEN;
-	for (size_t i = 0; i < AW__RAND_LEN; i++) {
-		char c = r[i];
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		      (c >= '0' && c <= '9')))
-			return false;
+	return aw__parse_tmpname(name, NULL) != AW__TMP_NONE;
+}
+
+int aw__lock_temp(int fd)
+{
+	if (aw__flock(fd, LOCK_EX | LOCK_NB) == 0)
+		return 0;
+	if (errno == ENOLCK || errno == EINVAL || errno == EOPNOTSUPP)
+		return 0;
+	return -1;
+}
+
+/* The filesystem's NAME_MAX when a name of max bytes was too long (eCryptfs:
+ * 143): a shorter limit to cut names to, or 0 if asking does not help. */
+static long shorter_name_max(int dirfd, long *name_max)
+{
+	if (*name_max != NAME_MAX)
+		return 0;
+	long m = aw__name_max(dirfd);
+	if (m > 0 && m < *name_max) {
+		*name_max = m;
+		return m;
 	}
-	return r[AW__RAND_LEN] == '-';
+	return 0;
+}
+
+int aw__link_marked(int dirfd, int fd, const struct stat *st,
+                    const char *target, const char *tag, char *name)
+{
+	char proc[64];
+	snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+	long name_max = NAME_MAX;
+	/* AT_EMPTY_PATH names the descriptor itself: allowed to callers with
+	 * CAP_DAC_READ_SEARCH, and since Linux 6.10 to whoever opened it.
+	 * Elsewhere it fails (ENOENT; EPERM from a seccomp filter that looks
+	 * at the flags) and the /proc magic link, a longer lookup, does the
+	 * same. */
+	bool use_proc = false;
+	for (int tries = 0; tries < AW__NAME_TRIES; tries++) {
+		if (aw__tmpname_marked(name, target, (uint64_t)st->st_ino, tag,
+		                       name_max) < 0)
+			return -1;
+		int r = use_proc
+			? aw__linkat(AT_FDCWD, proc, dirfd, name, AT_SYMLINK_FOLLOW)
+			: aw__linkat(fd, "", dirfd, name, AT_EMPTY_PATH);
+		if (r == 0)
+			return 0;
+		/* A name that spells our inode and exists already was planted
+		 * by a guesser: try another random part (a batch's tag cannot
+		 * change). */
+		if (errno == EEXIST && !(tag && tag[0]))
+			continue;
+		if (errno == ENAMETOOLONG && shorter_name_max(dirfd, &name_max))
+			continue;
+		if (!use_proc && errno != ENAMETOOLONG && errno != EEXIST) {
+			use_proc = true;
+			continue;
+		}
+		break;
+	}
+	name[0] = '\0';
+	return -1;
+}
+
+int aw__rename_marked(int dirfd, const char *from, const struct stat *st,
+                      const char *target, const char *tag, char *name)
+{
+	long name_max = NAME_MAX;
+	for (int tries = 0; tries < AW__NAME_TRIES; tries++) {
+		if (aw__tmpname_marked(name, target, (uint64_t)st->st_ino, tag,
+		                       name_max) < 0)
+			return -1;
+		int r = aw__renameat_noreplace(dirfd, from, dirfd, name);
+		if (r < 0 && (errno == EINVAL || errno == ENOSYS ||
+		              errno == EOPNOTSUPP)) {
+			/* No such rename here: a link, which refuses an
+			 * existing name as well, then the old name goes.  If
+			 * that removal fails the file has both names; the
+			 * caller's cleanup removes the one it knows, a sweep
+			 * the marked one. */
+			r = aw__linkat(dirfd, from, dirfd, name, 0);
+			if (r == 0 && aw__unlinkat(dirfd, from, 0) < 0) {
+				int err = errno;
+				aw__unlinkat(dirfd, name, 0);
+				errno = err;
+				r = -1;
+			}
+		}
+		if (r == 0)
+			return 0;
+		if (errno == EEXIST && !(tag && tag[0]))
+			continue;
+		if (errno == ENAMETOOLONG && shorter_name_max(dirfd, &name_max))
+			continue;
+		break;
+	}
+	name[0] = '\0';
+	return -1;
+}
+
+int aw__create_marked(int dirfd, const char *target, const char *tag,
+                      mode_t mode, char *name, struct stat *st)
+{
+	char unmarked[NAME_MAX + 1];
+	long name_max = NAME_MAX;
+	int err = EEXIST;
+	for (int tries = 0; tries < AW__NAME_TRIES; tries++) {
+		if (aw__tmpname(unmarked, target, name_max) < 0)
+			return -1;
+		int fd = aw__openat(dirfd, unmarked,
+		                    O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
+		                    O_CLOEXEC | O_NOCTTY, mode);
+		if (fd < 0) {
+			err = errno;
+			if (errno == EEXIST)
+				continue;
+			if (errno == ENAMETOOLONG && shorter_name_max(dirfd, &name_max))
+				continue;
+			return -1;
+		}
+		/* Until the lock is ours a sweeper may take the empty file for
+		 * what a writer killed right here leaves, and remove it; if it
+		 * did, start over. */
+		if (aw__lock_temp(fd) < 0 || aw__fstat(fd, st) < 0) {
+			err = errno;
+			if (err != EWOULDBLOCK)
+				aw__unlinkat(dirfd, unmarked, 0);
+			aw__close(fd);
+			if (err == EWOULDBLOCK)
+				continue;
+			errno = err;
+			return -1;
+		}
+		if (st->st_nlink == 0) {
+			aw__close(fd);
+			err = EEXIST;
+			continue;
+		}
+		/* Only now is the inode known: give the file its marked name. */
+		if (aw__rename_marked(dirfd, unmarked, st, target, tag, name) < 0) {
+			err = errno;
+			aw__unlinkat(dirfd, unmarked, 0);
+			aw__close(fd);
+			errno = err;
+			return -1;
+		}
+		return fd;
+	}
+	errno = err == EWOULDBLOCK ? EEXIST : err;
+	return -1;
 }

@@ -116,6 +116,8 @@ leftovers() {
 	local versions
 	versions=$(ls -A | grep -c '^\.awver-' || true)
 	[ "$versions" -gt 1 ] && n=$((n + versions - 1))
+	# half-built versions (publish builds under .awbld-)
+	n=$((n + $(ls -A | grep -c '^\.awbld-' || true)))
 	echo "$n"
 }
 

@@ -27,10 +27,11 @@ inspect() {
 	local out st leftovers after versions verdict fsck=ok
 	out=$("$W/check" "$W/mnt" "$acklog" 2>&1)
 	st=$?
-	leftovers=$(ls -A "$W/mnt" | grep -c '^\.awtmp-\|^\.awver-' || true)
+	leftovers=$(ls -A "$W/mnt" | grep -c '^\.awtmp-\|^\.awver-\|^\.awbld-' || true)
 	"$B/atomicwrite" sweep "$W/mnt" >/dev/null
-	# What may remain: the live version of the published tree.
-	after=$(ls -A "$W/mnt" | grep -c '^\.awtmp-' || true)
+	# What may remain: the live version of the published tree (a
+	# half-built .awbld- one must be swept).
+	after=$(ls -A "$W/mnt" | grep -c '^\.awtmp-\|^\.awbld-' || true)
 	versions=$(ls -A "$W/mnt" | grep -c '^\.awver-' || true)
 	[ "$versions" -le 1 ] || after=$((after + versions - 1))
 	if ! umount "$W/mnt"; then

@@ -292,19 +292,27 @@ TEST(lock_of_a_killed_writer_does_not_block_others)
 	ASSERT_EQ(read(ready[0], &c, 1), 1);
 	close(ready[0]);
 
-	/* While the writer lives, the lock is held. */
-	int dfd = open(".", O_RDONLY | O_DIRECTORY);
-	ASSERT_OK(dfd);
-	ASSERT_ERRNO(flock(dfd, LOCK_EX | LOCK_NB), EWOULDBLOCK);
-	close(dfd);
-
+	/* While the writer lives, its lock file's flock is held. */
+	int lfd = open(".awtmp-lock", O_RDONLY);
+	int lerr = errno;
+	int locked = lfd >= 0 ? flock(lfd, LOCK_EX | LOCK_NB) : 0;
+	lerr = lfd >= 0 ? errno : lerr;
+	if (lfd >= 0)
+		close(lfd);
 	ASSERT_OK(kill(pid, SIGKILL));
 	int status;
 	ASSERT_EQ(waitpid(pid, &status, 0), pid);
+	errno = lerr;
+	ASSERT_OK(lfd);
+	ASSERT_TRUE(locked < 0 && lerr == EWOULDBLOCK);
+	/* Its holder dead, the lock file stays until the next writer. */
+	ASSERT_OK(access(".awtmp-lock", F_OK));
+
 	/* The harness's timeout would catch a begin that blocks forever. */
 	aw_options o = { .flags = AW_LOCK };
 	ASSERT_AW_OK(aw_replace("f", "after", 5, &o, NULL));
 	ASSERT_FILE("f", "after", 5);
+	ASSERT_TRUE(access(".awtmp-lock", F_OK) < 0);
 	/* A named temporary file of the killed writer (no O_TMPFILE) is
 	 * the sweep's to remove. */
 	ASSERT_OK(aw_sweep(".", NULL, NULL, NULL));

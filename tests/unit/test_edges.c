@@ -619,3 +619,49 @@ TEST(sigterm_removes_temps_of_many_threads)
 	ASSERT_EQ(WTERMSIG(status), SIGTERM);
 	ASSERT_EQ(th_count_entries("d"), 0);
 }
+
+/* A failure injected at every call of a sparse copy and its commit: the
+ * target is the old file or the exact copy, and nothing is left behind. */
+TEST(sparse_copy_fault_at_every_call)
+{
+	int fd = open("src", O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	ASSERT_OK(fd);
+	ASSERT_EQ(pwrite(fd, "a", 1, 0), 1);
+	ASSERT_EQ(pwrite(fd, "b", 1, 1 << 20), 1);
+	ASSERT_EQ(pwrite(fd, "c", 1, 2 << 20), 1);
+	ASSERT_OK(ftruncate(fd, 3 << 20));
+	struct stat st;
+	ASSERT_OK(fstat(fd, &st));
+	if ((off_t)st.st_blocks * 512 >= st.st_size / 2)
+		th_skip("this filesystem does not keep holes");
+	unsigned long n;
+	for (n = 1;; n++) {
+		th_write_file("t", "old", 3);
+		ASSERT_EQ(lseek(fd, 0, SEEK_SET), 0);
+		aw_file *f;
+		aw_options o = { .flags = AW_NO_TMPFILE };
+		ASSERT_OK(aw_begin(&f, "t", &o, NULL));
+		/* the copy's own calls and the commit's are numbered */
+		struct aw_fault_plan p = { -1, n, EIO, 0 };
+		aw__fault_set(&p);
+		int r = aw_copy_from(f, fd, NULL);
+		r = r < 0 ? (aw_discard(f), AW_FAILED) : aw_commit(f, NULL);
+		int fired = aw__fault_fired_kind();
+		aw__fault_reset();
+		ASSERT_NO_TEMPS(".");
+		if (r == AW_FAILED)
+			ASSERT_FILE("t", "old", 3);
+		else
+			assert_same_sparse("t", 0, "src", 0, NULL);
+		if (fired < 0) {
+			ASSERT_EQ(r, AW_OK);
+			break;
+		}
+		/* never success after a failed write, truncate or fsync */
+		if (r == AW_OK)
+			ASSERT_TRUE(fired != AW_SYS_WRITE && fired != AW_SYS_FTRUNCATE &&
+			            fired != AW_SYS_FSYNC && fired != AW_SYS_COPY_RANGE);
+	}
+	ASSERT_TRUE(n > 8);
+	close(fd);
+}
