@@ -381,7 +381,8 @@ static bool publish_candidate(const struct dirent *de)
 	return aw__is_tmpname(de->d_name);
 }
 
-/* Whether the directory holds any publish_candidate(): 1, 0 or -1. */
+/* Whether the directory holds any publish_candidate(): 2 if one that is
+ * not the lock file, 1 if only the lock file, 0 if none, or -1. */
 static int has_publish_candidates(int dirfd)
 {
 	DIR *d = aw__opendirat(dirfd);
@@ -396,10 +397,13 @@ static int has_publish_candidates(int dirfd)
 				found = -1;
 			break;
 		}
-		if (publish_candidate(de)) {
-			found = 1;
+		if (!publish_candidate(de))
+			continue;
+		if (!aw__is_lock_name(de->d_name)) {
+			found = 2;
 			break;
 		}
+		found = 1;
 	}
 	int err = errno;
 	closedir(d);
@@ -423,7 +427,9 @@ static int sweep_publish_leftovers(int dirfd, bool dry_run, aw_sweep_fn fn,
 	 * lists what a sweep would remove if no publisher were at work. */
 	if (!dry_run && aw__trylock(dirfd, &lockfd, &cleared) < 0) {
 		if (errno == EWOULDBLOCK) {
-			*held = true;
+			/* A live writer's lock file alone leaves nothing
+			 * undone: only say so when leftovers were skipped. */
+			*held = candidates == 2;
 			return 0;
 		}
 		snprintf(failed, size, "%s", AW__LOCK_NAME);
