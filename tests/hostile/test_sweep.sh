@@ -23,8 +23,11 @@ dead_temp() {
 		[ -n "$n" ] && break
 		sleep 0.1
 	done
+	# the name it has for good (a named temporary file is created under
+	# a short name and renamed to its marked one at once)
+	sleep 0.3
 	stop_bg KILL
-	echo "$n"
+	ls -A "$dir" | grep -m1 -- '-victim-target$'
 }
 
 # A name in the layout our temporary names have (learnt from a real one,
@@ -117,12 +120,8 @@ for i in $(seq 1 300); do
 	[ $((SECONDS - t0)) -ge 5 ] && break
 	r "$AW" sweep "$C/m/d"
 	[ -e "$C/rootdir/$REAL" ] || { fail "round $i: root's $REAL removed by a sweep of her directory"; break; }
-	if [ ! -e "$C/m/d/$REAL" ] && [ ! -e "$C/m/dlink/$REAL" ]; then
-		: # hers was swept: make another (as hers, by name only; a
-		  # writer of ours would have left such a file)
-		as_m sh -c "f='$C/m/d/.new'; echo dead > \"\$f\" 2>/dev/null || f='$C/m/dlink/.new'; true"
-		break
-	fi
+	# hers was swept (rightly): the race is over
+	[ -e "$C/m/d/$REAL" ] || [ -e "$C/m/dlink/$REAL" ] || break
 done
 stop_bg
 echo "    ($i rounds; $(cat "$C/m/log/swap" 2>/dev/null))"
