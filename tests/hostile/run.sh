@@ -14,6 +14,15 @@ if [ "$(id -u)" != 0 ]; then
 	exit 0
 fi
 
+# Attackers left by a run that was killed outright (SIGKILL leaves no
+# trap to run): awh-mallory-PID whose script is gone.
+getent passwd | cut -d: -f1 | grep -E '^awh-mallory-[0-9]+$' | while read -r u; do
+	kill -0 "${u##*-}" 2>/dev/null && continue
+	echo "removing $u, left by a run that was killed"
+	userdel "$u" 2>/dev/null || userdel -f "$u"
+	getent group "$u" >/dev/null && groupdel "$u"
+done
+
 passed=0
 failed=0
 log=$(mktemp)
