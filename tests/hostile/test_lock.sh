@@ -183,7 +183,7 @@ lock_names() {
 	LOCKNAME=$(head -n 1 "$T_ROOT/locknames")
 }
 
-h_case "S5 a lock file she plants in a sticky dir (link, FIFO, her file) never hangs or steers root"
+h_case "S5 a lock file she plants in a sticky dir (link, FIFO, her file, a dir) never hangs or steers root"
 sticky "$C/s"
 echo old >"$C/s/f"
 lock_names "$C/s"
@@ -193,9 +193,10 @@ else
 	echo "    (the lock file is $LOCKNAME)"
 	printf 'root victim\n' >"$C/victim"
 	chmod 0600 "$C/victim"
-	for kind in link fifo file; do
-		rm -f "$C/s/$LOCKNAME"
+	for kind in link fifo file dir; do
+		rm -rf "$C/s/$LOCKNAME"
 		case $kind in
+		dir) as_m mkdir "$C/s/$LOCKNAME" ;;
 		link) as_m ln -s ../victim "$C/s/$LOCKNAME" ;;
 		fifo) as_m mkfifo -m 0666 "$C/s/$LOCKNAME" ;;
 		file) as_m sh -c "echo hers > '$C/s/$LOCKNAME'; chmod 0666 '$C/s/$LOCKNAME'" ;;
@@ -213,7 +214,7 @@ else
 	# here, so she may make root wait, but --wait bounds it
 	for kind in empty full; do
 		stop_bg
-		rm -f "$C/s/$LOCKNAME"
+		rm -rf "$C/s/$LOCKNAME"
 		if [ $kind = empty ]; then
 			as_m sh -c ": > '$C/s/$LOCKNAME'"
 		else
