@@ -182,7 +182,8 @@ int aw__copy_data(int dst, int src, bool allow_clone,
 
 #ifdef SEEK_DATA
 	/* Fewer blocks than the size needs: there are holes to keep. */
-	if (S_ISREG(st.st_mode) && st.st_size > src_off && (off_t)st.st_blocks * 512 < st.st_size) {
+	if (S_ISREG(st.st_mode) && st.st_size > src_off &&
+	    (off_t)st.st_blocks * 512 < st.st_size) {
 		int r = copy_sparse(dst, src, src_off, dst_off, how, failed);
 		if (r <= 0)
 			return r;
