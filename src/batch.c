@@ -45,9 +45,9 @@
 
 #ifdef AW_TESTING
 size_t aw__batch_open_max = AW__BATCH_OPEN_MAX;
-#define OPEN_MAX aw__batch_open_max
+#define BATCH_OPEN_MAX aw__batch_open_max
 #else
-#define OPEN_MAX ((size_t)AW__BATCH_OPEN_MAX)
+#define BATCH_OPEN_MAX ((size_t)AW__BATCH_OPEN_MAX)
 #endif
 
 /* A batch's lock inode on one filesystem. */
@@ -106,7 +106,7 @@ int aw_batch_new(aw_batch **ret, const aw_batch_options *opts, aw_error *e)
 	aw_batch *b = calloc(1, sizeof *b);
 	if (!b)
 		return aw__fail(e, AW_STEP_ARGS, NULL, ENOMEM);
-	size_t cap = OPEN_MAX ? OPEN_MAX : 1;
+	size_t cap = BATCH_OPEN_MAX ? BATCH_OPEN_MAX : 1;
 	b->ring = calloc(cap, sizeof *b->ring);
 	if (!b->ring) {
 		free(b);
@@ -549,7 +549,7 @@ static void set_all(int *results, size_t n, int value)
 }
 
 /* Steps 1 and 2 of the commit: names, metadata and (per-file) flushes,
- * OPEN_MAX entries at a time when the batch is larger.  Returns 0, or -1
+ * BATCH_OPEN_MAX entries at a time when the batch is larger.  Returns 0, or -1
  * with e filled. */
 static int prepare_and_flush(aw_batch *b, aw_batch_flush how, aw_error *e)
 {

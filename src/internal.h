@@ -35,7 +35,7 @@
  *
  *     ".awtmp-" 12 random letters and digits "-" TARGET
  *
- * and moved to its marked name at once (aw__create_marked()); an O_TMPFILE
+ * and renamed to its marked name at once (aw__create_marked()); an O_TMPFILE
  * is linked straight to its marked name.  A writer killed between the two
  * leaves an empty unmarked file, the one unmarked entry a sweep removes
  * (empty, regular, the sweeper's own, unlocked: nothing is lost with it).
@@ -127,8 +127,9 @@ int aw__lock_temp(int fd);
 int aw__link_marked(int dirfd, int fd, const struct stat *st,
                     const char *target, const char *tag, char *name);
 /* Moves the entry from (any type; st: its lstat) to its marked name in
- * the same directory, never replacing anything (renameat2
- * RENAME_NOREPLACE, else link + unlink). */
+ * the same directory, in one step: renameat2 RENAME_NOREPLACE, else (no
+ * such rename) a plain rename, which could replace only an entry planted
+ * by someone who guessed the inode and the random tag. */
 int aw__rename_marked(int dirfd, const char *from, const struct stat *st,
                       const char *target, const char *tag, char *name);
 /* Creates a new empty regular file of mode mode under its marked name for

@@ -232,18 +232,13 @@ int aw__rename_marked(int dirfd, const char *from, const struct stat *st,
 		int r = aw__renameat_noreplace(dirfd, from, dirfd, name);
 		if (r < 0 && (errno == EINVAL || errno == ENOSYS ||
 		              errno == EOPNOTSUPP)) {
-			/* No such rename here: a link, which refuses an
-			 * existing name as well, then the old name goes.  If
-			 * that removal fails the file has both names; the
-			 * caller's cleanup removes the one it knows, a sweep
-			 * the marked one. */
-			r = aw__linkat(dirfd, from, dirfd, name, 0);
-			if (r == 0 && aw__unlinkat(dirfd, from, 0) < 0) {
-				int err = errno;
-				aw__unlinkat(dirfd, name, 0);
-				errno = err;
-				r = -1;
-			}
+			/* No such rename here: a plain one.  It would replace
+			 * an entry at the marked name, but only one planted by
+			 * someone who guessed both our inode and 8 random
+			 * letters and digits; and it is one atomic step (a
+			 * link and an unlink would be two, and a failed
+			 * unlink would leave a second name behind). */
+			r = aw__renameat(dirfd, from, dirfd, name);
 		}
 		if (r == 0)
 			return 0;

@@ -14,7 +14,7 @@ awk -v n="$N" 'BEGIN { for (i = 1; i <= n; i++) {
 start=$(date +%s.%N)
 ( ulimit -n 1024 && "$AW" batch --manifest manifest ) >"$out" 2>"$err" || fail "batch: $(head -c 300 "$err")"
 end=$(date +%s.%N)
-echo "    $N files in $(echo "$end - $start" | bc) s (CLI, full durability)"
+echo "    $N files in $(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }') s (CLI, full durability)"
 expect_eq "$(ls dst | wc -l)" "$N" "files"
 expect_eq "$(cat "dst/$((N / 2))")" "data $((N / 2))" "contents"
 expect_no_temps dst
