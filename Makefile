@@ -37,7 +37,7 @@ MAN3         := $(wildcard docs/*.3)
 
 .PHONY: all check check-unit check-cli check-header check-batch-big check-asan check-valgrind \
         check-posix check-warnings amalgamation check-fuzz \
-        check-faults check-powerloss bench demo install uninstall clean
+        check-faults check-powerloss check-hostile bench demo install uninstall clean
 
 all: $(B)/libatomicwrite.a $(B)/libatomicwrite.so $(B)/atomicwrite $(B)/atomicwrite.pc
 
@@ -177,6 +177,18 @@ check-fuzz: build/fuzz/fuzz_cli build/fuzz/fuzz_options
 
 check-powerloss: all
 	tests/powerloss/run.sh
+
+# The hostile tier (tests/hostile, TESTING.md): an unprivileged attacker
+# (a user created for the run and removed after it) against root's writes
+# in shared directories.  Needs root; as another user it says so and passes.
+HOSTILE_HELPERS := $(patsubst tests/hostile/%.c,$(B)/hostile/%,$(wildcard tests/hostile/awh-*.c))
+
+check-hostile: all $(HOSTILE_HELPERS)
+	@B=$(B) tests/hostile/run.sh
+
+$(B)/hostile/awh-%: tests/hostile/awh-%.c $(B)/libatomicwrite.a include/atomicwrite.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libatomicwrite.a $(LDLIBS)
 
 bench: all
 	bench/run.sh
