@@ -29,6 +29,7 @@ int cli_report(int result, const aw_error *e);
 /* Prints a usage error and the hint to try --help; returns EXIT_USAGE. */
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+#include <signal.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -87,6 +88,7 @@ struct cli_waiter {
 	bool said;             /* "waiting for the lock" printed */
 	bool timed_out;        /* gave up after --wait (message printed) */
 	double start;
+	struct sigaction old_alarm;   /* SIGALRM's action before the ticks */
 };
 /* Starts the ticks, if locks (the call takes a lock at all). */
 void cli_wait_start(struct cli_waiter *w, const char *path, bool follow,

@@ -81,13 +81,76 @@ static void usage(void)
 	cli_prog);
 }
 
+/*
+ * The system calls this file makes itself, with EINTR retried as the rest
+ * of the CLI does: a signal (or a fault test) may interrupt any of them,
+ * and an interrupted call is not a failed step.
+ */
+static int fstat_r(int fd, struct stat *st)
+{
+	int r;
+	while ((r = fstat(fd, st)) < 0 && errno == EINTR)
+		;
+	return r;
+}
+
+static int fstatat_r(int dirfd, const char *name, struct stat *st, int flags)
+{
+	int r;
+	while ((r = fstatat(dirfd, name, st, flags)) < 0 && errno == EINTR)
+		;
+	return r;
+}
+
+static off_t lseek_r(int fd, off_t off, int whence)
+{
+	off_t r;
+	while ((r = lseek(fd, off, whence)) < 0 && errno == EINTR)
+		;
+	return r;
+}
+
+static int ftruncate_r(int fd, off_t len)
+{
+	int r;
+	while ((r = ftruncate(fd, len)) < 0 && errno == EINTR)
+		;
+	return r;
+}
+
+static int unlinkat_r(int dirfd, const char *name, int flags)
+{
+	int r;
+	while ((r = unlinkat(dirfd, name, flags)) < 0 && errno == EINTR)
+		;
+	return r;
+}
+
+/* Reads up to len bytes at off, as many as there are (a short read is
+ * not the end): the count, or -1 with errno set. */
+static ssize_t pread_full(int fd, char *buf, size_t len, off_t off)
+{
+	size_t got = 0;
+	while (got < len) {
+		ssize_t n = pread(fd, buf + got, len - got, off + (off_t)got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
 /* Whether the two descriptors hold the same bytes (read from offset 0). */
 static int same_contents(int a, int b)
 {
 	static char ba[65536], bb[65536];
 	for (off_t off = 0;;) {
-		ssize_t na = pread(a, ba, sizeof ba, off);
-		ssize_t nb = pread(b, bb, sizeof bb, off);
+		ssize_t na = pread_full(a, ba, sizeof ba, off);
+		ssize_t nb = pread_full(b, bb, sizeof bb, off);
 		if (na < 0 || nb < 0)
 			return -1;
 		if (na != nb || memcmp(ba, bb, (size_t)na) != 0)
@@ -167,7 +230,7 @@ static int name_scratch(struct scratch *sc, const char *file)
 			break;
 		snprintf(p, len, "%s/%s", dir, sc->name);
 		struct stat st;
-		if (stat(p, &st) == 0 && same_file(&st, &sc->st)) {
+		if (fstatat_r(AT_FDCWD, p, &st, 0) == 0 && same_file(&st, &sc->st)) {
 			sc->path = p;
 			/* A /proc path means nothing once we are gone. */
 			size_t shown = i == 2 && cands[1] ? 1 : i;
@@ -213,7 +276,7 @@ static int open_edited(const struct scratch *sc, bool quiet)
 	}
 	struct stat st;
 	const char *why = NULL;
-	if (fstat(fd, &st) < 0)
+	if (fstat_r(fd, &st) < 0)
 		why = strerror(errno);
 	else if (!S_ISREG(st.st_mode))
 		why = "not a regular file";
@@ -225,10 +288,14 @@ static int open_edited(const struct scratch *sc, bool quiet)
 		close(fd);
 		return -1;
 	}
-	if (st.st_mode & 077)
-		fchmod(fd, st.st_mode & 0700);
-	if (!same_file(&st, &sc->st))
-		flock(fd, LOCK_SH | LOCK_NB);
+	if (st.st_mode & 077) {
+		while (fchmod(fd, st.st_mode & 0700) < 0 && errno == EINTR)
+			;
+	}
+	if (!same_file(&st, &sc->st)) {
+		while (flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EINTR)
+			;
+	}
 	return fd;
 }
 
@@ -253,7 +320,11 @@ static void keep_edit(const struct scratch *sc, int edited, const char *file)
 	for (unsigned tries = 0; tries < 100 && err == EEXIST; tries++) {
 		seed = seed * 1103515245u + 12345u + tries;
 		snprintf(keep, sizeof keep, ".%.*s.aw-edit-%08x~", len, base, seed);
-		if (linkat(sc->dirfd, sc->name, sc->dirfd, keep, 0) == 0) {
+		int r;
+		while ((r = linkat(sc->dirfd, sc->name, sc->dirfd, keep, 0)) < 0 &&
+		       errno == EINTR)
+			;
+		if (r == 0) {
 			err = 0;
 			break;
 		}
@@ -262,8 +333,10 @@ static void keep_edit(const struct scratch *sc, int edited, const char *file)
 			continue;
 		/* No hard links here (or the name is gone): copy what was
 		 * read into a new file of that name. */
-		int out = openat(sc->dirfd, keep, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-		                 O_CLOEXEC | O_NOCTTY, 0600);
+		int out;
+		while ((out = openat(sc->dirfd, keep, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+		                     O_CLOEXEC | O_NOCTTY, 0600)) < 0 && errno == EINTR)
+			;
 		if (out < 0) {
 			err = errno;
 			continue;
@@ -293,11 +366,17 @@ static void keep_edit(const struct scratch *sc, int edited, const char *file)
 				break;
 			off += n;
 		}
-		if (!err && fsync(out) < 0)
-			err = errno;
+		if (!err) {
+			while (fsync(out) < 0) {
+				if (errno != EINTR) {
+					err = errno;
+					break;
+				}
+			}
+		}
 		close(out);
 		if (err)
-			unlinkat(sc->dirfd, keep, 0);
+			unlinkat_r(sc->dirfd, keep, 0);
 		break;
 	}
 	if (err) {
@@ -305,7 +384,8 @@ static void keep_edit(const struct scratch *sc, int edited, const char *file)
 		return;
 	}
 	/* Durable too: the directory entry is what keeps the edit. */
-	fsync(sc->dirfd);
+	while (fsync(sc->dirfd) < 0 && errno == EINTR)
+		;
 	cli_warn("your edit is saved in %s/%s",
 	         strcmp(sc->shown_dir, "/") == 0 ? "" : sc->shown_dir, keep);
 }
@@ -391,6 +471,43 @@ out:
 	return result;
 }
 
+/*
+ * Removes what is at the scratch name (the scratch file, or a file an
+ * editor renamed over it) and frees its handle.  The library's removal in
+ * aw_discard() is one unlinkat() whose failure it cannot report: a copy
+ * of FILE's contents would stay behind without a word.  So it is removed
+ * here first, tried once more after a failure, and one that stays is
+ * named, with who removes it: an atomicwrite sweep if it is the scratch
+ * file itself (its name's marker proves it ours), else only the user.
+ */
+static void discard_scratch(struct scratch *sc, const char *file)
+{
+	if (!sc->h)
+		return;
+	int err = 0;
+	for (int tries = 0; sc->name[0] && tries < 2; tries++) {
+		err = 0;
+		if (unlinkat_r(sc->dirfd, sc->name, 0) == 0 || errno == ENOENT)
+			break;
+		err = errno;
+	}
+	if (err) {
+		struct stat st;
+		bool ours = fstatat_r(sc->dirfd, sc->name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		            same_file(&st, &sc->st);
+		const char *who = ours ? "atomicwrite sweep removes it" : "remove it yourself";
+		if (sc->shown_dir)
+			cli_warn("could not remove the scratch copy %s/%s: %s (%s)",
+			         strcmp(sc->shown_dir, "/") == 0 ? "" : sc->shown_dir,
+			         sc->name, strerror(err), who);
+		else
+			cli_warn("could not remove the scratch copy %s beside %s: %s (%s)",
+			         sc->name, file, strerror(err), who);
+	}
+	aw_discard(sc->h);
+	sc->h = NULL;
+}
+
 enum answer { ANSWER_NONE, ANSWER_AGAIN, ANSWER_ABORT };
 
 /* On a terminal: edit again or abort; ANSWER_NONE without a terminal (or
@@ -435,8 +552,8 @@ static bool target_exists(const struct session *s, int dirfd)
 {
 	struct stat st;
 	if (s->opts.flags & AW_FOLLOW_SYMLINKS)
-		return stat(s->path, &st) == 0;
-	return fstatat(dirfd, base_name(s->path), &st, AT_SYMLINK_NOFOLLOW) == 0;
+		return fstatat_r(AT_FDCWD, s->path, &st, 0) == 0;
+	return fstatat_r(dirfd, base_name(s->path), &st, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
 static int edit(const struct session *s)
@@ -445,13 +562,15 @@ static int edit(const struct session *s)
 	struct stat st;
 	/* Refused before anything is created; checked again under the
 	 * lock, in the directory the library opened. */
-	if (!follow && lstat(s->path, &st) == 0 && S_ISLNK(st.st_mode)) {
+	if (!follow && fstatat_r(AT_FDCWD, s->path, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISLNK(st.st_mode)) {
 		refuse_link(s->path);
 		return EXIT_FAIL;
 	}
 
 	aw_cleanup_install();
 	aw_error e;
+	memset(&e, 0, sizeof e);
 	aw_file *f = NULL;
 	struct scratch sc = { .h = NULL, .dirfd = -1, .path = NULL, .shown_dir = NULL };
 	int status = EXIT_FAIL;
@@ -476,10 +595,18 @@ static int edit(const struct session *s)
 		status = cli_report(AW_FAILED, &e);
 		goto out;
 	}
-	if (!follow && fstatat(aw_dirfd(f), base_name(s->path), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    S_ISLNK(st.st_mode)) {
-		refuse_link(s->path);
-		goto out;
+	if (!follow) {
+		/* The check that counts: a failed look is no proof that
+		 * FILE is not a link. */
+		if (fstatat_r(aw_dirfd(f), base_name(s->path), &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (errno != ENOENT) {
+				cli_warn("inspecting %s: %s", s->path, strerror(errno));
+				goto out;
+			}
+		} else if (S_ISLNK(st.st_mode)) {
+			refuse_link(s->path);
+			goto out;
+		}
 	}
 	int orig = aw_fd(f);
 	bool existed = target_exists(s, aw_dirfd(f));
@@ -497,7 +624,11 @@ static int edit(const struct session *s)
 	}
 	sc.dirfd = aw_dirfd(sc.h);
 	struct stat d1, d2;
-	if (fstat(aw_dirfd(f), &d1) < 0 || fstat(sc.dirfd, &d2) < 0 || !same_file(&d1, &d2)) {
+	if (fstat_r(aw_dirfd(f), &d1) < 0 || fstat_r(sc.dirfd, &d2) < 0) {
+		cli_warn("inspecting the directory of %s: %s", s->path, strerror(errno));
+		goto out;
+	}
+	if (!same_file(&d1, &d2)) {
 		cli_warn("%s: its directory changed while the edit began; not edited", s->path);
 		goto out;
 	}
@@ -506,12 +637,16 @@ static int edit(const struct session *s)
 		status = cli_report(AW_FAILED, &e);
 		goto out;
 	}
-	if (fstat(aw_fd(sc.h), &sc.st) < 0) {
+	if (fstat_r(aw_fd(sc.h), &sc.st) < 0) {
 		cli_warn("the scratch copy of %s: %s", s->path, strerror(errno));
 		goto out;
 	}
 	snprintf(sc.name, sizeof sc.name, "%s", tmp);
-	if (lseek(orig, 0, SEEK_SET) < 0 || aw_copy_from(sc.h, orig, &e) < 0) {
+	if (lseek_r(orig, 0, SEEK_SET) < 0) {
+		cli_warn("starting the scratch copy of %s: %s", s->path, strerror(errno));
+		goto out;
+	}
+	if (aw_copy_from(sc.h, orig, &e) < 0) {
 		status = cli_report(AW_FAILED, &e);
 		goto out;
 	}
@@ -537,7 +672,7 @@ static int edit(const struct session *s)
 			goto out;
 		}
 		if (same == 1) {
-			if (!existed && lseek(orig, 0, SEEK_END) == 0)
+			if (!existed && lseek_r(orig, 0, SEEK_END) == 0)
 				cli_warn("%s not created: nothing was written", s->path);
 			else
 				cli_warn("%s unchanged", s->path);
@@ -570,7 +705,7 @@ static int edit(const struct session *s)
 
 	/* f held FILE's old contents for comparison: now the edited ones. */
 	int nfd = aw_fd(f);
-	if (ftruncate(nfd, 0) < 0 || lseek(nfd, 0, SEEK_SET) < 0) {
+	if (ftruncate_r(nfd, 0) < 0 || lseek_r(nfd, 0, SEEK_SET) < 0) {
 		cli_warn("preparing the new contents of %s: %s", s->path, strerror(errno));
 		keep_edit(&sc, edited, s->path);
 		goto out;
@@ -588,23 +723,15 @@ static int edit(const struct session *s)
 		keep_edit(&sc, edited, s->path);
 		goto out;
 	}
-	/* The scratch copy goes now; its removal failing does not undo the
-	 * edit, but the user must know what was left behind. */
-	int dir = fcntl(sc.dirfd, F_DUPFD_CLOEXEC, 3);
-	aw_discard(sc.h);
-	sc.h = NULL;
-	if (dir >= 0) {
-		if (fstatat(dir, sc.name, &st, AT_SYMLINK_NOFOLLOW) == 0)
-			cli_warn("could not remove the edited copy %s", sc.path);
-		close(dir);
-	}
+	/* The scratch copy goes now (discard_scratch): its removal failing
+	 * does not undo the edit, but the user is told what was left. */
 
 out:
+	discard_scratch(&sc, s->path);
 	if (edited >= 0)
 		close(edited);
 	free(sc.path);
 	free(sc.shown_dir);
-	aw_discard(sc.h);
 	aw_discard(f);
 	return status;
 }

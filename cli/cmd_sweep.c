@@ -61,7 +61,8 @@ int cmd_sweep(int argc, char **argv)
 		if (aw_sweep2(argv[i], flags, print_removed, argv[i], &done, &e) < 0)
 			status = cli_report(AW_FAILED, &e);
 		else if (done & AW_SWEEP_LOCK_HELD)
-			cli_warn("%s: another writer holds the lock: what publishers "
+			cli_warn("%s: the directory lock is held (by another writer, "
+			         "or it is another user's lock file): what publishers "
 			         "left there was not looked at (sweep again later)",
 			         argv[i]);
 	}

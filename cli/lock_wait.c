@@ -71,11 +71,19 @@ static void stop_timer(struct cli_waiter *w)
 {
 	if (!w->active)
 		return;
+	w->active = false;
 	struct itimerval off;
 	memset(&off, 0, sizeof off);
-	setitimer(ITIMER_REAL, &off, NULL);
-	/* The handler stays: a tick already pending must not kill us. */
-	w->active = false;
+	if (setitimer(ITIMER_REAL, &off, NULL) == 0) {
+		/* A tick that was pending has been taken by the handler as
+		 * setitimer() returned; none comes after.  Programs started
+		 * later (the editor, --check) get SIGALRM as we got it. */
+		sigaction(SIGALRM, &w->old_alarm, NULL);
+		return;
+	}
+	/* Still ticking: ticks must neither interrupt what follows nor
+	 * kill us. */
+	signal(SIGALRM, SIG_IGN);
 }
 
 void cli_wait_start(struct cli_waiter *w, const char *path, bool follow,
@@ -91,7 +99,7 @@ void cli_wait_start(struct cli_waiter *w, const char *path, bool follow,
 	sa.sa_handler = on_tick;
 	sigemptyset(&sa.sa_mask);
 	sa.sa_flags = 0;   /* no SA_RESTART: the tick must end the wait */
-	if (sigaction(SIGALRM, &sa, NULL) < 0)
+	if (sigaction(SIGALRM, &sa, &w->old_alarm) < 0)
 		return;   /* no tick: the call waits as long as it must */
 	w->active = true;
 	w->start = now();

@@ -35,7 +35,7 @@ _atomicwrite()
 	--flush)
 		COMPREPLY=($(compgen -W "auto sequential parallel syncfs" -- "$cur"))
 		return ;;
-	-m|--mode|-k|--keep)
+	-m|--mode|-k|--keep|--wait)
 		return ;;
 	--from)
 		_filedir
@@ -48,24 +48,27 @@ _atomicwrite()
 
 	case $cmd in
 	edit)
-		[[ $cur == -* ]] && COMPREPLY=($(compgen -W "--check --backup --follow-symlinks --help" -- "$cur")) || _filedir
+		[[ $cur == -* ]] && COMPREPLY=($(compgen -W "--check --backup --follow-symlinks --wait --help" -- "$cur")) || _filedir
 		;;
 	sweep)
 		[[ $cur == -* ]] && COMPREPLY=($(compgen -W "--dry-run --help" -- "$cur")) || _filedir -d
 		;;
 	publish)
-		[[ $cur == -* ]] && COMPREPLY=($(compgen -W "--keep --adopt --durability --help" -- "$cur")) || _filedir
+		[[ $cur == -* ]] && COMPREPLY=($(compgen -W "--keep --adopt --durability --wait --help" -- "$cur")) || _filedir
 		;;
 	batch)
 		[[ $cur == -* ]] && COMPREPLY=($(compgen -W "--manifest --durability --flush --help" -- "$cur")) || _filedir
 		;;
-	rollback|symlink|exchange)
+	rollback|symlink)
+		[[ $cur == -* ]] && COMPREPLY=($(compgen -W "--wait --help" -- "$cur")) || _filedir
+		;;
+	exchange)
 		[[ $cur == -* ]] && COMPREPLY=($(compgen -W "--help" -- "$cur")) || _filedir
 		;;
 	*)
 		if [[ $cur == -* ]]; then
 			COMPREPLY=($(compgen -W "--mode --durability --no-sync --no-clobber
-				--follow-symlinks --lock --from --from-cmd --check --backup
+				--follow-symlinks --lock --wait --from --from-cmd --check --backup
 				--progress --verbose --no-tmpfile --help --version" -- "$cur"))
 		elif [[ $cword == 1 ]]; then
 			COMPREPLY=($(compgen -W "$commands" -- "$cur"))

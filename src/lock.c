@@ -198,6 +198,11 @@ static int wait_gone(int dirfd, const struct stat *st, bool wait)
 		errno = EWOULDBLOCK;
 		return -1;
 	}
+	/* A caller who may not write the directory would wait for a lock
+	 * it could never take (O_EXCL says EEXIST before EACCES): it fails
+	 * now, as the O_TMPFILE way fails at once. */
+	if (aw__faccessat(dirfd, ".", W_OK, AT_EACCESS) < 0)
+		return -1;
 	for (;;) {
 		if (aw__sleep_ms(AW__LOCK_POLL_MS) < 0)
 			return -1;

@@ -306,6 +306,11 @@ done:
 	return r;
 }
 
+int aw__faccessat(int dirfd, const char *name, int mode, int flags)
+{
+	RETRY(AW_SYS_FSTATAT, int, faccessat(dirfd, name, mode, flags));
+}
+
 int aw__sleep_ms(unsigned ms)
 {
 	int r;

@@ -93,6 +93,8 @@ int aw__flock(int fd, int op);
  * caught by a handler installed without SA_RESTART) is returned, not
  * retried.  Counted and failed as AW_SYS_FLOCK. */
 int aw__flock_wait(int fd, int op);
+/* faccessat(); counted and failed as AW_SYS_FSTATAT (a look at a name). */
+int aw__faccessat(int dirfd, const char *name, int mode, int flags);
 /* Sleeps ms milliseconds (nanosleep); -1 with EINTR if a caught signal
  * interrupts it. */
 int aw__sleep_ms(unsigned ms);

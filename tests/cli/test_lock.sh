@@ -169,7 +169,7 @@ mkdir v && echo 1 > v/a
 "$AW" publish site v
 hold_lock 30 f
 expect_status 0 "$AW" sweep .
-expect_grep 'another writer holds the lock' "$err" "message"
+expect_grep 'the directory lock is held (by another writer' "$err" "message"
 kill "$(cat editor.pid)" 2>/dev/null
 wait "$session"
 expect_status 0 "$AW" sweep .

@@ -11,6 +11,7 @@
 #   sc_NAME_state   prints "old", "new" or something else (a violation)
 #   sc_NAME_msg     a regular expression the error line must match
 # Adding a command to the sweep is adding one scenario.
+# SCENARIOS="edit batch" sweeps only those (default: all of them, below).
 . "$(dirname "$0")/lib.sh"
 
 ERRNOS=${ERRNOS:-"EIO ENOSPC EDQUOT EACCES EROFS ENOMEM EINTR"}

@@ -273,9 +273,10 @@ TEST(lock_of_a_killed_holder_is_cleared_by_the_next_writer)
 			ASSERT_AW_OK(aw_symlink("f", "d/l", &e));
 			break;
 		case 3: {
-			/* The sweep removes it, and says so. */
+			/* The sweep removes it (and, without O_TMPFILE, the
+			 * killed holders' named temporary files). */
 			unsigned status = 99;
-			ASSERT_EQ(aw_sweep2("d", 0, NULL, NULL, &status, &e), 1);
+			ASSERT_TRUE(aw_sweep2("d", 0, NULL, NULL, &status, &e) >= 1);
 			ASSERT_EQ(status, 0);
 			break;
 		}
