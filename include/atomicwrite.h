@@ -388,8 +388,9 @@ int aw_batch_new(aw_batch **ret, const aw_batch_options *opts, aw_error *err);
  * not commit or discard it: the batch does.
  *
  * A batch of any size fits the usual limit of 1024 descriptors: it holds
- * one descriptor per distinct directory and at most 64 temporary files
- * open.  Staging the 65th closes the oldest (naming it first), and
+ * one descriptor per distinct directory (so the number of directories, not
+ * of files, must stay below the limit: beyond it, EMFILE) and at most 64
+ * temporary files open.  Staging the 65th closes the oldest (naming it first), and
  * aw_write(), aw_copy_from() and aw_fd() on a closed handle reopen it by
  * name (O_NOFOLLOW, and only the very inode it closed, else ESTALE at
  * AW_STEP_CREATE_TEMP), at the end of its contents.  So a descriptor from

@@ -321,11 +321,13 @@ static int reopen(struct aw_file *f, int flags)
 	if (fd < 0)
 		return -1;
 	struct stat st;
-	if (aw__fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    st.st_dev != f->temp_dev || st.st_ino != f->temp_ino) {
-		int err = S_ISREG(st.st_mode) ? errno : ESTALE;
-		if (st.st_dev != f->temp_dev || st.st_ino != f->temp_ino)
-			err = ESTALE;
+	int err = 0;
+	if (aw__fstat(fd, &st) < 0)
+		err = errno;
+	else if (!S_ISREG(st.st_mode) || st.st_dev != f->temp_dev ||
+	         st.st_ino != f->temp_ino)
+		err = ESTALE;   /* someone else's file at our name */
+	if (err) {
 		aw__close(fd);
 		errno = err;
 		return -1;
@@ -513,11 +515,20 @@ static long flush_files(struct aw_file **files, size_t n, size_t threads,
  * of a file on a filesystem whose syncfs failed, or -1. */
 static long flush_by_syncfs(aw_batch *b)
 {
+	/* The filesystems flushed so far: few, however many directories. */
+	dev_t seen[16];
+	size_t nseen = 0;
 	for (size_t i = 0; i < b->ndirs; i++) {
 		bool done = false;
-		for (size_t k = 0; k < i && !done; k++)
+		for (size_t k = 0; k < nseen && !done; k++)
+			done = seen[k] == b->dirs[i].dev;
+		for (size_t k = 0; k < i && !done && nseen == 16; k++)
 			done = b->dirs[k].dev == b->dirs[i].dev;
-		if (done || aw__syncfs(b->dirs[i].fd) == 0)
+		if (done)
+			continue;
+		if (nseen < 16)
+			seen[nseen++] = b->dirs[i].dev;
+		if (aw__syncfs(b->dirs[i].fd) == 0)
 			continue;
 		int err = errno;
 		for (size_t f = 0; f < b->n; f++) {

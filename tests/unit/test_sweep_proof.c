@@ -494,3 +494,38 @@ TEST(batch_of_100000_files_within_1024_descriptors)
 	ASSERT_EQ(WEXITSTATUS(status), 0);
 	check_many(100000);
 }
+
+/* R2: a temporary the batch closed is reopened only if its name still
+ * refers to the very inode it closed: a file swapped in at that name is
+ * never written to, flushed or committed as ours. */
+TEST(batch_refuses_a_file_swapped_in_for_a_closed_temporary)
+{
+	ASSERT_OK(mkdir("d1", 0755));
+	ASSERT_OK(mkdir("d2", 0755));
+	th_write_file("d1/victim", "old", 3);
+	aw__batch_open_max = 2;
+	aw_batch *b;
+	ASSERT_OK(aw_batch_new(&b, NULL, NULL));
+	aw__batch_open_max = AW__BATCH_OPEN_MAX;
+	aw_file *f;
+	ASSERT_OK(aw_batch_add(b, &f, "d1/victim", NULL));
+	ASSERT_OK(aw_write(f, "mine", 4, NULL));
+	for (int i = 0; i < 4; i++) {
+		char p[32];
+		snprintf(p, sizeof p, "d2/other%d", i);
+		ASSERT_OK(aw_batch_add_buffer(b, p, "x", 1, NULL));
+	}
+	/* f is closed by now; its name is known. */
+	const char *tmp = aw_temp_name(f, NULL);
+	ASSERT_TRUE(tmp != NULL);
+	char path[NAME_MAX + 8];
+	snprintf(path, sizeof path, "d1/%s", tmp);
+	th_write_file("d1/planted", "planted", 7);
+	ASSERT_OK(rename("d1/planted", path));
+	aw_error e;
+	ASSERT_ERRNO(aw_write(f, "more", 4, &e), ESTALE);
+	ASSERT_EQ(aw_batch_commit(b, NULL, &e), AW_FAILED);
+	ASSERT_EQ(e.err, ESTALE);
+	ASSERT_FILE("d1/victim", "old", 3);
+	ASSERT_EQ(access("d2/other0", F_OK), -1);
+}
