@@ -277,7 +277,19 @@ int aw__create_marked(int dirfd, const char *target, const char *tag,
 		 * did, start over. */
 		if (aw__lock_temp(fd) < 0 || aw__fstat(fd, st) < 0) {
 			err = errno;
+			/* EWOULDBLOCK: someone else holds the new file's lock
+			 * first - a sweeper, or anyone who may read the
+			 * directory (the file is not yet 0600 everywhere).
+			 * The name is still ours to remove if it refers to our
+			 * file: nothing is left behind either way. */
+			struct stat mine, there;
 			if (err != EWOULDBLOCK)
+				aw__unlinkat(dirfd, unmarked, 0);
+			else if (aw__fstat(fd, &mine) == 0 &&
+			         aw__fstatat(dirfd, unmarked, &there,
+			                     AT_SYMLINK_NOFOLLOW) == 0 &&
+			         mine.st_dev == there.st_dev &&
+			         mine.st_ino == there.st_ino)
 				aw__unlinkat(dirfd, unmarked, 0);
 			aw__close(fd);
 			if (err == EWOULDBLOCK)
