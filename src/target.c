@@ -3,6 +3,12 @@
  * target.c - from what the caller named to (opened directory, final name):
  * splitting the path, opening the directory, following symbolic links when
  * asked.
+ *
+ * The caller's own path is opened as the kernel resolves it (its rules,
+ * its fs.protected_symlinks setting).  What a link points to is walked here,
+ * one component at a time, never letting the kernel follow a link: each
+ * link met, the last component or a directory on the way, is judged by
+ * may_follow() before it is read and followed.
  */
 #include "internal.h"
 #include "sys.h"
@@ -15,6 +21,17 @@
 
 /* Links followed at most, as the kernel's own limit for path lookup. */
 #define AW__MAX_LINKS 40
+
+/* How directories on the way through a link's target are opened: only to
+ * look up the next name in (search permission is all the kernel's own
+ * lookup would need).  The directory the walk ends in is opened O_RDONLY. */
+#if defined(O_PATH) && !defined(AW_FORCE_POSIX)
+#define AW__SEARCH O_PATH
+#elif defined(O_SEARCH)
+#define AW__SEARCH O_SEARCH
+#else
+#define AW__SEARCH O_RDONLY
+#endif
 
 /*
  * Splits path into its directory part (copied to dir, "." or "/" when it
@@ -99,6 +116,214 @@ static bool same_file(const struct stat *a, const struct stat *b)
 	return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
 }
 
+/*
+ * The next component of the path at *p, skipping slashes and "."
+ * components: its length (0 at the end of the path), *comp pointing to
+ * it; *p moves past it.
+ */
+static size_t next_component(const char **p, const char **comp)
+{
+	const char *s = *p;
+	for (;;) {
+		while (*s == '/')
+			s++;
+		if (*s == '\0') {
+			*p = s;
+			return 0;
+		}
+		const char *end = strchr(s, '/');
+		if (!end)
+			end = s + strlen(s);
+		size_t n = (size_t)(end - s);
+		if (n == 1 && s[0] == '.') {
+			s = end;
+			continue;
+		}
+		*comp = s;
+		*p = end;
+		return n;
+	}
+}
+
+/* Whether nothing but slashes and "." components is left at p. */
+static bool path_done(const char *p)
+{
+	const char *comp;
+	return next_component(&p, &comp) == 0;
+}
+
+/* A failed open(O_NOFOLLOW|O_DIRECTORY) that may mean "a link is there":
+ * Linux says ENOTDIR, POSIX ELOOP, FreeBSD EMLINK, NetBSD EFTYPE. */
+static bool maybe_link(int err)
+{
+	return err == ENOTDIR || err == ELOOP || err == EMLINK
+#ifdef EFTYPE
+	       || err == EFTYPE
+#endif
+	       ;
+}
+
+/*
+ * Opens the directory dir (the directory part of a link's text) relative
+ * to at, or to "/" if dir is absolute, the way the kernel would resolve it
+ * but one component at a time, O_NOFOLLOW: a component that is a link is
+ * judged by may_follow() in the directory holding it, read, and its text
+ * put in front of what is left of the path.  Every link followed counts in
+ * *hops, ELOOP past AW__MAX_LINKS.  ".." is the parent of the directory
+ * reached, as in the kernel's lookup.  Returns the directory's descriptor
+ * (O_RDONLY), or -1 with errno.
+ */
+static int open_dir_judged(int at, const char *dir, int *hops)
+{
+	char *buf = malloc(2 * (size_t)PATH_MAX);
+	if (!buf) {
+		errno = ENOMEM;
+		return -1;
+	}
+	char *rest = buf, *spare = buf + PATH_MAX;
+	size_t len = strlen(dir);
+	if (len >= PATH_MAX) {
+		free(buf);
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(rest, dir, len + 1);
+
+	int cur = at;        /* the directory reached so far */
+	bool own = false;    /* whether cur is ours to close */
+	bool readable = false;  /* whether cur was opened O_RDONLY */
+	int err = 0;
+	const char *p = rest;
+	bool from_root = *p == '/';
+	for (;;) {
+		if (from_root) {
+			from_root = false;
+			/* An absolute path (or link text): from the root. */
+			int flags = path_done(p) ? O_RDONLY : AW__SEARCH;
+			int fd = aw__openat(AT_FDCWD, "/", flags | O_DIRECTORY |
+			                    O_CLOEXEC, 0);
+			if (fd < 0) {
+				err = errno;
+				goto out;
+			}
+			if (own)
+				aw__close(cur);
+			cur = fd;
+			own = true;
+			readable = flags == O_RDONLY;
+		}
+		const char *comp;
+		const char *start = p;
+		size_t n = next_component(&p, &comp);
+		if (n == 0)
+			break;
+		if (n > NAME_MAX) {
+			err = ENAMETOOLONG;
+			goto out;
+		}
+		char name[NAME_MAX + 1];
+		memcpy(name, comp, n);
+		name[n] = '\0';
+		int flags = path_done(p) ? O_RDONLY : AW__SEARCH;
+		int fd = aw__openat(cur, name, flags | O_DIRECTORY | O_NOFOLLOW |
+		                    O_CLOEXEC, 0);
+		if (fd >= 0) {
+			if (own)
+				aw__close(cur);
+			cur = fd;
+			own = true;
+			readable = flags == O_RDONLY;
+			continue;
+		}
+		err = errno;
+		if (!maybe_link(err))
+			goto out;
+		/* A link, perhaps: judge it where it is. */
+		struct stat before, after;
+		if (may_follow(cur, name, &before) < 0) {
+			err = errno;
+			goto out;
+		}
+		if (!S_ISLNK(before.st_mode)) {
+			if (!S_ISDIR(before.st_mode))
+				goto out;   /* not a directory: err says so */
+			/* A directory now (swapped in since): look again,
+			 * bounded like a hop. */
+			if (++*hops > AW__MAX_LINKS) {
+				err = ELOOP;
+				goto out;
+			}
+			p = start;
+			continue;
+		}
+		if (++*hops > AW__MAX_LINKS) {
+			err = ELOOP;
+			goto out;
+		}
+		ssize_t got = aw__readlinkat(cur, name, spare, PATH_MAX);
+		if (got < 0) {
+			err = errno;
+			/* No longer a link, or gone: look again. */
+			if (err == EINVAL || err == ENOENT) {
+				p = start;
+				continue;
+			}
+			goto out;
+		}
+		/* The text read must be that of the link judged. */
+		if (aw__fstatat(cur, name, &after, AT_SYMLINK_NOFOLLOW) < 0) {
+			err = errno;
+			if (err == ENOENT) {
+				p = start;
+				continue;
+			}
+			goto out;
+		}
+		if (!same_file(&before, &after)) {
+			p = start;
+			continue;
+		}
+		size_t tail = strlen(p);
+		if ((size_t)got >= PATH_MAX || (size_t)got + 1 + tail >= PATH_MAX) {
+			err = ENAMETOOLONG;
+			goto out;
+		}
+		if (got == 0) {
+			err = ENOENT;
+			goto out;
+		}
+		/* The link's text, then what was left after it. */
+		spare[got] = '/';
+		memcpy(spare + got + 1, p, tail + 1);
+		char *t = rest;
+		rest = spare;
+		spare = t;
+		p = rest;
+		from_root = *p == '/';
+	}
+	if (!readable) {
+		/* Nothing walked ("." or only slashes and dots), or the walk
+		 * ended in a directory opened to search (a link to "."). */
+		int fd = aw__openat(cur, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+		if (fd < 0) {
+			err = errno;
+			goto out;
+		}
+		if (own)
+			aw__close(cur);
+		cur = fd;
+	}
+	free(buf);
+	return cur;
+
+out:
+	if (own)
+		aw__close(cur);
+	free(buf);
+	errno = err;
+	return -1;
+}
+
 int aw__open_parent(int at, const char *path, char *name,
                        const char *display, aw_step open_step, aw_error *e)
 {
@@ -121,9 +346,38 @@ int aw__open_parent(int at, const char *path, char *name,
 	return fd;
 }
 
+/*
+ * Opens the directory part of a link's text (read in dirfd) with
+ * open_dir_judged() and stores its last component in name.  Returns the
+ * directory's descriptor, or -1 with e filled (display names the
+ * failure).
+ */
+static int open_link_parent(int dirfd, const char *link, char *name,
+                            const char *display, int *hops, aw_error *e)
+{
+	char *dir = malloc(PATH_MAX);
+	if (!dir)
+		return aw__fail(e, AW_STEP_RESOLVE_LINK, display, ENOMEM);
+	const char *base;
+	aw_step step;
+	int err = split_path(link, dir, PATH_MAX, &base, &step);
+	if (err) {
+		free(dir);
+		return aw__fail(e, step, display, err);
+	}
+	int fd = open_dir_judged(dirfd, dir, hops);
+	err = errno;
+	free(dir);
+	if (fd < 0)
+		return aw__fail(e, AW_STEP_RESOLVE_LINK, display, err);
+	strcpy(name, base);
+	return fd;
+}
+
 int aw__open_target(struct aw_file *f, int dirfd, const char *path,
                     aw_error *e)
 {
+	/* The caller's own path: as the kernel resolves it. */
 	f->dirfd = aw__open_parent(dirfd, path, f->name, f->path,
 	                       AW_STEP_OPEN_DIR, e);
 	if (f->dirfd < 0)
@@ -134,7 +388,10 @@ int aw__open_target(struct aw_file *f, int dirfd, const char *path,
 	char *link = malloc(PATH_MAX);
 	if (!link)
 		return aw__fail(e, AW_STEP_RESOLVE_LINK, f->path, ENOMEM);
-	for (int depth = 0;; depth++) {
+	/* Links followed so far, at the last component and on the way
+	 * through the directories of their texts. */
+	int hops = 0;
+	for (;;) {
 		struct stat before, after;
 		if (may_follow(f->dirfd, f->name, &before) < 0) {
 			/* ENOENT: nothing there yet: the file to create. */
@@ -145,7 +402,7 @@ int aw__open_target(struct aw_file *f, int dirfd, const char *path,
 		/* Not a link: this is the file to write. */
 		if (!S_ISLNK(before.st_mode))
 			break;
-		if (depth >= AW__MAX_LINKS) {
+		if (++hops > AW__MAX_LINKS) {
 			errno = ELOOP;
 			goto fail_errno;
 		}
@@ -171,10 +428,10 @@ int aw__open_target(struct aw_file *f, int dirfd, const char *path,
 			goto fail_errno;
 		}
 		link[n] = '\0';
-		/* A relative link is relative to the directory it is in. */
-		int at = link[0] == '/' ? AT_FDCWD : f->dirfd;
-		int next = aw__open_parent(at, link, f->name, f->path,
-		                       AW_STEP_RESOLVE_LINK, e);
+		/* A relative link is relative to the directory it is in; its
+		 * directory part is walked with every link in it judged. */
+		int next = open_link_parent(f->dirfd, link, f->name, f->path,
+		                            &hops, e);
 		if (next < 0) {
 			free(link);
 			return -1;

@@ -13,6 +13,7 @@
 #include "sys.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <sys/resource.h>
@@ -217,6 +218,97 @@ TEST(follow_allows_links_the_kernel_allows)
 	ASSERT_OK(chmod("open", 01775));
 	ASSERT_AW_OK(aw_replace("open/l", "four", 4, &o, NULL));
 	ASSERT_FILE("a", "four", 4);
+}
+
+/*
+ * The directory part of a link's target is walked by the library too, one
+ * component at a time: a stranger's link used as a directory there (root's
+ * own link to ../s2/herdir/secret, herdir hers in a sticky directory) is
+ * judged by the same rule, whatever fs.protected_symlinks says.
+ */
+TEST(follow_judges_links_in_the_directory_part_of_a_target)
+{
+	need_root();
+	make_sticky(0);
+	ASSERT_OK(mkdir("s2", 0777));
+	ASSERT_OK(chmod("s2", 01777));
+	ASSERT_OK(mkdir("d", 0755));
+	th_write_file("d/secret", "root's", 6);
+	char cwd[PATH_MAX], abs[PATH_MAX + 32];
+	ASSERT_TRUE(getcwd(cwd, sizeof cwd) != NULL);
+	plant_link("../d", "s2/herdir", NOBODY);
+	/* root's own links, through her link as a directory: relative,
+	 * absolute, after a directory link of root's, after "..", dangling */
+	plant_link("../s2/herdir/secret", "sticky/rel", 0);
+	snprintf(abs, sizeof abs, "%s/s2/herdir/secret", cwd);
+	plant_link(abs, "sticky/abs", 0);
+	ASSERT_OK(symlink("s2", "mys2"));
+	plant_link("../mys2/herdir/secret", "sticky/via", 0);
+	plant_link("../d/../s2/./herdir//secret", "sticky/dots", 0);
+	plant_link("../s2/herdir/made", "sticky/new", 0);
+	aw_options o = { .flags = AW_FOLLOW_SYMLINKS };
+	const char *names[] = { "sticky/rel", "sticky/abs", "sticky/via",
+	                        "sticky/dots", "sticky/new" };
+	for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+		aw_error e;
+		ASSERT_ERRNO(aw_replace(names[i], "x", 1, &o, &e), EACCES);
+		ASSERT_EQ(e.step, AW_STEP_RESOLVE_LINK);
+		ASSERT_STREQ(e.path, names[i]);
+	}
+	/* her link deeper in the target, as the target of a directory link
+	 * of root's in between */
+	ASSERT_OK(mkdir("d/sub", 0755));
+	plant_link("../../s2/herdir", "d/sub/up", 0);
+	plant_link("../d/sub/up/secret", "sticky/deep", 0);
+	aw_error e;
+	ASSERT_ERRNO(aw_replace("sticky/deep", "x", 1, &o, &e), EACCES);
+	ASSERT_EQ(e.step, AW_STEP_RESOLVE_LINK);
+	ASSERT_FILE("d/secret", "root's", 6);
+	ASSERT_TRUE(access("d/made", F_OK) < 0);
+	ASSERT_NO_TEMPS(".");
+	ASSERT_NO_TEMPS("d");
+	ASSERT_NO_TEMPS("s2");
+	ASSERT_NO_TEMPS("sticky");
+
+	/* controls: the same chains through links the kernel would follow:
+	 * root's own link in s2, the stranger's link where it is not
+	 * sticky, the sticky directory owner's link */
+	plant_link("../d", "s2/rootdir", 0);
+	plant_link("../s2/rootdir/secret", "sticky/ok1", 0);
+	ASSERT_AW_OK(aw_replace("sticky/ok1", "one", 3, &o, NULL));
+	ASSERT_FILE("d/secret", "one", 3);
+	ASSERT_OK(mkdir("open", 0777));
+	ASSERT_OK(chmod("open", 0777));
+	plant_link("../d", "open/herdir", NOBODY);
+	plant_link("../open/herdir/secret", "sticky/ok2", 0);
+	ASSERT_AW_OK(aw_replace("sticky/ok2", "two", 3, &o, NULL));
+	ASSERT_FILE("d/secret", "two", 3);
+	ASSERT_OK(mkdir("ms", 0777));
+	ASSERT_OK(chmod("ms", 01777));
+	ASSERT_OK(chown("ms", NOBODY, 0));
+	plant_link("../d", "ms/herdir", NOBODY);
+	snprintf(abs, sizeof abs, "%s/ms/herdir/secret", cwd);
+	plant_link(abs, "sticky/ok3", 0);
+	ASSERT_AW_OK(aw_replace("sticky/ok3", "three", 5, &o, NULL));
+	ASSERT_FILE("d/secret", "three", 5);
+	/* ".." after a directory link is the parent of where it led */
+	plant_link("../s2/rootdir/../d/secret", "sticky/ok4", 0);
+	ASSERT_AW_OK(aw_replace("sticky/ok4", "four", 4, &o, NULL));
+	ASSERT_FILE("d/secret", "four", 4);
+	ASSERT_NO_TEMPS("d");
+	ASSERT_NO_TEMPS("sticky");
+
+	/* a loop of directory links: ELOOP, not a hang */
+	plant_link("loopb", "d/loopa", 0);
+	plant_link("loopa", "d/loopb", 0);
+	plant_link("../d/loopa/x", "sticky/loop", 0);
+	ASSERT_ERRNO(aw_replace("sticky/loop", "x", 1, &o, &e), ELOOP);
+	ASSERT_EQ(e.step, AW_STEP_RESOLVE_LINK);
+	/* a file as a directory: ENOTDIR */
+	plant_link("../d/secret/x", "sticky/notdir", 0);
+	ASSERT_ERRNO(aw_replace("sticky/notdir", "x", 1, &o, &e), ENOTDIR);
+	ASSERT_EQ(e.step, AW_STEP_RESOLVE_LINK);
+	ASSERT_FILE("d/secret", "four", 4);
 }
 
 /* ---- S3: another user's file in a sticky world-writable directory --- */
