@@ -129,11 +129,16 @@ enum aw_flags {
 	 * (in that file's directory) instead of the link itself.  At most 40
 	 * links are followed; relative links resolve against the directory of
 	 * the link.  A dangling link creates the file it names.  Every link
-	 * is judged as the kernel's fs.protected_symlinks would, whatever that
-	 * sysctl says: a link in a sticky world-writable directory (/tmp) is
-	 * followed only if it belongs to the caller's effective user or to the
-	 * directory's owner; otherwise EACCES (step AW_STEP_RESOLVE_LINK),
-	 * before anything is created. */
+	 * followed is judged as the kernel's fs.protected_symlinks would,
+	 * whatever that sysctl says: a link in a sticky world-writable
+	 * directory (/tmp) is followed only if it belongs to the caller's
+	 * effective user or to the directory's owner; otherwise EACCES (step
+	 * AW_STEP_RESOLVE_LINK), before anything is created.  That holds for
+	 * the links in the directory part of a followed link's text too
+	 * (../tmp/dir/file, dir a link): that part is walked one directory at
+	 * a time, never letting the kernel follow a link in it; they count in
+	 * the 40 (ELOOP beyond).  The directory part of the path the caller
+	 * gives is resolved by the kernel, under its own rules. */
 	AW_FOLLOW_SYMLINKS = 1u << 0,
 	/* Fail with EEXIST, atomically, if the target exists at commit
 	 * (renameat2 RENAME_NOREPLACE; where the filesystem lacks it, a
