@@ -311,6 +311,34 @@ TEST(follow_judges_links_in_the_directory_part_of_a_target)
 	ASSERT_FILE("d/secret", "four", 4);
 }
 
+/* The links in the directory part of a link's text count in the 40 links
+ * followed at most, as in the kernel's lookup. */
+TEST(follow_counts_directory_links_in_the_limit)
+{
+	ASSERT_OK(mkdir("d", 0755));
+	th_write_file("d/t", "old", 3);
+	/* l1 -> l2 -> ... -> lN -> d, and "link" -> lN-chain/t */
+	char name[32], to[32];
+	for (int i = 1; i <= 40; i++) {
+		snprintf(name, sizeof name, "l%d", i);
+		snprintf(to, sizeof to, "l%d", i + 1);
+		ASSERT_OK(symlink(i == 40 ? "d" : to, name));
+	}
+	aw_options o = { .flags = AW_FOLLOW_SYMLINKS };
+	aw_error e;
+	/* link, then l1 ... l40: 41 links */
+	ASSERT_OK(symlink("l1/t", "link"));
+	ASSERT_ERRNO(aw_replace("link", "x", 1, &o, &e), ELOOP);
+	ASSERT_EQ(e.step, AW_STEP_RESOLVE_LINK);
+	ASSERT_FILE("d/t", "old", 3);
+	/* link2, then l2 ... l40: 40 links */
+	ASSERT_OK(symlink("l2/t", "link2"));
+	ASSERT_AW_OK(aw_replace("link2", "new", 3, &o, NULL));
+	ASSERT_FILE("d/t", "new", 3);
+	ASSERT_NO_TEMPS("d");
+	ASSERT_NO_TEMPS(".");
+}
+
 /* ---- S3: another user's file in a sticky world-writable directory --- */
 
 static void make_file_owned(const char *path, uid_t uid, mode_t mode)
