@@ -45,7 +45,7 @@ if [ "$(id -u)" = 0 ]; then
 	expect_grep "^atomicwrite: opening directory of missing/f: No such file or directory$" "$err" "message"
 else
 	printf x | expect_status 1 "$AW" ro/f
-	expect_grep "^atomicwrite: creating temporary file for ro/f: Permission denied$" "$err" "message"
+	expect_grep "^atomicwrite: creating temporary file for ro/f: Permission denied (its directory must be writable: the new file is made there)$" "$err" "message"
 fi
 
 t_case "a directory is refused"

@@ -106,11 +106,11 @@ done
 h_case "S5 her flocks on every temporary file she can open never make a writer wait"
 setup_dir
 mdir "$C/m"
-bg_m sh -c "exec '$HB/awh-peek' -l 12 '$C/d' > '$C/m/peek'"
+bg_m sh -c "exec '$HB/awh-peek' -l 16 '$C/d' > '$C/m/peek'"
 sleep 0.2
 slow=0 t0=$SECONDS
-for i in $(seq 1 300); do
-	[ $((SECONDS - t0)) -ge 6 ] && break
+for i in $(seq 1 800); do
+	[ $((SECONDS - t0)) -ge 12 ] && break
 	case $((i % 4)) in
 	0) args="--no-tmpfile" ;;
 	1) args="" ;;

@@ -85,9 +85,13 @@ static void check_outcome(const struct scenario *s, int r, int kind,
 	/* The lock file (AW_LOCK) whose removal kept failing, or (without
 	 * O_TMPFILE) that could not be checked once created, is left
 	 * unlocked: a dead holder's to the next writer, and the sweep's. */
+	/* Without O_TMPFILE the lock file is a flocked temporary linked to
+	 * the lock's name: if unlinking kept failing, both names stay, and
+	 * the sweep removes both. */
 	if ((s->flags & AW_LOCK) && access(".awtmp-lock", F_OK) == 0) {
 		printf("    %s: left the lock file, swept\n", what);
-		ASSERT_EQ(aw_sweep(".", NULL, NULL, NULL), 1);
+		int swept = aw_sweep(".", NULL, NULL, NULL);
+		ASSERT_TRUE(swept == 1 || swept == 2);
 	}
 	ASSERT_NO_TEMPS(".");
 	ASSERT_EQ(th_count_entries("."), (s->existing || r != AW_FAILED) + s->via_link);
