@@ -11,7 +11,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* Per-test timeout, in seconds.  Under valgrind (AW_VALGRIND=1, set by
+ * make check-valgrind through tests/run-check.sh) everything runs ~20x
+ * slower, so the timeout is scaled by th_timeout_scale() rather than
+ * any test doing less. */
 #define TH_TIMEOUT 120
+
+unsigned th_timeout_scale(void)
+{
+	const char *v = getenv("AW_VALGRIND");
+	return v && strcmp(v, "1") == 0 ? 20 : 1;
+}
 
 static struct th_test *tests;
 
@@ -170,7 +180,7 @@ static int run_one(struct th_test *t, const char *base)
 	if (pid == 0) {
 		if (chdir(dir) < 0)
 			th_fail(__FILE__, __LINE__, "chdir: %s", strerror(errno));
-		alarm(TH_TIMEOUT);
+		alarm(TH_TIMEOUT * th_timeout_scale());
 		int before = count_fds();
 		t->fn();
 		int after = count_fds();

@@ -38,6 +38,10 @@ void th_register(struct th_test *t);
 void th_fail(const char *file, int line, const char *fmt, ...)
 	__attribute__((noreturn, format(printf, 3, 4)));
 void th_skip(const char *why) __attribute__((noreturn));
+/* What a test's own time limits are multiplied by: 20 under valgrind
+ * (AW_VALGRIND=1, make check-valgrind), else 1.  The harness's per-test
+ * timeout (120 s) is scaled by it too. */
+unsigned th_timeout_scale(void);
 
 #define ASSERT_TRUE(x) do { if (!(x)) \
 	th_fail(__FILE__, __LINE__, "expected true: %s (errno %d: %s)", #x, errno, strerror(errno)); } while (0)
