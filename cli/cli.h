@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cli.h - what the atomicwrite command's parts share.  The CLI is the only
  * place that prints or exits.

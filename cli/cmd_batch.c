@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_batch.c - "atomicwrite batch FILE=SRC...": many durable replacements
  * with the flushes issued together (see aw_batch_commit()).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_edit.c - "atomicwrite edit FILE": what visudo does for sudoers, for
  * any file.  FILE's directory is locked against other atomicwrite writers

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_publish.c - the directory subcommands: publish, rollback, symlink
  * and exchange.

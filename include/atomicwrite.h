@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * atomicwrite.h - crash-safe replacement of files.
  *
