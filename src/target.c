@@ -324,8 +324,16 @@ out:
 	return -1;
 }
 
-int aw__open_parent(int at, const char *path, char *name,
-                       const char *display, aw_step open_step, aw_error *e)
+/*
+ * Splits path into its directory part and last component (stored in name),
+ * and opens the directory part relative to at: as the kernel resolves it
+ * when hops is NULL, else with open_dir_judged() (links judged, counted in
+ * *hops).  Returns the directory's descriptor, or -1 with e filled:
+ * open_step and display name the failure.
+ */
+static int open_dir_part(int at, const char *path, char *name,
+                         const char *display, aw_step open_step, int *hops,
+                         aw_error *e)
 {
 	char *dir = malloc(PATH_MAX);
 	if (!dir)
@@ -337,7 +345,8 @@ int aw__open_parent(int at, const char *path, char *name,
 		free(dir);
 		return aw__fail(e, step, display, err);
 	}
-	int fd = aw__openat(at, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+	int fd = hops ? open_dir_judged(at, dir, hops)
+	              : aw__openat(at, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
 	err = errno;
 	free(dir);
 	if (fd < 0)
@@ -346,32 +355,19 @@ int aw__open_parent(int at, const char *path, char *name,
 	return fd;
 }
 
-/*
- * Opens the directory part of a link's text (read in dirfd) with
- * open_dir_judged() and stores its last component in name.  Returns the
- * directory's descriptor, or -1 with e filled (display names the
- * failure).
- */
+int aw__open_parent(int at, const char *path, char *name,
+                       const char *display, aw_step open_step, aw_error *e)
+{
+	return open_dir_part(at, path, name, display, open_step, NULL, e);
+}
+
+/* The directory part of a link's text (read in dirfd), links on the way
+ * judged by the protected_symlinks rule. */
 static int open_link_parent(int dirfd, const char *link, char *name,
                             const char *display, int *hops, aw_error *e)
 {
-	char *dir = malloc(PATH_MAX);
-	if (!dir)
-		return aw__fail(e, AW_STEP_RESOLVE_LINK, display, ENOMEM);
-	const char *base;
-	aw_step step;
-	int err = split_path(link, dir, PATH_MAX, &base, &step);
-	if (err) {
-		free(dir);
-		return aw__fail(e, step, display, err);
-	}
-	int fd = open_dir_judged(dirfd, dir, hops);
-	err = errno;
-	free(dir);
-	if (fd < 0)
-		return aw__fail(e, AW_STEP_RESOLVE_LINK, display, err);
-	strcpy(name, base);
-	return fd;
+	return open_dir_part(dirfd, link, name, display, AW_STEP_RESOLVE_LINK,
+	                     hops, e);
 }
 
 int aw__open_target(struct aw_file *f, int dirfd, const char *path,
