@@ -104,7 +104,7 @@ check-batch-big: all $(B)/unit-tests
 # warnings as errors, so that consumers with strict flags can include it.
 check-header:
 	@mkdir -p $(B)/header
-	@printf '#include <atomicwrite.h>\nint main(void) { return aw_version() == 0; }\n' > $(B)/header/use.c
+	@printf '#include <atomicwrite.h>\nint main(void) { return aw_lib_version() == 0; }\n' > $(B)/header/use.c
 	@cp $(B)/header/use.c $(B)/header/use.cc
 	@set -e; for cc in gcc clang; do \
 	    for std in c99 c11; do \

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # nosync_ratio.sh - one number with its spread: how much slower a
-# non-durable aw_replace() is than the minimal protocol (open O_EXCL, write,
+# non-durable aw_file_replace() is than the minimal protocol (open O_EXCL, write,
 # close, rename), the "within 1.15x" goal.  The full benchmark
 # measures it too, among many alternatives and with few repetitions; this
 # runs only the two, interleaved, many times, so the ratio's noise shows.

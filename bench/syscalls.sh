@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # syscalls.sh - counts the system calls of one replacement of a 4 KiB file
-# that exists, with `strace -c -f`: our library (aw_replace), the minimal
+# that exists, with `strace -c -f`: our library (aw_file_replace), the minimal
 # protocol (bench/drivers/minimal.c), durable and not, and our CLI as a
 # whole process.  For the library and the minimal protocol the count is per
 # replacement: (calls of a run of 101 replacements - calls of a run of 1)
@@ -54,7 +54,7 @@ count "$work/cli" "$top/build/atomicwrite" "$dir/f00000" < "$work/source"
 cols="min-durable aw-durable min-nosync aw-nosync cli"
 cat "$work"/min-durable "$work"/aw-durable "$work"/min-nosync "$work"/aw-nosync "$work"/cli |
 	awk '{ print $1 }' | sort -u > "$work/names"
-echo "| system call | minimal, durable | aw_replace, durable | minimal, no fsync | aw_replace, no fsync | CLI, whole process |"
+echo "| system call | minimal, durable | aw_file_replace, durable | minimal, no fsync | aw_file_replace, no fsync | CLI, whole process |"
 echo "|---|---|---|---|---|---|"
 while read -r sc; do
 	row="| $sc"

@@ -57,7 +57,7 @@ static int stage(aw_batch *b, const char *file, const char *src)
 		return -1;
 	}
 	aw_file *f;
-	int r = aw_batch_add(b, &f, file, &e) < 0 ? -1 : aw_copy_from(f, fd, &e);
+	int r = aw_batch_add(b, &f, file, &e) < 0 ? -1 : aw_file_copy_from(f, fd, &e);
 	close(fd);
 	if (r < 0)
 		cli_report(AW_FAILED, &e);

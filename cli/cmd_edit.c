@@ -186,16 +186,16 @@ static void refuse_link(const char *path)
  * scratch copy's name in it and the path the editor is given. */
 struct scratch {
 	aw_file *h;
-	int dirfd;                   /* aw_dirfd(h) */
+	int dirfd;                   /* aw_file_dirfd(h) */
 	struct stat st;              /* the scratch file as created */
-	char name[NAME_MAX + 1];     /* aw_temp_name(h) */
+	char name[NAME_MAX + 1];     /* aw_file_temp_name(h) */
 	char *path;                  /* for the editor and the check */
 	char *shown_dir;             /* the directory, as messages name it */
 };
 
 /*
  * A path that reaches the scratch file the library created, in the
- * directory it opened (aw_dirfd), checked by device and inode: FILE's
+ * directory it opened (aw_file_dirfd), checked by device and inode: FILE's
  * directory as the user spelled it when that is where the scratch is (a
  * readable path for the editor), else that directory's name as the kernel
  * knows it, else the directory descriptor itself through /proc.  Never a
@@ -475,7 +475,7 @@ out:
 /*
  * Removes what is at the scratch name (the scratch file, or a file an
  * editor renamed over it) and frees its handle.  The library's removal in
- * aw_discard() is one unlinkat() whose failure it cannot report: a copy
+ * aw_file_discard() is one unlinkat() whose failure it cannot report: a copy
  * of FILE's contents would stay behind without a word.  So it is removed
  * here first, tried once more after a failure, and one that stays is
  * named, with who removes it: an atomicwrite sweep if it is the scratch
@@ -505,7 +505,7 @@ static void discard_scratch(struct scratch *sc, const char *file)
 			cli_warn("could not remove the scratch copy %s beside %s: %s (%s)",
 			         sc->name, file, strerror(err), who);
 	}
-	aw_discard(sc->h);
+	aw_file_discard(sc->h);
 	sc->h = NULL;
 }
 
@@ -588,7 +588,7 @@ static int edit(const struct session *s)
 	int begun;
 	cli_wait_start(&w, s->path, follow, true);
 	do
-		begun = aw_begin(&f, s->path, &locked, &e);
+		begun = aw_file_begin(&f, s->path, &locked, &e);
 	while (cli_wait_again(&w, begun, &e));
 	if (w.timed_out)
 		goto out;
@@ -599,7 +599,7 @@ static int edit(const struct session *s)
 	if (!follow) {
 		/* The check that counts: a failed look is no proof that
 		 * FILE is not a link. */
-		if (fstatat_r(aw_dirfd(f), base_name(s->path), &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (fstatat_r(aw_file_dirfd(f), base_name(s->path), &st, AT_SYMLINK_NOFOLLOW) < 0) {
 			if (errno != ENOENT) {
 				cli_warn("inspecting %s: %s", s->path, strerror(errno));
 				goto out;
@@ -609,8 +609,8 @@ static int edit(const struct session *s)
 			goto out;
 		}
 	}
-	int orig = aw_fd(f);
-	bool existed = target_exists(s, aw_dirfd(f));
+	int orig = aw_file_fd(f);
+	bool existed = target_exists(s, aw_file_dirfd(f));
 
 	/* The scratch copy: a named temporary file, created 0600 whatever
 	 * FILE's mode and the umask (it is never committed, so the mode
@@ -619,13 +619,13 @@ static int edit(const struct session *s)
 	named.flags |= AW_NO_TMPFILE | AW_MODE;
 	named.mode = 0600;
 	named.durability = AW_DURABILITY_NONE;
-	if (aw_begin(&sc.h, s->path, &named, &e) < 0) {
+	if (aw_file_begin(&sc.h, s->path, &named, &e) < 0) {
 		status = cli_report(AW_FAILED, &e);
 		goto out;
 	}
-	sc.dirfd = aw_dirfd(sc.h);
+	sc.dirfd = aw_file_dirfd(sc.h);
 	struct stat d1, d2;
-	if (fstat_r(aw_dirfd(f), &d1) < 0 || fstat_r(sc.dirfd, &d2) < 0) {
+	if (fstat_r(aw_file_dirfd(f), &d1) < 0 || fstat_r(sc.dirfd, &d2) < 0) {
 		cli_warn("inspecting the directory of %s: %s", s->path, strerror(errno));
 		goto out;
 	}
@@ -633,12 +633,12 @@ static int edit(const struct session *s)
 		cli_warn("%s: its directory changed while the edit began; not edited", s->path);
 		goto out;
 	}
-	const char *tmp = aw_temp_name(sc.h, &e);
+	const char *tmp = aw_file_temp_name(sc.h, &e);
 	if (!tmp) {
 		status = cli_report(AW_FAILED, &e);
 		goto out;
 	}
-	if (fstat_r(aw_fd(sc.h), &sc.st) < 0) {
+	if (fstat_r(aw_file_fd(sc.h), &sc.st) < 0) {
 		cli_warn("the scratch copy of %s: %s", s->path, strerror(errno));
 		goto out;
 	}
@@ -647,7 +647,7 @@ static int edit(const struct session *s)
 		cli_warn("starting the scratch copy of %s: %s", s->path, strerror(errno));
 		goto out;
 	}
-	if (aw_copy_from(sc.h, orig, &e) < 0) {
+	if (aw_file_copy_from(sc.h, orig, &e) < 0) {
 		status = cli_report(AW_FAILED, &e);
 		goto out;
 	}
@@ -705,19 +705,19 @@ static int edit(const struct session *s)
 	}
 
 	/* f held FILE's old contents for comparison: now the edited ones. */
-	int nfd = aw_fd(f);
+	int nfd = aw_file_fd(f);
 	if (ftruncate_r(nfd, 0) < 0 || lseek_r(nfd, 0, SEEK_SET) < 0) {
 		cli_warn("preparing the new contents of %s: %s", s->path, strerror(errno));
 		keep_edit(&sc, edited, s->path);
 		goto out;
 	}
-	if (aw_copy_from(f, edited, &e) < 0 ||
-	    (s->backup && aw_keep_backup(f, s->backup, &e) < 0)) {
+	if (aw_file_copy_from(f, edited, &e) < 0 ||
+	    (s->backup && aw_file_keep_backup(f, s->backup, &e) < 0)) {
 		status = cli_report(AW_FAILED, &e);
 		keep_edit(&sc, edited, s->path);
 		goto out;
 	}
-	int result = aw_commit(f, &e);
+	int result = aw_file_commit(f, &e);
 	f = NULL;
 	status = cli_report(result, &e);
 	if (result == AW_FAILED) {
@@ -733,7 +733,7 @@ out:
 		close(edited);
 	free(sc.path);
 	free(sc.shown_dir);
-	aw_discard(f);
+	aw_file_discard(f);
 	return status;
 }
 

@@ -119,7 +119,7 @@ int cmd_publish(int argc, char **argv)
 	struct cli_waiter w;
 	cli_wait_start(&w, link, false, true);
 	do
-		r = aw_publish_tree(link, src, &o, &e);
+		r = aw_link_publish_tree(link, src, &o, &e);
 	while (cli_wait_again(&w, r, &e));
 	if (w.timed_out)
 		return EXIT_FAIL;
@@ -186,7 +186,7 @@ int cmd_rollback(int argc, char **argv)
 	struct cli_waiter w;
 	cli_wait_start(&w, argv[first], false, true);
 	do
-		r = aw_rollback(argv[first], &e);
+		r = aw_link_rollback(argv[first], &e);
 	while (cli_wait_again(&w, r, &e));
 	return w.timed_out ? EXIT_FAIL : cli_report(r, &e);
 }
@@ -206,7 +206,7 @@ int cmd_symlink(int argc, char **argv)
 	struct cli_waiter w;
 	cli_wait_start(&w, argv[first + 1], false, true);
 	do
-		r = aw_symlink(argv[first], argv[first + 1], &e);
+		r = aw_link_set(argv[first], argv[first + 1], &e);
 	while (cli_wait_again(&w, r, &e));
 	return w.timed_out ? EXIT_FAIL : cli_report(r, &e);
 }
@@ -219,5 +219,5 @@ int cmd_exchange(int argc, char **argv)
 	if (r >= 0)
 		return r;
 	aw_error e;
-	return cli_report(aw_exchange(argv[first], argv[first + 1], &e), &e);
+	return cli_report(aw_path_exchange(argv[first], argv[first + 1], &e), &e);
 }

@@ -58,7 +58,7 @@ int cmd_sweep(int argc, char **argv)
 	for (int i = optind; i < argc; i++) {
 		aw_error e;
 		unsigned done = 0;
-		if (aw_sweep2(argv[i], flags, print_removed, argv[i], &done, &e) < 0)
+		if (aw_dir_sweep(argv[i], flags, print_removed, argv[i], &done, &e) < 0)
 			status = cli_report(AW_FAILED, &e);
 		else if (done & AW_SWEEP_LOCK_HELD)
 			cli_warn("%s: the directory lock is held (by another writer, "

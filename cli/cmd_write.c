@@ -175,8 +175,8 @@ static int fill(aw_file *f, const struct write_job *j, aw_error *e)
 static bool temp_is_ours(aw_file *f, const char *name)
 {
 	struct stat ours, there;
-	return fstat(aw_fd(f), &ours) == 0 &&
-	       fstatat(aw_dirfd(f), name, &there, AT_SYMLINK_NOFOLLOW) == 0 &&
+	return fstat(aw_file_fd(f), &ours) == 0 &&
+	       fstatat(aw_file_dirfd(f), name, &there, AT_SYMLINK_NOFOLLOW) == 0 &&
 	       ours.st_dev == there.st_dev && ours.st_ino == there.st_ino;
 }
 
@@ -195,10 +195,10 @@ static int check(aw_file *f, const struct write_job *j, aw_error *e)
 {
 	char *tmp = cli_temp_path(f, j->path, j->opts.flags & AW_FOLLOW_SYMLINKS, e);
 	if (!tmp) {
-		aw_discard(f);
+		aw_file_discard(f);
 		return cli_report(AW_FAILED, e);
 	}
-	const char *name = aw_temp_name(f, e);
+	const char *name = aw_file_temp_name(f, e);
 	char *saved = name ? strdup(name) : NULL;
 	int r = saved ? cli_run_check(j->check, tmp, j->verbose) : -1;
 	if (r == 0 && temp_is_ours(f, saved)) {
@@ -215,9 +215,9 @@ static int check(aw_file *f, const struct write_job *j, aw_error *e)
 		cli_warn("check: out of memory");
 	}
 	/* Whatever the check left at the temporary name goes too. */
-	int dirfd = saved ? dup(aw_dirfd(f)) : -1;
+	int dirfd = saved ? dup(aw_file_dirfd(f)) : -1;
 	bool replaced = saved && !temp_is_ours(f, saved);
-	aw_discard(f);
+	aw_file_discard(f);
 	if (dirfd >= 0) {
 		struct stat st;
 		if (replaced && fstatat(dirfd, saved, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
@@ -248,13 +248,13 @@ static int run(const struct write_job *j)
 	cli_wait_start(&w, j->path, j->opts.flags & AW_FOLLOW_SYMLINKS,
 	               j->opts.flags & AW_LOCK);
 	do
-		begun = aw_begin(&f, j->path, &j->opts, &e);
+		begun = aw_file_begin(&f, j->path, &j->opts, &e);
 	while (cli_wait_again(&w, begun, &e));
 	if (begun < 0)
 		return w.timed_out ? EXIT_FAIL : cli_report(AW_FAILED, &e);
 	int status = fill(f, j, &e);
 	if (status) {
-		aw_discard(f);
+		aw_file_discard(f);
 		return status;
 	}
 	if (j->check) {
@@ -265,12 +265,12 @@ static int run(const struct write_job *j)
 	if (j->backup) {
 		if (j->verbose)
 			cli_warn("keeping the old %s as %s%s", j->path, j->path, j->backup);
-		if (aw_keep_backup(f, j->backup, &e) < 0) {
-			aw_discard(f);
+		if (aw_file_keep_backup(f, j->backup, &e) < 0) {
+			aw_file_discard(f);
 			return cli_report(AW_FAILED, &e);
 		}
 	}
-	status = cli_report(aw_commit(f, &e), &e);
+	status = cli_report(aw_file_commit(f, &e), &e);
 	if (j->verbose && status == EXIT_OK)
 		cli_warn("replaced %s", j->path);
 	return status;
@@ -390,7 +390,7 @@ int cmd_write(int argc, char **argv)
 			usage();
 			return EXIT_OK;
 		case 'V':
-			printf("%s %s\n", cli_prog, aw_version());
+			printf("%s %s\n", cli_prog, aw_lib_version());
 			return EXIT_OK;
 		default:
 			fprintf(stderr, "Try '%s --help' for more information.\n", cli_prog);

@@ -57,7 +57,7 @@ int cli_copy_fd(aw_file *f, int fd, const char *what, bool progress, aw_error *e
 	 * would copy it with read() and write() as well. */
 	struct stat st;
 	if (!progress && fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
-		return aw_copy_from(f, fd, e);
+		return aw_file_copy_from(f, fd, e);
 	static char buf[1 << 17];
 	unsigned long long total = 0;
 	double last = now();
@@ -74,7 +74,7 @@ int cli_copy_fd(aw_file *f, int fd, const char *what, bool progress, aw_error *e
 		}
 		if (n == 0)
 			break;
-		if (aw_write(f, buf, (size_t)n, e) < 0)
+		if (aw_file_write(f, buf, (size_t)n, e) < 0)
 			return -1;
 		total += (unsigned long long)n;
 		if (progress && now() - last >= 0.5) {
@@ -210,7 +210,7 @@ static char *dir_path(int dirfd)
 char *cli_temp_path(aw_file *f, const char *file, bool follow, aw_error *e)
 {
 	(void)follow;
-	const char *name = aw_temp_name(f, e);
+	const char *name = aw_file_temp_name(f, e);
 	if (!name)
 		return NULL;
 	/* The temporary file is in the directory the library opened for
@@ -218,7 +218,7 @@ char *cli_temp_path(aw_file *f, const char *file, bool follow, aw_error *e)
 	 * may not exist yet): its path is asked of that directory, never
 	 * recomputed from FILE.  It is absolute, so it never starts with
 	 * "-" and does not depend on the check's working directory. */
-	char *dir = dir_path(aw_dirfd(f));
+	char *dir = dir_path(aw_file_dirfd(f));
 	if (!dir) {
 		/* The directory was removed, or is outside our root. */
 		set_error(e, AW_STEP_OPEN_DIR, file, errno ? errno : ENOENT);

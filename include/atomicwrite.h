@@ -12,16 +12,16 @@
  *
  *     aw_file *f;
  *     aw_error e;
- *     if (aw_begin(&f, "/etc/app.conf", NULL, &e) < 0)
+ *     if (aw_file_begin(&f, "/etc/app.conf", NULL, &e) < 0)
  *         -> nothing was created; e says why
- *     write through aw_write(f, ...) or to aw_fd(f)
- *     if (aw_commit(f, &e) < 0)       -> f is freed either way
+ *     write through aw_file_write(f, ...) or to aw_file_fd(f)
+ *     if (aw_file_commit(f, &e) < 0)       -> f is freed either way
  *         -> AW_FAILED: the target is untouched, nothing is left behind
  *         -> AW_UNSYNCED: the target was replaced but the directory fsync
  *            failed, so the replacement may not survive a power cut
- *     or, to give up: aw_discard(f)   -> the target is untouched
+ *     or, to give up: aw_file_discard(f)   -> the target is untouched
  *
- * aw_replace() does all of it for one buffer.
+ * aw_file_replace() does all of it for one buffer.
  *
  * THE PROTOCOL
  *
@@ -30,12 +30,12 @@
  * unnamed O_TMPFILE where the filesystem has it, otherwise a hidden file
  * with an unpredictable name created with O_EXCL|O_NOFOLLOW and renamed at
  * once (never replacing anything) to its marked name, which spells its own
- * inode number (see aw_sweep()).  On commit the library copies the old
+ * inode number (see aw_dir_sweep()).  On commit the library copies the old
  * file's owner, extended attributes and mode onto the temporary file (in
  * that order: chown clears set-id bits), gives an unnamed temporary its
  * hidden marked name, fsyncs it, renames it over the target and fsyncs the
  * directory.  Each temporary file is flock()ed by its writer for its whole
- * life, which is how aw_sweep() tells a crashed writer's leftover from a
+ * life, which is how aw_dir_sweep() tells a crashed writer's leftover from a
  * live writer's file.
  *
  * ERRORS
@@ -49,7 +49,7 @@
  *
  * THE DIRECTORY LOCK
  *
- * AW_LOCK writers, aw_publish(), aw_rollback(), aw_symlink() and aw_sweep()
+ * AW_LOCK writers, aw_link_publish(), aw_link_rollback(), aw_link_set() and aw_dir_sweep()
  * take turns on one lock per directory: the existence of the file
  * ".awtmp-lock" in it, an empty regular file of mode 0600 that its holder
  * creates already flock()ed (an O_TMPFILE, or elsewhere a temporary file,
@@ -106,14 +106,14 @@ extern "C" {
 #define AW_VERSION_STRING "0.1.0"
 
 /* The version of the library actually linked, e.g. "0.1.0". */
-const char *aw_version(void);
+const char *aw_lib_version(void);
 
 /*
  * How much a successful commit promises about power loss.  Every level is
  * atomic against a crash of the writing process.
  */
 typedef enum aw_durability {
-	/* fsync the new file and then its directory: once aw_commit() has
+	/* fsync the new file and then its directory: once aw_file_commit() has
 	 * returned AW_OK the new contents survive a power cut.  Default. */
 	AW_DURABILITY_FULL = 0,
 	/* fsync the new file only: after a power cut the name may still
@@ -145,10 +145,10 @@ enum aw_flags {
 	 * (renameat2 RENAME_NOREPLACE; where the filesystem lacks it, a
 	 * link() to the target's name, then removing the temporary name: if
 	 * only that removal fails, the commit succeeds and the second name,
-	 * unlocked, is left for aw_sweep()). */
+	 * unlocked, is left for aw_dir_sweep()). */
 	AW_NO_CLOBBER = 1u << 1,
 	/* Take the target directory's lock (THE DIRECTORY LOCK below) in
-	 * aw_begin(), waiting while another writer holds it, and hold it
+	 * aw_file_begin(), waiting while another writer holds it, and hold it
 	 * until commit or discard, so that read-modify-write cycles of
 	 * cooperating writers (all using AW_LOCK) do not lose updates.  A
 	 * killed holder's lock is cleared by the next writer. */
@@ -166,7 +166,7 @@ enum aw_flags {
 	 * clone where the filesystem shares extents: btrfs, XFS with reflink,
 	 * so even a huge file costs milliseconds; else an in-kernel copy), with
 	 * the descriptor's offset at its end.  Change blocks in place with
-	 * pwrite() on aw_fd(), append with aw_write(), then commit: a small edit
+	 * pwrite() on aw_file_fd(), append with aw_file_write(), then commit: a small edit
 	 * of a big file, atomically, at the cost of the edit.  No target: the
 	 * new contents start empty. */
 	AW_COPY_TARGET = 1u << 6
@@ -180,7 +180,7 @@ typedef struct aw_options {
 	mode_t mode;          /* permission bits, used with AW_MODE only */
 } aw_options;
 
-/* Return values of aw_commit() and aw_replace(). */
+/* Return values of aw_file_commit() and aw_file_replace(). */
 enum aw_result {
 	AW_OK = 0,
 	/* failed: the target is untouched and no temporary file remains */
@@ -210,8 +210,8 @@ typedef enum aw_step {
 	AW_STEP_SYNC_TEMP,      /* fsync of the temporary file */
 	AW_STEP_RENAME,         /* renaming the temporary file over the target */
 	AW_STEP_SYNC_DIR,       /* fsync of the directory after the rename */
-	AW_STEP_SWEEP,          /* removing leftovers (aw_sweep) */
-	/* directory publication (aw_publish() and friends) */
+	AW_STEP_SWEEP,          /* removing leftovers (aw_dir_sweep) */
+	/* directory publication (aw_link_publish() and friends) */
 	AW_STEP_INSPECT_LINK,   /* looking at what stands at the link's name */
 	AW_STEP_MAKE_VERSION,   /* creating the new version directory */
 	AW_STEP_POPULATE,       /* the caller's populate callback failed */
@@ -221,7 +221,7 @@ typedef enum aw_step {
 	AW_STEP_SWITCH_LINK,    /* renaming it over the link */
 	AW_STEP_ADOPT,          /* exchanging a real directory for the link */
 	AW_STEP_FIND_VERSION,   /* finding the version to roll back to */
-	AW_STEP_EXCHANGE,       /* exchanging two paths (aw_exchange) */
+	AW_STEP_EXCHANGE,       /* exchanging two paths (aw_path_exchange) */
 	AW_STEP_BACKUP,         /* keeping the old file as a backup */
 	AW_STEP_PROTECTED_FILE  /* the target is another user's file in a
 	                           sticky world-writable directory (EACCES) */
@@ -250,7 +250,7 @@ typedef struct aw_file aw_file;
 /*
  * Begins the replacement of path (relative paths from the current
  * directory).  On success stores a handle in *ret and returns 0; the target
- * is not touched until aw_commit().  Fails with EISDIR for a directory and
+ * is not touched until aw_file_commit().  Fails with EISDIR for a directory and
  * EINVAL for a FIFO, socket or device (never opening it), ENAMETOOLONG for
  * a name no temporary name fits beside, and whatever open() may say.
  * In a sticky world-writable directory (/tmp) a file owned by neither the
@@ -261,45 +261,45 @@ typedef struct aw_file aw_file;
  * contents (set-user-ID, even).  The descriptors the library opens are
  * never 0, 1 or 2, even if the caller runs with those closed.
  */
-int aw_begin(aw_file **ret, const char *path, const aw_options *opts,
+int aw_file_begin(aw_file **ret, const char *path, const aw_options *opts,
              aw_error *err);
 
 /* The same for name relative to the directory dirfd (or AT_FDCWD).  name
  * may contain slashes; dirfd is not closed and may be closed once
- * aw_begin_at() returns. */
-int aw_begin_at(aw_file **ret, int dirfd, const char *name,
+ * aw_file_begin_at() returns. */
+int aw_file_begin_at(aw_file **ret, int dirfd, const char *name,
                 const aw_options *opts, aw_error *err);
 
 /* The temporary file's descriptor, open for reading and writing, for
  * callers that write themselves (write(), sendfile(), mmap() ...).  It is
- * closed by aw_commit()/aw_discard(); do not close it. */
-int aw_fd(const aw_file *f);
+ * closed by aw_file_commit()/aw_file_discard(); do not close it. */
+int aw_file_fd(const aw_file *f);
 
 /* Writes all of buf, retrying short writes and EINTR.  Returns 0, or -1
- * (the handle stays valid; aw_discard() it). */
-int aw_write(aw_file *f, const void *buf, size_t len, aw_error *err);
+ * (the handle stays valid; aw_file_discard() it). */
+int aw_file_write(aw_file *f, const void *buf, size_t len, aw_error *err);
 
 /*
- * The temporary file's name in the target's directory (aw_dirfd()), for
+ * The temporary file's name in the target's directory (aw_file_dirfd()), for
  * callers that must hand the new contents to another program before
  * committing (a validator, an editor).  An unnamed O_TMPFILE is given its
- * hidden name now, as aw_commit() would.  The string lives as long as f.
+ * hidden name now, as aw_file_commit() would.  The string lives as long as f.
  * NULL on failure (then a commit is refused).  Whoever opens the name must
- * not rename or remove it: aw_commit() renames that name.
+ * not rename or remove it: aw_file_commit() renames that name.
  */
-const char *aw_temp_name(aw_file *f, aw_error *err);
+const char *aw_file_temp_name(aw_file *f, aw_error *err);
 
 /* The target's directory, open, for *at() calls; closed with f. */
-int aw_dirfd(const aw_file *f);
+int aw_file_dirfd(const aw_file *f);
 
 /*
  * Keeps the target's current file as a backup named NAME + suffix (e.g.
  * "~") in the same directory: a hard link to it, made now under the old
  * file's temporary name (holding a shared flock() on the old file, so that
- * a concurrent aw_sweep() leaves the link), and renamed over any older
- * backup by aw_commit() only after the commit's own rename has succeeded,
+ * a concurrent aw_dir_sweep() leaves the link), and renamed over any older
+ * backup by aw_file_commit() only after the commit's own rename has succeeded,
  * so the backup too appears atomically and a commit that fails (or an
- * aw_discard()) leaves an older backup as it was.  If that last rename
+ * aw_file_discard()) leaves an older backup as it was.  If that last rename
  * fails, the commit puts the old file back at the target's name and fails
  * (AW_FAILED, step AW_STEP_BACKUP); if even that fails, the new contents
  * stay, without a backup, and the commit returns AW_UNSYNCED with step
@@ -309,7 +309,7 @@ int aw_dirfd(const aw_file *f);
  * it again replaces the earlier request.  Returns 0 or -1 (step
  * AW_STEP_BACKUP).
  */
-int aw_keep_backup(aw_file *f, const char *suffix, aw_error *err);
+int aw_file_keep_backup(aw_file *f, const char *suffix, aw_error *err);
 
 /*
  * Appends everything srcfd holds, from its current offset to its end, to
@@ -320,9 +320,9 @@ int aw_keep_backup(aw_file *f, const char *suffix, aw_error *err);
  * sparse source is copied one data region at a time (SEEK_DATA/SEEK_HOLE),
  * with the exact size.  srcfd is not closed.
  * Returns 0, or -1 with the step AW_STEP_READ_SOURCE or AW_STEP_WRITE
- * (the handle stays valid; aw_discard() it, a commit is refused).
+ * (the handle stays valid; aw_file_discard() it, a commit is refused).
  */
-int aw_copy_from(aw_file *f, int srcfd, aw_error *err);
+int aw_file_copy_from(aw_file *f, int srcfd, aw_error *err);
 
 /*
  * Makes the new contents the target's, as the protocol above says, and
@@ -334,19 +334,19 @@ int aw_copy_from(aw_file *f, int srcfd, aw_error *err);
  * ENOSYS), the new file is the writer's, as with mv(1).  Root failing to
  * set an owner fails the commit (step AW_STEP_CHOWN).
  */
-int aw_commit(aw_file *f, aw_error *err);
+int aw_file_commit(aw_file *f, aw_error *err);
 
 /* Abandons the replacement: the target is untouched and the temporary file
  * is removed.  Accepts NULL.  Keeps errno. */
-void aw_discard(aw_file *f);
+void aw_file_discard(aw_file *f);
 
 /* ---- one call ------------------------------------------------------- */
 
-/* Replaces path with len bytes of buf.  Returns as aw_commit(). */
-int aw_replace(const char *path, const void *buf, size_t len,
+/* Replaces path with len bytes of buf.  Returns as aw_file_commit(). */
+int aw_file_replace(const char *path, const void *buf, size_t len,
                const aw_options *opts, aw_error *err);
 
-int aw_replace_at(int dirfd, const char *name, const void *buf, size_t len,
+int aw_file_replace_at(int dirfd, const char *name, const void *buf, size_t len,
                   const aw_options *opts, aw_error *err);
 
 /* ---- batches ---------------------------------------------------------- */
@@ -356,7 +356,7 @@ int aw_replace_at(int dirfd, const char *name, const void *buf, size_t len,
  * one: all new files are written, then flushed together (fsyncs issued in
  * parallel, or one syncfs() per filesystem), then renamed, then each
  * distinct directory is fsynced once.  Each file is replaced atomically as
- * with aw_commit(); the batch as a whole is not one atomic step.
+ * with aw_file_commit(); the batch as a whole is not one atomic step.
  *
  * Semantics of aw_batch_commit(): if anything fails before the first
  * rename (writing, naming, metadata, flushing), no target is touched,
@@ -389,23 +389,23 @@ typedef struct aw_batch_options {
 
 int aw_batch_new(aw_batch **ret, const aw_batch_options *opts, aw_error *err);
 
-/* Stages the replacement of path, as aw_begin() does, and returns its
- * handle: write to it with aw_write(), aw_fd() or aw_copy_from(), but do
+/* Stages the replacement of path, as aw_file_begin() does, and returns its
+ * handle: write to it with aw_file_write(), aw_file_fd() or aw_file_copy_from(), but do
  * not commit or discard it: the batch does.
  *
  * A batch of any size fits the usual limit of 1024 descriptors: it holds
  * one descriptor per distinct directory (so the number of directories, not
  * of files, must stay below the limit: beyond it, EMFILE) and at most 64
  * temporary files open.  Staging the 65th closes the oldest (naming it first), and
- * aw_write(), aw_copy_from() and aw_fd() on a closed handle reopen it by
+ * aw_file_write(), aw_file_copy_from() and aw_file_fd() on a closed handle reopen it by
  * name (O_NOFOLLOW, and only the very inode it closed, else ESTALE at
  * AW_STEP_CREATE_TEMP), at the end of its contents.  So a descriptor from
- * aw_fd() on a batch entry stays valid only until 64 other entries of the
+ * aw_file_fd() on a batch entry stays valid only until 64 other entries of the
  * batch have been staged or reopened since: write through it at once, or
- * call aw_fd() again.  A closed temporary has no writer's flock() of its
+ * call aw_file_fd() again.  A closed temporary has no writer's flock() of its
  * own: its name carries the batch's tag, and the batch holds a lock file
  * (".awtmp-INO-TAG-", one inode per filesystem linked into each directory,
- * LOCK_EX for the batch's life) that aw_sweep() honours.
+ * LOCK_EX for the batch's life) that aw_dir_sweep() honours.
  */
 int aw_batch_add(aw_batch *b, aw_file **ret, const char *path, aw_error *err);
 
@@ -429,7 +429,7 @@ void aw_batch_discard(aw_batch *b);
 
 /* ---- leftovers ------------------------------------------------------ */
 
-/* Called by aw_sweep() for each entry it removed. */
+/* Called by aw_dir_sweep() for each entry it removed. */
 typedef void (*aw_sweep_fn)(const char *name, void *ctx);
 
 /*
@@ -443,7 +443,7 @@ typedef void (*aw_sweep_fn)(const char *name, void *ctx);
  * if it is a regular file (links are never followed, nothing else is
  * opened) whose inode is the one its name spells, no process holds its
  * flock() (every writer holds one on its temporary file for its whole
- * life, aw_keep_backup() a shared one on the old file while its link
+ * life, aw_file_keep_backup() a shared one on the old file while its link
  * exists), no live batch's lock covers it (aw_batch_add()), and the name
  * still refers to it when removed.  So sweeping while writers, editors and
  * batches work is safe, and sweeping twice is harmless.  The one entry of
@@ -473,13 +473,20 @@ typedef void (*aw_sweep_fn)(const char *name, void *ctx);
  * holds any (entries with their names), and then with the directory's lock
  * taken without waiting; a dead holder's lock file is removed too.  If a
  * live writer holds the lock (or a lock file stands there that this caller
- * cannot judge), they are left for a later sweep: aw_sweep2() says so.
- * Returns the number of entries removed, or -1.
+ * cannot judge), they are left for a later sweep: aw_dir_sweep() says so.
+ *
+ * flags is an OR of enum aw_sweep_flags (an unknown flag fails with
+ * EINVAL).  If status is not NULL, *status receives what the sweep could
+ * not do (an OR of enum aw_sweep_status_bits, 0 if it was complete)
+ * whenever the call returns >= 0.  Returns the number of entries removed
+ * (or, with AW_SWEEP_DRY_RUN, that would be), or -1.
  */
-int aw_sweep(const char *path, aw_sweep_fn fn, void *ctx, aw_error *err);
-int aw_sweep_at(int dirfd, aw_sweep_fn fn, void *ctx, aw_error *err);
+int aw_dir_sweep(const char *path, unsigned int flags, aw_sweep_fn fn,
+                 void *ctx, unsigned int *status, aw_error *err);
+int aw_dir_sweep_at(int dirfd, unsigned int flags, aw_sweep_fn fn, void *ctx,
+                    unsigned int *status, aw_error *err);
 
-/* Flags for aw_sweep2(). */
+/* Flags for aw_dir_sweep(). */
 enum aw_sweep_flags {
 	/* Remove nothing: call fn for each entry a sweep would remove now,
 	 * after the same checks, and return their number.  The directory's
@@ -488,22 +495,13 @@ enum aw_sweep_flags {
 	AW_SWEEP_DRY_RUN = 1u << 0
 };
 
-/* Bits aw_sweep2() stores in *status. */
+/* Bits aw_dir_sweep() stores in *status. */
 enum aw_sweep_status_bits {
 	/* The directory's lock was held by a live writer (or could not be
 	 * judged): what publishers leave was not looked at; sweep again
 	 * later. */
 	AW_SWEEP_LOCK_HELD = 1u << 0
 };
-
-/* aw_sweep() and aw_sweep_at() with flags (an OR of enum aw_sweep_flags;
- * an unknown flag fails with EINVAL) that also say what they could not do,
- * in *status (if not NULL): an OR of enum aw_sweep_status_bits, 0 if the
- * sweep was complete.  *status is set whenever the call returns >= 0. */
-int aw_sweep2(const char *path, unsigned int flags, aw_sweep_fn fn, void *ctx,
-              unsigned int *status, aw_error *err);
-int aw_sweep2_at(int dirfd, unsigned int flags, aw_sweep_fn fn, void *ctx,
-                 unsigned int *status, aw_error *err);
 
 /* ---- directory publication ------------------------------------------ */
 
@@ -533,7 +531,7 @@ int aw_sweep2_at(int dirfd, unsigned int flags, aw_sweep_fn fn, void *ctx,
  * rename, made durable by an fsync of the parent, is the completeness
  * mark, before any link may point at it.  A publisher killed (or a power
  * cut) before it leaves a ".awbld-" directory, which is never kept,
- * counted, rolled back to or served; aw_sweep() removes it.
+ * counted, rolled back to or served; aw_dir_sweep() removes it.
  *
  * A name is not enough to be a version: publishing, pruning, rollback and
  * sweep count an entry only if lstat says it is a real directory (never a
@@ -551,7 +549,7 @@ int aw_sweep2_at(int dirfd, unsigned int flags, aw_sweep_fn fn, void *ctx,
  * remove versions beyond the ones kept.  On failure before the rename,
  * LINK is untouched and the new version and the temporary link are
  * removed.  Removing old versions after the switch is best effort: what
- * is left is removed by the next publication or by aw_sweep().
+ * is left is removed by the next publication or by aw_dir_sweep().
  */
 
 /* Fills the new version directory, given as an open descriptor (the
@@ -579,14 +577,14 @@ typedef struct aw_publish_options {
 	unsigned int flags;        /* an OR of enum aw_publish_flags */
 	unsigned int keep;         /* older versions kept for rollback, <= 999 */
 	mode_t mode;               /* the version directory's final mode, or 0:
-	                            * the source tree's (aw_publish_tree()) or
-	                            * 0755 (aw_publish()) */
+	                            * the source tree's (aw_link_publish_tree()) or
+	                            * 0755 (aw_link_publish()) */
 } aw_publish_options;
 
 /* Publishes a new version filled by populate.  Returns AW_OK, AW_FAILED
  * (LINK untouched, nothing left behind) or AW_UNSYNCED (LINK switched,
  * the parent's fsync failed). */
-int aw_publish(const char *link, aw_populate_fn populate, void *ctx,
+int aw_link_publish(const char *link, aw_populate_fn populate, void *ctx,
                const aw_publish_options *opts, aw_error *err);
 
 /* Publishes a copy of the tree at srcdir: regular files (by reflink,
@@ -599,24 +597,24 @@ int aw_publish(const char *link, aw_populate_fn populate, void *ctx,
  * opened descriptor: the mode, owner and times a copy gets are those of
  * the very file whose contents it holds, even if the tree's owner swaps
  * entries during the copy.  Holes in sparse files are kept. */
-int aw_publish_tree(const char *link, const char *srcdir,
+int aw_link_publish_tree(const char *link, const char *srcdir,
                     const aw_publish_options *opts, aw_error *err);
 
 /* Points LINK back at the newest kept version older than the current one,
  * atomically and durably, and removes the version it rolled back from.
  * Only complete versions of ours count (see above).  ENOENT
  * (AW_STEP_FIND_VERSION) if no older version is kept. */
-int aw_rollback(const char *link, aw_error *err);
+int aw_link_rollback(const char *link, aw_error *err);
 
 /* Makes linkpath a symbolic link to target, atomically (a temporary link
  * renamed over it) and durably (the parent is fsynced).  Whatever stood at
  * linkpath is replaced, except a directory: EISDIR. */
-int aw_symlink(const char *target, const char *linkpath, aw_error *err);
+int aw_link_set(const char *target, const char *linkpath, aw_error *err);
 
 /* Swaps the two paths atomically, whatever their types (renameat2
  * RENAME_EXCHANGE), and fsyncs both parents.  Both must exist on one
  * filesystem.  EOPNOTSUPP where the kernel or filesystem cannot. */
-int aw_exchange(const char *path1, const char *path2, aw_error *err);
+int aw_path_exchange(const char *path1, const char *path2, aw_error *err);
 
 /* ---- opt-in cleanup on exit and fatal signals ------------------------ */
 
@@ -626,7 +624,7 @@ int aw_exchange(const char *path1, const char *path2, aw_error *err);
  * flight, then let the signal do what it did before.  Signals the process
  * ignores stay ignored.  Call it once, early, from the main thread; calling
  * it again does nothing.  Unnamed (O_TMPFILE) temporaries need no cleanup:
- * the kernel frees them.  SIGKILL cannot be caught: aw_sweep() covers it.
+ * the kernel frees them.  SIGKILL cannot be caught: aw_dir_sweep() covers it.
  * Returns 0 or -1.
  */
 int aw_cleanup_install(void);

@@ -4,9 +4,9 @@
  * suffix): a hard link to the old inode, so it costs no copy, and renamed
  * into place so a reader of the backup name also sees old or new, whole.
  *
- * aw_keep_backup() makes the link under the old inode's marked temporary
+ * aw_file_keep_backup() makes the link under the old inode's marked temporary
  * name and holds a shared flock() on the old inode while that link exists,
- * so a concurrent aw_sweep() (which needs LOCK_EX) leaves it.  The link is
+ * so a concurrent aw_dir_sweep() (which needs LOCK_EX) leaves it.  The link is
  * renamed to the backup's name only after the commit's own rename has
  * succeeded (aw__backup_finish()): a commit that fails, however late,
  * leaves the previous backup as it was.
@@ -85,7 +85,7 @@ static int link_old(struct aw_file *f, int fd, const struct stat *st,
 	return -1;
 }
 
-int aw_keep_backup(aw_file *f, const char *suffix, aw_error *e)
+int aw_file_keep_backup(aw_file *f, const char *suffix, aw_error *e)
 {
 	if (!f || !suffix || !*suffix || strchr(suffix, '/'))
 		return aw__fail(e, AW_STEP_ARGS, f ? f->path : NULL, EINVAL);

@@ -10,7 +10,7 @@
  * descriptors, so it holds one descriptor per distinct directory (shared by
  * all its entries there) and at most AW__BATCH_OPEN_MAX temporary files
  * open.  Beyond that the oldest open temporary is given its name and
- * closed; writing to it again (aw_write(), aw_copy_from(), aw_fd()) or
+ * closed; writing to it again (aw_file_write(), aw_file_copy_from(), aw_file_fd()) or
  * committing it reopens it by name, O_NOFOLLOW, and refuses a file that is
  * not the inode it closed (ESTALE).  With syncfs() nothing is reopened to
  * be flushed; with per-file fsyncs the entries are prepared and flushed
@@ -20,7 +20,7 @@
  * carries the batch's tag in its name, and in its directory the batch holds
  * a lock file named with the same tag (".awtmp-INO-TAG-", empty target:
  * one inode per filesystem, hard-linked into each directory, LOCK_EX held
- * for the batch's life).  aw_sweep() leaves every temporary whose tag a
+ * for the batch's life).  aw_dir_sweep() leaves every temporary whose tag a
  * held lock carries.  The lock is linked into a directory before the first
  * tagged name appears there and removed after the last one has gone (see
  * sweep.c for why a sweep cannot miss it); a killed batch's lock, unlocked,
@@ -294,7 +294,7 @@ static int evict(aw_batch *b, struct aw_file *f, bool prepared, aw_error *e)
 			}
 		}
 	}
-	if (f->unnamed && !aw_temp_name(f, e))
+	if (f->unnamed && !aw_file_temp_name(f, e))
 		return -1;
 	aw__close(f->fd);
 	f->fd = -1;
@@ -375,7 +375,7 @@ int aw_batch_add(aw_batch *b, aw_file **ret, const char *path, aw_error *e)
 		return -1;
 	aw_options o = { b->o.durability, b->o.flags, 0 };
 	aw_file *f;
-	if (aw_begin(&f, path, &o, e) < 0)
+	if (aw_file_begin(&f, path, &o, e) < 0)
 		return -1;
 	f->batch = b;
 	long d = share_dir(b, f);
@@ -404,7 +404,7 @@ int aw_batch_add_buffer(aw_batch *b, const char *path, const void *buf,
 		return -1;
 	/* A failed write marks the handle; the commit then fails the whole
 	 * batch before touching anything. */
-	return aw_write(f, buf, len, e);
+	return aw_file_write(f, buf, len, e);
 }
 
 size_t aw_batch_size(const aw_batch *b)

@@ -93,7 +93,7 @@ int aw__cleanup_register(int dirfd, const char *name)
 	 * can see it. */
 	struct chunk *c = calloc(1, sizeof *c);
 	if (!c) {
-		/* This file goes unregistered, and a later aw_sweep() is
+		/* This file goes unregistered, and a later aw_dir_sweep() is
 		 * what removes it if the process dies. */
 		return -1;
 	}

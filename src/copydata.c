@@ -219,7 +219,7 @@ int aw__copy_data(int dst, int src, bool allow_clone,
 	return copy_read_write(dst, src, failed);
 }
 
-int aw_copy_from(aw_file *f, int srcfd, aw_error *e)
+int aw_file_copy_from(aw_file *f, int srcfd, aw_error *e)
 {
 	if (!f || srcfd < 0)
 		return aw__fail(e, AW_STEP_ARGS, f ? f->path : NULL, EINVAL);

@@ -74,7 +74,7 @@ char *aw_error_format(const aw_error *e, char *buf, size_t size)
 	return buf;
 }
 
-const char *aw_version(void)
+const char *aw_lib_version(void)
 {
 	return AW_VERSION_STRING;
 }

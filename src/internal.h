@@ -26,7 +26,7 @@
  * that closes some of them, see batch.c); TARGET is as much of the target's
  * name as fits NAME_MAX (empty for a batch's liveness lock).  That the
  * number is the inode the name refers to is the proof that a writer of
- * ours named it: aw_sweep() removes a marked entry only if it is a regular
+ * ours named it: aw_dir_sweep() removes a marked entry only if it is a regular
  * file whose st_ino is INO, no process holds its flock() (each writer holds
  * LOCK_EX on its temporary, a --backup holder LOCK_SH on the old inode its
  * temporary link names), no live batch's lock covers its TAG, and the name
@@ -60,9 +60,9 @@ struct aw_file {
 	int fd;                /* the temporary file */
 	bool unnamed;          /* O_TMPFILE not yet given a name */
 	bool named;            /* tmpname exists in dirfd */
-	bool write_failed;     /* an aw_write() failed: refuse to commit */
+	bool write_failed;     /* an aw_file_write() failed: refuse to commit */
 	int write_errno;
-	bool had_target;       /* a regular file stood at the name in aw_begin */
+	bool had_target;       /* a regular file stood at the name in aw_file_begin */
 	struct stat target;    /* its status then */
 	aw_options opts;
 	int cleanup_slot;      /* handle in the opt-in registry, or -1 */
@@ -75,7 +75,7 @@ struct aw_file {
 	bool temp_known;             /* temp_dev/temp_ino are the temporary's */
 	dev_t temp_dev;
 	ino_t temp_ino;
-	/* aw_keep_backup() (backup.c): a marked hard link to the old file,
+	/* aw_file_keep_backup() (backup.c): a marked hard link to the old file,
 	 * renamed to the backup's name only once the commit's rename has
 	 * succeeded */
 	bool backup_pending;
@@ -117,7 +117,7 @@ int aw__parse_tmpname(const char *name, struct aw__tmpname_parts *parts);
 bool aw__is_tmpname(const char *name);
 
 /* Takes a writer's lock (flock LOCK_EX|LOCK_NB) on a temporary file, which
- * tells aw_sweep() that it is alive.  Filesystems without flock() get no
+ * tells aw_dir_sweep() that it is alive.  Filesystems without flock() get no
  * such protection but still work.  EWOULDBLOCK: a sweeper holds it. */
 int aw__lock_temp(int fd);
 /* Gives the open file fd (st: its status) its marked name for target in
@@ -158,10 +158,10 @@ int aw__open_target(struct aw_file *f, int dirfd, const char *path,
                     aw_error *e);
 
 /* Makes the temporary file's owner, extended attributes and mode those the
- * new file must have (see aw_commit()). */
+ * new file must have (see aw_file_commit()). */
 int aw__apply_metadata(struct aw_file *f, aw_error *e);
 
-/* The steps of aw_commit() (replace.c), for batches: prepare names the
+/* The steps of aw_file_commit() (replace.c), for batches: prepare names the
  * temporary file and gives it its metadata, install renames it over the
  * target, release frees f and removes whatever temporary file is left. */
 int aw__prepare(struct aw_file *f, aw_error *e);

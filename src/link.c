@@ -12,7 +12,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
-int aw_symlink(const char *target, const char *linkpath, aw_error *e)
+int aw_link_set(const char *target, const char *linkpath, aw_error *e)
 {
 	if (!target || !linkpath || !*target)
 		return aw__fail(e, AW_STEP_ARGS, linkpath, EINVAL);
@@ -79,7 +79,7 @@ static bool same_dir(int a, int b)
 	       sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
-int aw_exchange(const char *path1, const char *path2, aw_error *e)
+int aw_path_exchange(const char *path1, const char *path2, aw_error *e)
 {
 	char both[4096];
 	char name1[NAME_MAX + 1], name2[NAME_MAX + 1];

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * lock.c - the directory lock that AW_LOCK writers, publishers, rollbacks,
- * aw_symlink() and aw_sweep() take (see "THE DIRECTORY LOCK" in
+ * aw_link_set() and aw_dir_sweep() take (see "THE DIRECTORY LOCK" in
  * atomicwrite.h).
  *
  * The lock is the existence of the file AW__LOCK_NAME in the directory.

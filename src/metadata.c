@@ -102,7 +102,7 @@ static int copy_xattrs(struct aw_file *f, aw_error *e)
 	int src = aw__openat(f->dirfd, f->name, O_RDONLY | O_NOFOLLOW |
 	                     O_NONBLOCK | O_CLOEXEC | O_NOCTTY, 0);
 	if (src < 0) {
-		/* Unreadable to us, or gone or changed since aw_begin():
+		/* Unreadable to us, or gone or changed since aw_file_begin():
 		 * nothing we may copy. */
 		if (errno == EACCES || errno == EPERM || errno == ENOENT ||
 		    errno == ELOOP || errno == ENXIO || errno == EWOULDBLOCK)

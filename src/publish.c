@@ -350,7 +350,7 @@ fail:
 	return AW_FAILED;
 }
 
-int aw_publish(const char *link, aw_populate_fn populate, void *ctx,
+int aw_link_publish(const char *link, aw_populate_fn populate, void *ctx,
                const aw_publish_options *opts, aw_error *e)
 {
 	return publish(link, populate, ctx, 0755, opts, e);
@@ -381,7 +381,7 @@ static int copy_source(int dirfd, const char *path, void *ctx)
 	return -1;
 }
 
-int aw_publish_tree(const char *link, const char *srcdir,
+int aw_link_publish_tree(const char *link, const char *srcdir,
                     const aw_publish_options *opts, aw_error *e)
 {
 	if (!srcdir)
@@ -407,7 +407,7 @@ int aw_publish_tree(const char *link, const char *srcdir,
 	return r;
 }
 
-int aw_rollback(const char *link, aw_error *e)
+int aw_link_rollback(const char *link, aw_error *e)
 {
 	struct publish p = { .dirfd = -1, .lockfd = -1 };
 	if (!link)

@@ -1,7 +1,7 @@
 /*
  * replace.c - the replacement protocol: begin, write, commit, discard.
  *
- * The durability sequence lives in aw_commit(), one named step after the
+ * The durability sequence lives in aw_file_commit(), one named step after the
  * other; see the header for the guarantees each step serves.
  */
 #include "internal.h"
@@ -216,7 +216,7 @@ static int copy_target(struct aw_file *f, aw_error *e)
 	return r < 0 ? aw__fail(e, failed, f->path, err) : 0;
 }
 
-int aw_begin_at(aw_file **ret, int dirfd, const char *name,
+int aw_file_begin_at(aw_file **ret, int dirfd, const char *name,
                 const aw_options *opts, aw_error *e)
 {
 	static const aw_options defaults;
@@ -262,13 +262,13 @@ fail:
 	return -1;
 }
 
-int aw_begin(aw_file **ret, const char *path, const aw_options *opts,
+int aw_file_begin(aw_file **ret, const char *path, const aw_options *opts,
              aw_error *e)
 {
-	return aw_begin_at(ret, AT_FDCWD, path, opts, e);
+	return aw_file_begin_at(ret, AT_FDCWD, path, opts, e);
 }
 
-int aw_fd(const aw_file *f)
+int aw_file_fd(const aw_file *f)
 {
 	if (!f)
 		return -1;
@@ -279,7 +279,7 @@ int aw_fd(const aw_file *f)
 	return f->fd;
 }
 
-int aw_write(aw_file *f, const void *buf, size_t len, aw_error *e)
+int aw_file_write(aw_file *f, const void *buf, size_t len, aw_error *e)
 {
 	if (!f || (!buf && len))
 		return aw__fail(e, AW_STEP_ARGS, f ? f->path : NULL, EINVAL);
@@ -293,7 +293,7 @@ int aw_write(aw_file *f, const void *buf, size_t len, aw_error *e)
 	return 0;
 }
 
-const char *aw_temp_name(aw_file *f, aw_error *e)
+const char *aw_file_temp_name(aw_file *f, aw_error *e)
 {
 	if (!f) {
 		aw__fail(e, AW_STEP_ARGS, NULL, EINVAL);
@@ -308,7 +308,7 @@ const char *aw_temp_name(aw_file *f, aw_error *e)
 	return f->tmpname;
 }
 
-int aw_dirfd(const aw_file *f)
+int aw_file_dirfd(const aw_file *f)
 {
 	return f ? f->dirfd : -1;
 }
@@ -363,7 +363,7 @@ void aw__release(struct aw_file *f)
 	release(f);
 }
 
-int aw_commit(aw_file *f, aw_error *e)
+int aw_file_commit(aw_file *f, aw_error *e)
 {
 	if (!f)
 		return aw__fail(e, AW_STEP_ARGS, NULL, EINVAL);
@@ -398,29 +398,29 @@ fail:
 	return AW_FAILED;
 }
 
-void aw_discard(aw_file *f)
+void aw_file_discard(aw_file *f)
 {
 	if (f)
 		release(f);
 }
 
-int aw_replace_at(int dirfd, const char *name, const void *buf, size_t len,
+int aw_file_replace_at(int dirfd, const char *name, const void *buf, size_t len,
                   const aw_options *opts, aw_error *e)
 {
 	aw_file *f;
 	if (!buf && len)
 		return aw__fail(e, AW_STEP_ARGS, name, EINVAL);
-	if (aw_begin_at(&f, dirfd, name, opts, e) < 0)
+	if (aw_file_begin_at(&f, dirfd, name, opts, e) < 0)
 		return AW_FAILED;
-	if (aw_write(f, buf, len, e) < 0) {
-		aw_discard(f);
+	if (aw_file_write(f, buf, len, e) < 0) {
+		aw_file_discard(f);
 		return AW_FAILED;
 	}
-	return aw_commit(f, e);
+	return aw_file_commit(f, e);
 }
 
-int aw_replace(const char *path, const void *buf, size_t len,
+int aw_file_replace(const char *path, const void *buf, size_t len,
                const aw_options *opts, aw_error *e)
 {
-	return aw_replace_at(AT_FDCWD, path, buf, len, opts, e);
+	return aw_file_replace_at(AT_FDCWD, path, buf, len, opts, e);
 }

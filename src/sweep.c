@@ -507,19 +507,14 @@ static int sweep_at(int dirfd, unsigned int flags, aw_sweep_fn fn, void *ctx,
 	return removed;
 }
 
-int aw_sweep_at(int dirfd, aw_sweep_fn fn, void *ctx, aw_error *e)
-{
-	return sweep_at(dirfd, 0, fn, ctx, NULL, e);
-}
-
-int aw_sweep2_at(int dirfd, unsigned int flags, aw_sweep_fn fn, void *ctx,
-                 unsigned int *status, aw_error *e)
+int aw_dir_sweep_at(int dirfd, unsigned int flags, aw_sweep_fn fn, void *ctx,
+                    unsigned int *status, aw_error *e)
 {
 	return sweep_at(dirfd, flags, fn, ctx, status, e);
 }
 
-int aw_sweep2(const char *path, unsigned int flags, aw_sweep_fn fn, void *ctx,
-              unsigned int *status, aw_error *e)
+int aw_dir_sweep(const char *path, unsigned int flags, aw_sweep_fn fn,
+                 void *ctx, unsigned int *status, aw_error *e)
 {
 	if (!path)
 		return aw__fail(e, AW_STEP_ARGS, NULL, EINVAL);
@@ -533,9 +528,4 @@ int aw_sweep2(const char *path, unsigned int flags, aw_sweep_fn fn, void *ctx,
 		snprintf(e->path, sizeof e->path, "%s", path);
 	errno = err;
 	return r;
-}
-
-int aw_sweep(const char *path, aw_sweep_fn fn, void *ctx, aw_error *e)
-{
-	return aw_sweep2(path, 0, fn, ctx, NULL, e);
 }

@@ -8,7 +8,7 @@
  * inode it refers to was given by someone who held that inode when naming
  * it: a writer of ours.  An editor's swap file beside a scratch copy
  * (".awtmp-...-f.swp"), a file renamed over a scratch copy, a file planted
- * under a guessed name: none is the inode its name spells, and aw_sweep()
+ * under a guessed name: none is the inode its name spells, and aw_dir_sweep()
  * leaves them all.  Every temporary file the library names gets its name
  * here, once its inode is known.
  */

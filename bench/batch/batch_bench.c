@@ -1,6 +1,6 @@
 /*
  * batch_bench.c - what a durable batch costs: N existing 4 KiB files in
- * one directory replaced by N sequential aw_replace() calls, by one batch
+ * one directory replaced by N sequential aw_file_replace() calls, by one batch
  * with each flush strategy, and by one batch without any flush, each run
  * ROUNDS times interleaved (A B C ... A B C ...).  Prints the median
  * microseconds per file of each and its ratio to the sequential replaces.
@@ -19,7 +19,7 @@
 
 enum { SEQUENTIAL, BATCH_SEQ, BATCH_PARALLEL, BATCH_SYNCFS, BATCH_NOSYNC, KINDS };
 static const char *const names[KINDS] = {
-	"N x aw_replace (durable)", "batch, sequential fsyncs", "batch, parallel fsyncs",
+	"N x aw_file_replace (durable)", "batch, sequential fsyncs", "batch, parallel fsyncs",
 	"batch, one syncfs", "batch, no flush (not durable)",
 };
 
@@ -43,7 +43,7 @@ static double run(int kind, int n, const char *buf)
 	if (kind == SEQUENTIAL) {
 		for (int i = 0; i < n; i++) {
 			snprintf(name, sizeof name, "f%05d", i);
-			if (aw_replace(name, buf, 4096, NULL, NULL) != AW_OK)
+			if (aw_file_replace(name, buf, 4096, NULL, NULL) != AW_OK)
 				exit(1);
 		}
 	} else {
@@ -79,7 +79,7 @@ int main(int argc, char **argv)
 	for (int i = 0; i < n; i++) {
 		char name[64];
 		snprintf(name, sizeof name, "f%05d", i);
-		aw_replace(name, buf, 4096, NULL, NULL);
+		aw_file_replace(name, buf, 4096, NULL, NULL);
 	}
 	sync();
 	double *t = calloc((size_t)KINDS * (size_t)rounds, sizeof *t);

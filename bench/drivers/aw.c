@@ -1,8 +1,8 @@
 /*
  * aw.c - our library through its public API, the way a program uses it:
- * aw_replace() for small files (default options, or durability NONE), and
- * aw_begin() + aw_write() (or, with a fifth argument "fd", write() to
- * aw_fd()) + aw_commit() to stream a large file.  A fifth argument "named"
+ * aw_file_replace() for small files (default options, or durability NONE), and
+ * aw_file_begin() + aw_file_write() (or, with a fifth argument "fd", write() to
+ * aw_file_fd()) + aw_file_commit() to stream a large file.  A fifth argument "named"
  * adds AW_NO_TMPFILE (a named temporary file instead of O_TMPFILE), "nokeep"
  * adds AW_NO_KEEP_OWNER_XATTRS: bench/SYSCALLS.md uses them to tell what
  * each part of the protocol costs.
@@ -17,23 +17,23 @@ static void stream(const char *path, const char *chunk, size_t len,
 {
 	aw_file *f;
 	aw_error e;
-	if (aw_begin(&f, path, opts, &e) < 0)
-		bench_die("aw_begin", path);
+	if (aw_file_begin(&f, path, opts, &e) < 0)
+		bench_die("aw_file_begin", path);
 	for (size_t done = 0; done < len;) {
 		size_t want = len - done < CHUNK ? len - done : CHUNK;
 		if (use_fd) {
-			ssize_t n = write(aw_fd(f), chunk, want);
+			ssize_t n = write(aw_file_fd(f), chunk, want);
 			if (n <= 0)
 				bench_die("write", path);
 			done += (size_t)n;
 		} else {
-			if (aw_write(f, chunk, want, &e) < 0)
-				bench_die("aw_write", path);
+			if (aw_file_write(f, chunk, want, &e) < 0)
+				bench_die("aw_file_write", path);
 			done += want;
 		}
 	}
-	if (aw_commit(f, &e) != AW_OK)
-		bench_die("aw_commit", path);
+	if (aw_file_commit(f, &e) != AW_OK)
+		bench_die("aw_file_commit", path);
 }
 
 int main(int argc, char **argv)
@@ -57,8 +57,8 @@ int main(int argc, char **argv)
 			stream(path, buf, a.size, &opts, use_fd);
 		} else {
 			aw_error e;
-			if (aw_replace(path, buf, a.size, &opts, &e) != AW_OK)
-				bench_die("aw_replace", path);
+			if (aw_file_replace(path, buf, a.size, &opts, &e) != AW_OK)
+				bench_die("aw_file_replace", path);
 		}
 	}
 	bench_report(start);

@@ -6,7 +6,7 @@
  *     edit_bench FILE_IN_DIR SIZE_MIB [ROUNDS]
  *
  * The reflinked edit is repeated ROUNDS times (default 7): median, min and
- * max, split into aw_begin() (the clone), the edit, and aw_commit() (fsync
+ * max, split into aw_file_begin() (the clone), the edit, and aw_file_commit() (fsync
  * of the new file, rename, fsync of the directory).  The full copy, which
  * takes seconds, runs once.
  */
@@ -64,13 +64,13 @@ int main(int argc, char **argv)
 	aw_file *f;
 	for (int r = 0; r < rounds; r++) {
 		double t0 = now_ms();
-		if (aw_begin(&f, path, &o, NULL) < 0)
+		if (aw_file_begin(&f, path, &o, NULL) < 0)
 			return 1;
 		double t1 = now_ms();
-		if (pwrite(aw_fd(f), "EDIT", 4, 12345 + 4096 * r) != 4)
+		if (pwrite(aw_file_fd(f), "EDIT", 4, 12345 + 4096 * r) != 4)
 			return 1;
 		double t2 = now_ms();
-		if (aw_commit(f, NULL) != AW_OK)
+		if (aw_file_commit(f, NULL) != AW_OK)
 			return 1;
 		double t3 = now_ms();
 		begin[r] = t1 - t0;
@@ -80,23 +80,23 @@ int main(int argc, char **argv)
 	}
 	printf("%zu MiB file, 4-byte edit, durable commit, AW_COPY_TARGET, %d rounds:\n",
 	       mib, rounds);
-	summary("aw_begin (clone)", begin, rounds);
+	summary("aw_file_begin (clone)", begin, rounds);
 	summary("pwrite (the edit)", edit, rounds);
-	summary("aw_commit (fsync, rename)", commit, rounds);
+	summary("aw_file_commit (fsync, rename)", commit, rounds);
 	summary("whole edit", total, rounds);
 	double clone_ms = total[rounds / 2];
 
 	/* The same edit after a copy through user space. */
 	double t0 = now_ms();
 	int src = open(path, O_RDONLY);
-	if (aw_begin(&f, path, NULL, NULL) < 0)
+	if (aw_file_begin(&f, path, NULL, NULL) < 0)
 		return 1;
 	ssize_t n;
 	while ((n = read(src, buf, 1 << 20)) > 0)
-		if (aw_write(f, buf, (size_t)n, NULL) < 0)
+		if (aw_file_write(f, buf, (size_t)n, NULL) < 0)
 			return 1;
 	close(src);
-	if (pwrite(aw_fd(f), "EDIT", 4, 12345) != 4 || aw_commit(f, NULL) != AW_OK)
+	if (pwrite(aw_file_fd(f), "EDIT", 4, 12345) != 4 || aw_file_commit(f, NULL) != AW_OK)
 		return 1;
 	double copy_ms = now_ms() - t0;
 	printf("  full copy + edit + commit    %8.1f ms (once; %.0fx the median reflinked edit)\n",

@@ -117,7 +117,7 @@ static void writer(struct shared *sh, uint64_t seed)
 		aw_options o = { .durability = (aw_durability)(rng(&seed) % 3),
 		                 .flags = rng(&seed) % 2 ? AW_NO_TMPFILE : 0 };
 		aw_error e;
-		if (aw_replace(name, buf, n, &o, &e) != AW_OK) {
+		if (aw_file_replace(name, buf, n, &o, &e) != AW_OK) {
 			/* Say why: the parent only sees the exit status. */
 			char msg[512];
 			fprintf(stderr, "writer: %s\n", aw_error_format(&e, msg, sizeof msg));
@@ -177,7 +177,7 @@ int main(int argc, char **argv)
 		snprintf(name, sizeof name, "file%" PRIu32, id);
 		uint64_t s = seed + id;
 		size_t n = make_version(buf, id, 0, &s);
-		if (!buf || aw_replace(name, buf, n, NULL, NULL) != AW_OK)
+		if (!buf || aw_file_replace(name, buf, n, NULL, NULL) != AW_OK)
 			return 2;
 	}
 	pid_t readers[READERS];
@@ -222,8 +222,8 @@ int main(int argc, char **argv)
 		}
 	}
 	aw_error e;
-	int swept = aw_sweep(".", NULL, NULL, &e);
-	int second = aw_sweep(".", NULL, NULL, &e);
+	int swept = aw_dir_sweep(".", 0, NULL, NULL, NULL, &e);
+	int second = aw_dir_sweep(".", 0, NULL, NULL, NULL, &e);
 	long left = second != 0;
 	if (swept < 0 || second != 0)
 		fprintf(stderr, "VIOLATION: sweep removed %d, then %d\n", swept, second);

@@ -1,7 +1,7 @@
 /*
  * fuzz_options.c - libFuzzer target for the library's option and name
- * handling: aw_begin_at() with fuzzed flags, durability, mode and name,
- * then a write, and a commit or a discard; aw_publish() with fuzzed
+ * handling: aw_file_begin_at() with fuzzed flags, durability, mode and name,
+ * then a write, and a commit or a discard; aw_link_publish() with fuzzed
  * options; aw_error_format() on whatever came back.  Everything happens in
  * a scratch directory; names with a '/' are skipped.  After each input the
  * directory must hold no temporary file: a leak is a crash.
@@ -63,7 +63,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(name, data + 12, n);
 	name[n] = '\0';
 	/* A target named like our temporary files would be taken for a
-	 * leak below (and is fair game for aw_sweep(), as documented). */
+	 * leak below (and is fair game for aw_dir_sweep(), as documented). */
 	if (strchr(name, '/') || !strcmp(name, "..") || !strcmp(name, ".") ||
 	    !strncmp(name, ".awtmp-", 7) || !strncmp(name, ".awver-", 7))
 		return 0;
@@ -73,11 +73,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	aw_error e;
 	char msg[5000];
 	aw_file *f;
-	if (aw_begin_at(&f, dirfd_, name, &o, &e) == 0) {
-		aw_write(f, data, size, &e);
+	if (aw_file_begin_at(&f, dirfd_, name, &o, &e) == 0) {
+		aw_file_write(f, data, size, &e);
 		if (action & 1)
-			aw_discard(f);
-		else if (aw_commit(f, &e) != AW_OK)
+			aw_file_discard(f);
+		else if (aw_file_commit(f, &e) != AW_OK)
 			aw_error_format(&e, msg, sizeof msg);
 	} else {
 		aw_error_format(&e, msg, sizeof msg);
@@ -85,7 +85,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (action & 2) {
 		aw_publish_options po = { (aw_durability)(data[8] % 4), data[9], data[10], 0 };
 		uint8_t how = data[11];
-		if (aw_publish(name, fill, &how, &po, &e) != AW_OK)
+		if (aw_link_publish(name, fill, &how, &po, &e) != AW_OK)
 			aw_error_format(&e, msg, sizeof msg);
 	}
 	e.step = (aw_step)data[11];

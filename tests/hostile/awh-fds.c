@@ -2,7 +2,7 @@
 /*
  * awh-fds - a library caller that starts with descriptors 0, 1 and 2
  * closed (as a daemon or a `prog <&- >&- 2>&-` would), replaces FILE with
- * "new\n" through aw_begin()/aw_write()/aw_commit(), and meanwhile writes
+ * "new\n" through aw_file_begin()/aw_file_write()/aw_file_commit(), and meanwhile writes
  * noise to 0, 1 and 2 as a careless program would (stdio to a closed stream
  * normally just fails with EBADF).  If the library handed out 0-2 as the
  * temporary file, the noise lands in FILE.
@@ -30,15 +30,15 @@ int main(int argc, char **argv)
 	o.flags = AW_FOLLOW_SYMLINKS;
 	if (argc == 3 && strcmp(argv[2], "named") == 0)
 		o.flags |= AW_NO_TMPFILE;
-	if (aw_begin(&f, argv[1], &o, &e) < 0)
+	if (aw_file_begin(&f, argv[1], &o, &e) < 0)
 		return 1;
-	if (aw_write(f, "new\n", 4, &e) < 0) {
-		aw_discard(f);
+	if (aw_file_write(f, "new\n", 4, &e) < 0) {
+		aw_file_discard(f);
 		return 1;
 	}
 	for (int fd = 0; fd < 3; fd++) {
 		ssize_t n = write(fd, "NOISE\n", 6);
 		(void)n;
 	}
-	return aw_commit(f, &e) == AW_OK ? 0 : 1;
+	return aw_file_commit(f, &e) == AW_OK ? 0 : 1;
 }

@@ -10,15 +10,15 @@ int main(int argc, char **argv)
 	static const char text[] = "written by the consumer\n";
 	aw_error e;
 	char msg[4200];
-	if (aw_replace(path, text, sizeof text - 1, NULL, &e) != AW_OK) {
+	if (aw_file_replace(path, text, sizeof text - 1, NULL, &e) != AW_OK) {
 		fprintf(stderr, "consumer: %s\n", aw_error_format(&e, msg, sizeof msg));
 		return 1;
 	}
-	if (strcmp(aw_version(), AW_VERSION_STRING) != 0) {
+	if (strcmp(aw_lib_version(), AW_VERSION_STRING) != 0) {
 		fprintf(stderr, "consumer: header %s, library %s\n", AW_VERSION_STRING,
-		        aw_version());
+		        aw_lib_version());
 		return 1;
 	}
-	printf("%s\n", aw_version());
+	printf("%s\n", aw_lib_version());
 	return 0;
 }

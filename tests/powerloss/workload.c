@@ -8,7 +8,7 @@
  *     workload DIR MODE SEED
  *
  * MODE "publish" instead publishes, over and over, a tree of 4 files that
- * all carry the version number to the link "site" (aw_publish, full
+ * all carry the version number to the link "site" (aw_link_publish, full
  * durability) and acknowledges "PUB version".
  *
  * Otherwise MODE is our library at a durability level (full, file, none) or one of
@@ -127,7 +127,7 @@ static int fill_tree(int dirfd, const char *path, void *ctx)
 static int publish_loop(int ack)
 {
 	for (uint64_t v = 1; !stopping(); v++) {
-		if (aw_publish("site", fill_tree, &v, NULL, NULL) != AW_OK)
+		if (aw_link_publish("site", fill_tree, &v, NULL, NULL) != AW_OK)
 			continue;
 		char line[64], mark[32];
 		snprintf(line, sizeof line, "PUB %llu\n", (unsigned long long)v);
@@ -171,7 +171,7 @@ int main(int argc, char **argv)
 		memcpy(buf, &h, sizeof h);
 		char name[32];
 		snprintf(name, sizeof name, "file%u", id);
-		int r = ours ? (aw_replace(name, buf, sizeof h + len, &o, NULL) == AW_OK ? 0 : -1)
+		int r = ours ? (aw_file_replace(name, buf, sizeof h + len, &o, NULL) == AW_OK ? 0 : -1)
 		             : unsafe(mode, name, buf, sizeof h + len);
 		if (r < 0)
 			continue;

@@ -45,7 +45,7 @@ static aw_batch *stage(aw_batch_flush how, aw_durability d, aw_error *e)
 		int n = snprintf(data, sizeof data, "new %d", i);
 		if (i % 3 == 0) {
 			aw_file *f;
-			if (aw_batch_add(b, &f, p, e) < 0 || aw_write(f, data, (size_t)n, e) < 0) {
+			if (aw_batch_add(b, &f, p, e) < 0 || aw_file_write(f, data, (size_t)n, e) < 0) {
 				aw_batch_discard(b);
 				return NULL;
 			}

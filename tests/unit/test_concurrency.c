@@ -106,7 +106,7 @@ TEST(writers_and_readers_never_see_a_torn_file)
 			unsigned v;
 			for (v = 1; v <= REPLACES; v++) {
 				size_t len = make_version(buf, (unsigned)w, v);
-				if (aw_replace("f", buf, len, &o, NULL) != AW_OK)
+				if (aw_file_replace("f", buf, len, &o, NULL) != AW_OK)
 					break;
 			}
 			bool done = v > REPLACES;
@@ -154,7 +154,7 @@ TEST(no_clobber_race_has_exactly_one_winner)
 				                 .flags = AW_NO_CLOBBER |
 				                          (i % 2 ? AW_NO_TMPFILE : 0) };
 				aw_error e;
-				int r = aw_replace("f", me, (size_t)n, &o, &e);
+				int r = aw_file_replace("f", me, (size_t)n, &o, &e);
 				if (r == AW_OK)
 					_exit(10 + i);
 				_exit(e.err == EEXIST ? 0 : 1);
@@ -184,12 +184,12 @@ TEST(no_clobber_race_has_exactly_one_winner)
 }
 
 /* Increments the number in "counter" under AW_LOCK: the lock is taken in
- * aw_begin(), before the read, and held until the commit. */
+ * aw_file_begin(), before the read, and held until the commit. */
 static int locked_increment(void)
 {
 	aw_options o = { .durability = AW_DURABILITY_NONE, .flags = AW_LOCK };
 	aw_file *f;
-	if (aw_begin(&f, "counter", &o, NULL) < 0)
+	if (aw_file_begin(&f, "counter", &o, NULL) < 0)
 		return -1;
 	char buf[32] = "";
 	int fd = open("counter", O_RDONLY);
@@ -199,11 +199,11 @@ static int locked_increment(void)
 	}
 	char out[32];
 	int n = snprintf(out, sizeof out, "%ld", atol(buf) + 1);
-	if (aw_write(f, out, (size_t)n, NULL) < 0) {
-		aw_discard(f);
+	if (aw_file_write(f, out, (size_t)n, NULL) < 0) {
+		aw_file_discard(f);
 		return -1;
 	}
-	return aw_commit(f, NULL);
+	return aw_file_commit(f, NULL);
 }
 
 TEST(locked_read_modify_write_loses_no_update)
@@ -242,7 +242,7 @@ static void *thread_writer(void *p)
 	aw_options o = { .durability = AW_DURABILITY_NONE, .flags = a->flags };
 	for (unsigned v = 1; v <= 100; v++) {
 		size_t len = make_version(buf, (unsigned)a->id, v);
-		if (aw_replace("f", buf, len, &o, NULL) != AW_OK)
+		if (aw_file_replace("f", buf, len, &o, NULL) != AW_OK)
 			a->failures++;
 	}
 	free(buf);
@@ -281,7 +281,7 @@ TEST(lock_of_a_killed_writer_does_not_block_others)
 	if (pid == 0) {
 		aw_options o = { .flags = AW_LOCK };
 		aw_file *f;
-		if (aw_begin(&f, "f", &o, NULL) < 0)
+		if (aw_file_begin(&f, "f", &o, NULL) < 0)
 			_exit(1);
 		(void)!write(ready[1], "x", 1);
 		pause();   /* holds the lock until killed */
@@ -310,11 +310,11 @@ TEST(lock_of_a_killed_writer_does_not_block_others)
 
 	/* The harness's timeout would catch a begin that blocks forever. */
 	aw_options o = { .flags = AW_LOCK };
-	ASSERT_AW_OK(aw_replace("f", "after", 5, &o, NULL));
+	ASSERT_AW_OK(aw_file_replace("f", "after", 5, &o, NULL));
 	ASSERT_FILE("f", "after", 5);
 	ASSERT_TRUE(access(".awtmp-lock", F_OK) < 0);
 	/* A named temporary file of the killed writer (no O_TMPFILE) is
 	 * the sweep's to remove. */
-	ASSERT_OK(aw_sweep(".", NULL, NULL, NULL));
+	ASSERT_OK(aw_dir_sweep(".", 0, NULL, NULL, NULL, NULL));
 	ASSERT_EQ(th_count_entries("."), 1);
 }

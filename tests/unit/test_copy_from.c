@@ -1,5 +1,5 @@
 /*
- * test_copy_from.c - aw_copy_from(): the new contents copied from a
+ * test_copy_from.c - aw_file_copy_from(): the new contents copied from a
  * descriptor, whichever way the filesystem allows, and failures that
  * refuse the commit.
  */
@@ -19,9 +19,9 @@ static void copy_and_check(const char *src_path, size_t n, unsigned flags)
 	ASSERT_OK(src);
 	aw_options o = { .flags = flags };
 	aw_file *f;
-	ASSERT_OK(aw_begin(&f, "dst", &o, NULL));
-	ASSERT_OK(aw_copy_from(f, src, NULL));
-	ASSERT_AW_OK(aw_commit(f, NULL));
+	ASSERT_OK(aw_file_begin(&f, "dst", &o, NULL));
+	ASSERT_OK(aw_file_copy_from(f, src, NULL));
+	ASSERT_AW_OK(aw_file_commit(f, NULL));
 	close(src);
 	ASSERT_FILE("dst", data, n);
 	free(data);
@@ -43,11 +43,11 @@ TEST(copy_from_appends_after_written_bytes_and_from_offset)
 	ASSERT_OK(src);
 	ASSERT_EQ(lseek(src, 4, SEEK_SET), 4);
 	aw_file *f;
-	ASSERT_OK(aw_begin(&f, "dst", NULL, NULL));
-	ASSERT_OK(aw_write(f, "head:", 5, NULL));
-	ASSERT_OK(aw_copy_from(f, src, NULL));
-	ASSERT_OK(aw_write(f, ":tail", 5, NULL));
-	ASSERT_AW_OK(aw_commit(f, NULL));
+	ASSERT_OK(aw_file_begin(&f, "dst", NULL, NULL));
+	ASSERT_OK(aw_file_write(f, "head:", 5, NULL));
+	ASSERT_OK(aw_file_copy_from(f, src, NULL));
+	ASSERT_OK(aw_file_write(f, ":tail", 5, NULL));
+	ASSERT_AW_OK(aw_file_commit(f, NULL));
 	close(src);
 	ASSERT_FILE("dst", "head:456789:tail", 16);
 }
@@ -59,9 +59,9 @@ TEST(copy_from_pipe)
 	ASSERT_EQ(write(p[1], "through a pipe", 14), 14);
 	close(p[1]);
 	aw_file *f;
-	ASSERT_OK(aw_begin(&f, "dst", NULL, NULL));
-	ASSERT_OK(aw_copy_from(f, p[0], NULL));
-	ASSERT_AW_OK(aw_commit(f, NULL));
+	ASSERT_OK(aw_file_begin(&f, "dst", NULL, NULL));
+	ASSERT_OK(aw_file_copy_from(f, p[0], NULL));
+	ASSERT_AW_OK(aw_file_commit(f, NULL));
 	close(p[0]);
 	ASSERT_FILE("dst", "through a pipe", 14);
 }
@@ -75,17 +75,17 @@ TEST(copy_from_read_failure_refuses_commit)
 	close(p[1]);
 	aw_file *f;
 	aw_error e;
-	ASSERT_OK(aw_begin(&f, "dst", NULL, &e));
+	ASSERT_OK(aw_file_begin(&f, "dst", NULL, &e));
 	struct aw_fault_plan plan = { AW_SYS_READ, 1, EIO, 0 };
 	aw__fault_set(&plan);
-	ASSERT_ERRNO(aw_copy_from(f, p[0], &e), EIO);
+	ASSERT_ERRNO(aw_file_copy_from(f, p[0], &e), EIO);
 	aw__fault_reset();
 	ASSERT_EQ(e.step, AW_STEP_READ_SOURCE);
-	ASSERT_EQ(aw_commit(f, &e), AW_FAILED);
+	ASSERT_EQ(aw_file_commit(f, &e), AW_FAILED);
 	ASSERT_FILE("dst", "old", 3);
 	ASSERT_NO_TEMPS(".");
 	close(p[0]);
-	ASSERT_ERRNO(aw_copy_from(NULL, 0, &e), EINVAL);
+	ASSERT_ERRNO(aw_file_copy_from(NULL, 0, &e), EINVAL);
 }
 
 TEST(copy_target_starts_from_the_old_contents_for_in_place_edits)
@@ -94,13 +94,13 @@ TEST(copy_target_starts_from_the_old_contents_for_in_place_edits)
 	th_write_file("big", data, 1u << 20);
 	aw_options o = { .flags = AW_COPY_TARGET };
 	aw_file *f;
-	ASSERT_OK(aw_begin(&f, "big", &o, NULL));
-	ASSERT_EQ(lseek(aw_fd(f), 0, SEEK_CUR), 1u << 20);
-	ASSERT_EQ(pwrite(aw_fd(f), "EDIT", 4, 4096), 4);
+	ASSERT_OK(aw_file_begin(&f, "big", &o, NULL));
+	ASSERT_EQ(lseek(aw_file_fd(f), 0, SEEK_CUR), 1u << 20);
+	ASSERT_EQ(pwrite(aw_file_fd(f), "EDIT", 4, 4096), 4);
 	/* Until the commit, the file is untouched. */
 	ASSERT_FILE("big", data, 1u << 20);
-	ASSERT_OK(aw_write(f, "tail", 4, NULL));
-	ASSERT_AW_OK(aw_commit(f, NULL));
+	ASSERT_OK(aw_file_write(f, "tail", 4, NULL));
+	ASSERT_AW_OK(aw_file_commit(f, NULL));
 	memcpy(data + 4096, "EDIT", 4);
 	unsigned char *expect = malloc((1u << 20) + 4);
 	memcpy(expect, data, 1u << 20);
@@ -109,9 +109,9 @@ TEST(copy_target_starts_from_the_old_contents_for_in_place_edits)
 	free(expect);
 	free(data);
 	/* No target yet: empty start. */
-	ASSERT_OK(aw_begin(&f, "fresh", &o, NULL));
-	ASSERT_EQ(lseek(aw_fd(f), 0, SEEK_END), 0);
-	ASSERT_AW_OK(aw_commit(f, NULL));
+	ASSERT_OK(aw_file_begin(&f, "fresh", &o, NULL));
+	ASSERT_EQ(lseek(aw_file_fd(f), 0, SEEK_END), 0);
+	ASSERT_AW_OK(aw_file_commit(f, NULL));
 	ASSERT_FILE("fresh", "", 0);
 	ASSERT_NO_TEMPS(".");
 }

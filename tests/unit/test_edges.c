@@ -68,17 +68,17 @@ TEST(closed_std_descriptors_never_become_the_temp)
 		int saved[3];
 		close_std(saved);
 		aw_file *f = NULL;
-		int r = aw_begin(&f, "link", &o, NULL);
+		int r = aw_file_begin(&f, "link", &o, NULL);
 		int during = open_std_mask();
-		int fd = r == 0 ? aw_fd(f) : -1;
-		int dirfd = r == 0 ? aw_dirfd(f) : -1;
+		int fd = r == 0 ? aw_file_fd(f) : -1;
+		int dirfd = r == 0 ? aw_file_dirfd(f) : -1;
 		int c = -1;
 		if (r == 0) {
 			/* what a CLI would do with a closed stderr: a message
 			 * to 2 must not reach the new file */
 			(void)!write(2, "noise", 5);
-			c = aw_write(f, "-new", 4, NULL);
-			c = c == 0 ? aw_commit(f, NULL) : (aw_discard(f), -1);
+			c = aw_file_write(f, "-new", 4, NULL);
+			c = c == 0 ? aw_file_commit(f, NULL) : (aw_file_discard(f), -1);
 		}
 		int after = open_std_mask();
 		restore_std(saved);
@@ -106,7 +106,7 @@ TEST(closed_std_descriptors_failed_move_leaves_nothing)
 	struct aw_fault_plan p = { AW_SYS_DUPFD, 2, EMFILE, 0 };
 	aw__fault_set(&p);
 	aw_error e;
-	int r = aw_begin(&f, "t", &o, &e);
+	int r = aw_file_begin(&f, "t", &o, &e);
 	int fired = aw__fault_fired_kind();
 	aw__fault_reset();
 	int after = open_std_mask();
@@ -155,12 +155,12 @@ TEST(follow_refuses_a_strangers_link_in_a_sticky_directory)
 	for (unsigned extra = 0; extra <= AW_NO_TMPFILE; extra += AW_NO_TMPFILE) {
 		o.flags = AW_FOLLOW_SYMLINKS | extra;
 		aw_error e;
-		ASSERT_ERRNO(aw_replace("sticky/notes", "x", 1, &o, &e), EACCES);
+		ASSERT_ERRNO(aw_file_replace("sticky/notes", "x", 1, &o, &e), EACCES);
 		ASSERT_EQ(e.step, AW_STEP_RESOLVE_LINK);
 		ASSERT_STREQ(e.path, "sticky/notes");
 		/* dangling: the link would have made us create a file */
 		plant_link("../made", "sticky/new", NOBODY);
-		ASSERT_ERRNO(aw_replace("sticky/new", "x", 1, &o, &e), EACCES);
+		ASSERT_ERRNO(aw_file_replace("sticky/new", "x", 1, &o, &e), EACCES);
 		ASSERT_EQ(e.step, AW_STEP_RESOLVE_LINK);
 		ASSERT_OK(unlink("sticky/new"));
 	}
@@ -170,7 +170,7 @@ TEST(follow_refuses_a_strangers_link_in_a_sticky_directory)
 	ASSERT_NO_TEMPS("sticky");
 	ASSERT_EQ(th_count_entries("sticky"), 1);
 	/* not following, the link itself is replaced (as before) */
-	ASSERT_AW_OK(aw_replace("sticky/notes", "x", 1, NULL, NULL));
+	ASSERT_AW_OK(aw_file_replace("sticky/notes", "x", 1, NULL, NULL));
 	ASSERT_FILE("secret", "root's", 6);
 }
 
@@ -186,7 +186,7 @@ TEST(follow_checks_every_hop_of_a_chain)
 	plant_link("../secret", "sticky/theirs", NOBODY);
 	aw_options o = { .flags = AW_FOLLOW_SYMLINKS };
 	aw_error e;
-	ASSERT_ERRNO(aw_replace("sticky/mine", "x", 1, &o, &e), EACCES);
+	ASSERT_ERRNO(aw_file_replace("sticky/mine", "x", 1, &o, &e), EACCES);
 	ASSERT_EQ(e.step, AW_STEP_RESOLVE_LINK);
 	ASSERT_FILE("secret", "root's", 6);
 	ASSERT_NO_TEMPS(".");
@@ -202,21 +202,21 @@ TEST(follow_allows_links_the_kernel_allows)
 	th_write_file("a", "old", 3);
 	plant_link("../a", "sticky/own", 0);
 	aw_options o = { .flags = AW_FOLLOW_SYMLINKS };
-	ASSERT_AW_OK(aw_replace("sticky/own", "new", 3, &o, NULL));
+	ASSERT_AW_OK(aw_file_replace("sticky/own", "new", 3, &o, NULL));
 	ASSERT_FILE("a", "new", 3);
 	/* the directory owner's link */
 	plant_link("../a", "sticky/owners", NOBODY);
-	ASSERT_AW_OK(aw_replace("sticky/owners", "two", 3, &o, NULL));
+	ASSERT_AW_OK(aw_file_replace("sticky/owners", "two", 3, &o, NULL));
 	ASSERT_FILE("a", "two", 3);
 	/* a stranger's link in a directory that is not sticky, or sticky
 	 * but not world-writable */
 	ASSERT_OK(mkdir("open", 0777));
 	ASSERT_OK(chmod("open", 0777));
 	plant_link("../a", "open/l", NOBODY);
-	ASSERT_AW_OK(aw_replace("open/l", "three", 5, &o, NULL));
+	ASSERT_AW_OK(aw_file_replace("open/l", "three", 5, &o, NULL));
 	ASSERT_FILE("a", "three", 5);
 	ASSERT_OK(chmod("open", 01775));
-	ASSERT_AW_OK(aw_replace("open/l", "four", 4, &o, NULL));
+	ASSERT_AW_OK(aw_file_replace("open/l", "four", 4, &o, NULL));
 	ASSERT_FILE("a", "four", 4);
 }
 
@@ -251,7 +251,7 @@ TEST(follow_judges_links_in_the_directory_part_of_a_target)
 	                        "sticky/dots", "sticky/new" };
 	for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
 		aw_error e;
-		ASSERT_ERRNO(aw_replace(names[i], "x", 1, &o, &e), EACCES);
+		ASSERT_ERRNO(aw_file_replace(names[i], "x", 1, &o, &e), EACCES);
 		ASSERT_EQ(e.step, AW_STEP_RESOLVE_LINK);
 		ASSERT_STREQ(e.path, names[i]);
 	}
@@ -261,7 +261,7 @@ TEST(follow_judges_links_in_the_directory_part_of_a_target)
 	plant_link("../../s2/herdir", "d/sub/up", 0);
 	plant_link("../d/sub/up/secret", "sticky/deep", 0);
 	aw_error e;
-	ASSERT_ERRNO(aw_replace("sticky/deep", "x", 1, &o, &e), EACCES);
+	ASSERT_ERRNO(aw_file_replace("sticky/deep", "x", 1, &o, &e), EACCES);
 	ASSERT_EQ(e.step, AW_STEP_RESOLVE_LINK);
 	ASSERT_FILE("d/secret", "root's", 6);
 	ASSERT_TRUE(access("d/made", F_OK) < 0);
@@ -275,13 +275,13 @@ TEST(follow_judges_links_in_the_directory_part_of_a_target)
 	 * sticky, the sticky directory owner's link */
 	plant_link("../d", "s2/rootdir", 0);
 	plant_link("../s2/rootdir/secret", "sticky/ok1", 0);
-	ASSERT_AW_OK(aw_replace("sticky/ok1", "one", 3, &o, NULL));
+	ASSERT_AW_OK(aw_file_replace("sticky/ok1", "one", 3, &o, NULL));
 	ASSERT_FILE("d/secret", "one", 3);
 	ASSERT_OK(mkdir("open", 0777));
 	ASSERT_OK(chmod("open", 0777));
 	plant_link("../d", "open/herdir", NOBODY);
 	plant_link("../open/herdir/secret", "sticky/ok2", 0);
-	ASSERT_AW_OK(aw_replace("sticky/ok2", "two", 3, &o, NULL));
+	ASSERT_AW_OK(aw_file_replace("sticky/ok2", "two", 3, &o, NULL));
 	ASSERT_FILE("d/secret", "two", 3);
 	ASSERT_OK(mkdir("ms", 0777));
 	ASSERT_OK(chmod("ms", 01777));
@@ -289,11 +289,11 @@ TEST(follow_judges_links_in_the_directory_part_of_a_target)
 	plant_link("../d", "ms/herdir", NOBODY);
 	snprintf(abs, sizeof abs, "%s/ms/herdir/secret", cwd);
 	plant_link(abs, "sticky/ok3", 0);
-	ASSERT_AW_OK(aw_replace("sticky/ok3", "three", 5, &o, NULL));
+	ASSERT_AW_OK(aw_file_replace("sticky/ok3", "three", 5, &o, NULL));
 	ASSERT_FILE("d/secret", "three", 5);
 	/* ".." after a directory link is the parent of where it led */
 	plant_link("../s2/rootdir/../d/secret", "sticky/ok4", 0);
-	ASSERT_AW_OK(aw_replace("sticky/ok4", "four", 4, &o, NULL));
+	ASSERT_AW_OK(aw_file_replace("sticky/ok4", "four", 4, &o, NULL));
 	ASSERT_FILE("d/secret", "four", 4);
 	ASSERT_NO_TEMPS("d");
 	ASSERT_NO_TEMPS("sticky");
@@ -302,11 +302,11 @@ TEST(follow_judges_links_in_the_directory_part_of_a_target)
 	plant_link("loopb", "d/loopa", 0);
 	plant_link("loopa", "d/loopb", 0);
 	plant_link("../d/loopa/x", "sticky/loop", 0);
-	ASSERT_ERRNO(aw_replace("sticky/loop", "x", 1, &o, &e), ELOOP);
+	ASSERT_ERRNO(aw_file_replace("sticky/loop", "x", 1, &o, &e), ELOOP);
 	ASSERT_EQ(e.step, AW_STEP_RESOLVE_LINK);
 	/* a file as a directory: ENOTDIR */
 	plant_link("../d/secret/x", "sticky/notdir", 0);
-	ASSERT_ERRNO(aw_replace("sticky/notdir", "x", 1, &o, &e), ENOTDIR);
+	ASSERT_ERRNO(aw_file_replace("sticky/notdir", "x", 1, &o, &e), ENOTDIR);
 	ASSERT_EQ(e.step, AW_STEP_RESOLVE_LINK);
 	ASSERT_FILE("d/secret", "four", 4);
 }
@@ -328,12 +328,12 @@ TEST(follow_counts_directory_links_in_the_limit)
 	aw_error e;
 	/* link, then l1 ... l40: 41 links */
 	ASSERT_OK(symlink("l1/t", "link"));
-	ASSERT_ERRNO(aw_replace("link", "x", 1, &o, &e), ELOOP);
+	ASSERT_ERRNO(aw_file_replace("link", "x", 1, &o, &e), ELOOP);
 	ASSERT_EQ(e.step, AW_STEP_RESOLVE_LINK);
 	ASSERT_FILE("d/t", "old", 3);
 	/* link2, then l2 ... l40: 40 links */
 	ASSERT_OK(symlink("l2/t", "link2"));
-	ASSERT_AW_OK(aw_replace("link2", "new", 3, &o, NULL));
+	ASSERT_AW_OK(aw_file_replace("link2", "new", 3, &o, NULL));
 	ASSERT_FILE("d/t", "new", 3);
 	ASSERT_NO_TEMPS("d");
 	ASSERT_NO_TEMPS(".");
@@ -359,7 +359,7 @@ TEST(replace_refuses_a_strangers_file_in_a_sticky_directory)
 		for (size_t i = 0; i < sizeof variants / sizeof variants[0]; i++) {
 			aw_options o = { .flags = flags | variants[i], .mode = 0644 };
 			aw_error e;
-			ASSERT_ERRNO(aw_replace("sticky/f", "root's", 6, &o, &e),
+			ASSERT_ERRNO(aw_file_replace("sticky/f", "root's", 6, &o, &e),
 			             EACCES);
 			ASSERT_EQ(e.step, AW_STEP_PROTECTED_FILE);
 			ASSERT_STREQ(e.path, "sticky/f");
@@ -374,9 +374,9 @@ TEST(replace_refuses_a_strangers_file_in_a_sticky_directory)
 	ASSERT_EQ(st.st_mode & 07777, 04777);
 	ASSERT_FILE("sticky/f", "theirs", 6);
 	ASSERT_EQ(th_count_entries("sticky"), 1);
-	/* aw_begin refuses before creating anything */
+	/* aw_file_begin refuses before creating anything */
 	aw_file *f = NULL;
-	ASSERT_ERRNO(aw_begin(&f, "sticky/f", NULL, NULL), EACCES);
+	ASSERT_ERRNO(aw_file_begin(&f, "sticky/f", NULL, NULL), EACCES);
 	ASSERT_EQ(th_count_entries("sticky"), 1);
 }
 
@@ -386,24 +386,24 @@ TEST(replace_keeps_files_the_kernel_would_let_us_replace)
 	/* the directory owner's file in a sticky directory: kept owner */
 	make_sticky(NOBODY);
 	make_file_owned("sticky/f", NOBODY, 0640);
-	ASSERT_AW_OK(aw_replace("sticky/f", "new", 3, NULL, NULL));
+	ASSERT_AW_OK(aw_file_replace("sticky/f", "new", 3, NULL, NULL));
 	struct stat st;
 	ASSERT_OK(stat("sticky/f", &st));
 	ASSERT_EQ(st.st_uid, NOBODY);
 	ASSERT_EQ(st.st_mode & 07777, 0640);
 	/* our own file there */
 	th_write_file("sticky/mine", "old", 3);
-	ASSERT_AW_OK(aw_replace("sticky/mine", "new", 3, NULL, NULL));
+	ASSERT_AW_OK(aw_file_replace("sticky/mine", "new", 3, NULL, NULL));
 	/* a stranger's file in a sticky directory that is not
 	 * world-writable, and in a plain world-writable one */
 	ASSERT_OK(mkdir("g", 0775));
 	ASSERT_OK(chmod("g", 01775));
 	make_file_owned("g/f", 1234, 0644);
-	ASSERT_AW_OK(aw_replace("g/f", "new", 3, NULL, NULL));
+	ASSERT_AW_OK(aw_file_replace("g/f", "new", 3, NULL, NULL));
 	ASSERT_OK(stat("g/f", &st));
 	ASSERT_EQ(st.st_uid, 1234);
 	ASSERT_OK(chmod("g", 0777));
-	ASSERT_AW_OK(aw_replace("g/f", "new", 3, NULL, NULL));
+	ASSERT_AW_OK(aw_file_replace("g/f", "new", 3, NULL, NULL));
 	ASSERT_OK(stat("g/f", &st));
 	ASSERT_EQ(st.st_uid, 1234);
 }
@@ -436,7 +436,7 @@ static int replace_with_chown_fault(const char *path, unsigned flags, int err,
 	struct aw_fault_plan p = { AW_SYS_FCHOWN, 1, err, persistent };
 	aw_options o = { .flags = flags };
 	aw__fault_set(&p);
-	int r = aw_replace(path, "new", 3, &o, NULL);
+	int r = aw_file_replace(path, "new", 3, &o, NULL);
 	int saved = errno;
 	*fired = aw__fault_fired_kind() == AW_SYS_FCHOWN;
 	aw__fault_reset();
@@ -522,16 +522,16 @@ TEST(sigterm_removes_every_temp_of_a_large_batch)
 		for (int i = 0; i < R3_FILES; i++) {
 			char name[32];
 			snprintf(name, sizeof name, "d/f%d", i);
-			if (aw_begin(&files[i], name, &o, NULL) < 0)
+			if (aw_file_begin(&files[i], name, &o, NULL) < 0)
 				_exit(3);
 		}
 		/* a few given back and taken again: slots are reused */
 		for (int i = 0; i < 10; i++)
-			aw_discard(files[i]);
+			aw_file_discard(files[i]);
 		for (int i = 0; i < 10; i++) {
 			char name[32];
 			snprintf(name, sizeof name, "d/g%d", i);
-			if (aw_begin(&files[i], name, &o, NULL) < 0)
+			if (aw_file_begin(&files[i], name, &o, NULL) < 0)
 				_exit(4);
 		}
 		if (th_count_entries("d") != R3_FILES)
@@ -604,15 +604,15 @@ static void copy_from_file(const char *src, off_t src_off, const char *prefix,
 	ASSERT_EQ(lseek(fd, src_off, SEEK_SET), src_off);
 	aw_options o = { .flags = flags };
 	aw_file *f;
-	ASSERT_OK(aw_begin(&f, "out", &o, NULL));
+	ASSERT_OK(aw_file_begin(&f, "out", &o, NULL));
 	if (prefix)
-		ASSERT_OK(aw_write(f, prefix, strlen(prefix), NULL));
+		ASSERT_OK(aw_file_write(f, prefix, strlen(prefix), NULL));
 	if (no_range_err) {
 		/* no copy_file_range: read and write */
 		struct aw_fault_plan p = { AW_SYS_COPY_RANGE, 1, no_range_err, 1 };
 		aw__fault_set(&p);
 	}
-	int r = aw_copy_from(f, fd, NULL);
+	int r = aw_file_copy_from(f, fd, NULL);
 	aw__fault_reset();
 	struct stat st;
 	ASSERT_OK(fstat(fd, &st));
@@ -620,8 +620,8 @@ static void copy_from_file(const char *src, off_t src_off, const char *prefix,
 	ASSERT_OK(r);
 	/* the offset is at the end: appending goes after the copy */
 	off_t want = st.st_size - src_off + (off_t)(prefix ? strlen(prefix) : 0);
-	ASSERT_EQ(lseek(aw_fd(f), 0, SEEK_CUR), want);
-	ASSERT_AW_OK(aw_commit(f, NULL));
+	ASSERT_EQ(lseek(aw_file_fd(f), 0, SEEK_CUR), want);
+	ASSERT_AW_OK(aw_file_commit(f, NULL));
 }
 
 TEST(copy_keeps_holes_and_the_exact_size)
@@ -646,9 +646,9 @@ TEST(copy_target_keeps_holes)
 	ASSERT_OK(link("t", "orig"));
 	aw_options o = { .flags = AW_COPY_TARGET };
 	aw_file *f;
-	ASSERT_OK(aw_begin(&f, "t", &o, NULL));
-	ASSERT_EQ(lseek(aw_fd(f), 0, SEEK_CUR), SPARSE_SIZE);
-	ASSERT_AW_OK(aw_commit(f, NULL));
+	ASSERT_OK(aw_file_begin(&f, "t", &o, NULL));
+	ASSERT_EQ(lseek(aw_file_fd(f), 0, SEEK_CUR), SPARSE_SIZE);
+	ASSERT_AW_OK(aw_file_commit(f, NULL));
 	assert_same_sparse("t", 0, "orig", 0, NULL);
 }
 
@@ -659,7 +659,7 @@ static void replace_in_readonly_dir(void)
 	for (unsigned flags = 0; flags <= AW_NO_TMPFILE; flags += AW_NO_TMPFILE) {
 		aw_options o = { .flags = flags };
 		aw_error e;
-		if (aw_replace("ro/f", "new", 3, &o, &e) != AW_FAILED ||
+		if (aw_file_replace("ro/f", "new", 3, &o, &e) != AW_FAILED ||
 		    e.err != EACCES || e.step != AW_STEP_CREATE_TEMP)
 			_exit(1);
 		char msg[512];
@@ -704,13 +704,13 @@ static void *r3_churn(void *arg)
 	for (int round = 0; round < 20; round++) {
 		for (int i = 0; i < R3_KEEP; i++) {
 			snprintf(name, sizeof name, "d/t%d-%d", id, i);
-			if (aw_begin(&open_files[i], name, &o, NULL) < 0)
+			if (aw_file_begin(&open_files[i], name, &o, NULL) < 0)
 				return (void *)1;
 		}
 		if (round == 19)
 			break;   /* the last round stays in flight */
 		for (int i = 0; i < R3_KEEP; i++)
-			aw_discard(open_files[i]);
+			aw_file_discard(open_files[i]);
 	}
 	return NULL;
 }
@@ -764,12 +764,12 @@ TEST(sparse_copy_fault_at_every_call)
 		ASSERT_EQ(lseek(fd, 0, SEEK_SET), 0);
 		aw_file *f;
 		aw_options o = { .flags = AW_NO_TMPFILE };
-		ASSERT_OK(aw_begin(&f, "t", &o, NULL));
+		ASSERT_OK(aw_file_begin(&f, "t", &o, NULL));
 		/* the copy's own calls and the commit's are numbered */
 		struct aw_fault_plan p = { -1, n, EIO, 0 };
 		aw__fault_set(&p);
-		int r = aw_copy_from(f, fd, NULL);
-		r = r < 0 ? (aw_discard(f), AW_FAILED) : aw_commit(f, NULL);
+		int r = aw_file_copy_from(f, fd, NULL);
+		r = r < 0 ? (aw_file_discard(f), AW_FAILED) : aw_file_commit(f, NULL);
 		int fired = aw__fault_fired_kind();
 		aw__fault_reset();
 		ASSERT_NO_TEMPS(".");

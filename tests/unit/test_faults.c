@@ -51,7 +51,7 @@ static void prepare(const struct scenario *s)
 static int run(const struct scenario *s, aw_durability d, aw_error *e)
 {
 	aw_options o = { .durability = d, .flags = s->flags };
-	return aw_replace(s->via_link ? "link" : "t", NEW, sizeof NEW - 1, &o, e);
+	return aw_file_replace(s->via_link ? "link" : "t", NEW, sizeof NEW - 1, &o, e);
 }
 
 /* What the directory must look like after a replace that returned r. */
@@ -80,7 +80,7 @@ static void check_outcome(const struct scenario *s, int r, int kind,
 	 * name remains, unlocked, which the next sweep removes. */
 	if (r == AW_OK && kind == AW_SYS_UNLINKAT && (s->flags & AW_NO_CLOBBER)) {
 		printf("    %s: left a second link, swept\n", what);
-		ASSERT_EQ(aw_sweep(".", NULL, NULL, NULL), 1);
+		ASSERT_EQ(aw_dir_sweep(".", 0, NULL, NULL, NULL, NULL), 1);
 	}
 	/* The lock file (AW_LOCK) whose removal kept failing, or (without
 	 * O_TMPFILE) that could not be checked once created, is left
@@ -90,7 +90,7 @@ static void check_outcome(const struct scenario *s, int r, int kind,
 	 * the sweep removes both. */
 	if ((s->flags & AW_LOCK) && access(".awtmp-lock", F_OK) == 0) {
 		printf("    %s: left the lock file, swept\n", what);
-		int swept = aw_sweep(".", NULL, NULL, NULL);
+		int swept = aw_dir_sweep(".", 0, NULL, NULL, NULL, NULL);
 		ASSERT_TRUE(swept == 1 || swept == 2);
 	}
 	ASSERT_NO_TEMPS(".");
@@ -256,14 +256,14 @@ TEST(failed_write_refuses_commit)
 	aw_file *f;
 	aw_error e;
 	th_write_file("t", OLD, sizeof OLD - 1);
-	ASSERT_OK(aw_begin(&f, "t", NULL, &e));
+	ASSERT_OK(aw_file_begin(&f, "t", NULL, &e));
 	struct aw_fault_plan plan = { AW_SYS_WRITE, 1, ENOSPC, 0 };
 	aw__fault_set(&plan);
-	ASSERT_ERRNO(aw_write(f, NEW, sizeof NEW - 1, &e), ENOSPC);
+	ASSERT_ERRNO(aw_file_write(f, NEW, sizeof NEW - 1, &e), ENOSPC);
 	aw__fault_reset();
 	/* A later write succeeding must not make the torn contents commit. */
-	ASSERT_OK(aw_write(f, NEW, sizeof NEW - 1, &e));
-	ASSERT_EQ(aw_commit(f, &e), AW_FAILED);
+	ASSERT_OK(aw_file_write(f, NEW, sizeof NEW - 1, &e));
+	ASSERT_EQ(aw_file_commit(f, &e), AW_FAILED);
 	ASSERT_EQ(e.err, ENOSPC);
 	ASSERT_EQ(e.step, AW_STEP_WRITE);
 	ASSERT_FILE("t", OLD, sizeof OLD - 1);

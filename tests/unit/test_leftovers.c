@@ -1,6 +1,6 @@
 /*
  * test_leftovers.c - what a dead writer leaves and how it is cleaned up:
- * nothing at all with O_TMPFILE, a named temporary file that aw_sweep()
+ * nothing at all with O_TMPFILE, a named temporary file that aw_dir_sweep()
  * removes only once its writer is gone, and the opt-in cleanup that
  * removes named temporaries when a signal kills the process.
  */
@@ -24,9 +24,9 @@ static void writer_killed_mid_write(unsigned flags)
 	if (pid == 0) {
 		aw_options o = { .flags = flags };
 		aw_file *f;
-		if (aw_begin(&f, "f", &o, NULL) < 0)
+		if (aw_file_begin(&f, "f", &o, NULL) < 0)
 			_exit(1);
-		(void)aw_write(f, "partial", 7, NULL);
+		(void)aw_file_write(f, "partial", 7, NULL);
 		raise(SIGKILL);
 		_exit(2);
 	}
@@ -74,7 +74,7 @@ TEST(sweep_removes_dead_writers_files_only)
 	/* A live writer in this process: its file must survive the sweep. */
 	aw_options named = { .flags = AW_NO_TMPFILE };
 	aw_file *live;
-	ASSERT_OK(aw_begin(&live, "g", &named, NULL));
+	ASSERT_OK(aw_file_begin(&live, "g", &named, NULL));
 	ASSERT_EQ(temps_in("."), 3);
 
 	/* Look-alikes that are not ours to remove. */
@@ -87,7 +87,7 @@ TEST(sweep_removes_dead_writers_files_only)
 	 * link: removed, without following it to f. */
 	int removed = 0;
 	aw_error e;
-	ASSERT_EQ(aw_sweep(".", count_removed, &removed, &e), 3);
+	ASSERT_EQ(aw_dir_sweep(".", 0, count_removed, &removed, NULL, &e), 3);
 	ASSERT_EQ(removed, 3);
 	ASSERT_FILE("f", "old", 3);
 	ASSERT_EQ(access(".awtmp-abcdefghijkl-dir", F_OK), 0);
@@ -97,16 +97,16 @@ TEST(sweep_removes_dead_writers_files_only)
 	ASSERT_FILE("f", "old", 3);
 
 	/* The live writer still commits. */
-	ASSERT_OK(aw_write(live, "live", 4, NULL));
-	ASSERT_AW_OK(aw_commit(live, NULL));
+	ASSERT_OK(aw_file_write(live, "live", 4, NULL));
+	ASSERT_AW_OK(aw_file_commit(live, NULL));
 	ASSERT_FILE("g", "live", 4);
-	ASSERT_EQ(aw_sweep(".", NULL, NULL, NULL), 0);
+	ASSERT_EQ(aw_dir_sweep(".", 0, NULL, NULL, NULL, NULL), 0);
 }
 
 TEST(sweep_of_missing_directory_fails_with_step)
 {
 	aw_error e;
-	ASSERT_EQ(aw_sweep("nope", NULL, NULL, &e), -1);
+	ASSERT_EQ(aw_dir_sweep("nope", 0, NULL, NULL, NULL, &e), -1);
 	ASSERT_EQ(e.err, ENOENT);
 	ASSERT_EQ(e.step, AW_STEP_SWEEP);
 }
@@ -125,7 +125,7 @@ static int killed_by(int sig, bool install, bool ignore)
 			_exit(1);
 		aw_options o = { .flags = AW_NO_TMPFILE };
 		aw_file *f;
-		if (aw_begin(&f, "f", &o, NULL) < 0)
+		if (aw_file_begin(&f, "f", &o, NULL) < 0)
 			_exit(1);
 		raise(sig);
 		exit(3);  /* only when ignored; exit() runs the atexit cleanup */
@@ -151,7 +151,7 @@ TEST(cleanup_install_removes_named_temp_on_fatal_signal)
 	status = killed_by(SIGTERM, false, false);
 	ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM);
 	ASSERT_EQ(temps_in("."), 1);
-	ASSERT_EQ(aw_sweep(".", NULL, NULL, NULL), 1);
+	ASSERT_EQ(aw_dir_sweep(".", 0, NULL, NULL, NULL, NULL), 1);
 
 	/* An ignored signal stays ignored. */
 	status = killed_by(SIGTERM, true, true);

@@ -82,12 +82,12 @@ static struct helper hold(enum hold_kind kind, const char *dir, uid_t uid)
 			char path[4096];
 			snprintf(path, sizeof path, "%s/f", dir);
 			aw_options o = { .flags = AW_LOCK };
-			if (aw_begin(&f, path, &o, NULL) < 0)
+			if (aw_file_begin(&f, path, &o, NULL) < 0)
 				_exit(1);
 		}
 		(void)!write(ready[1], "x", 1);
 		helper_wait_for_stop(stop[0]);
-		aw_discard(f);
+		aw_file_discard(f);
 		_exit(0);
 	}
 	close(ready[1]);
@@ -165,22 +165,22 @@ static void every_locking_operation(void)
 {
 	aw_error e;
 	aw_options lock = { .flags = AW_LOCK };
-	ASSERT_AW_OK(aw_replace("d/f", "new", 3, &lock, &e));
+	ASSERT_AW_OK(aw_file_replace("d/f", "new", 3, &lock, &e));
 	ASSERT_FILE("d/f", "new", 3);
 	aw_file *f;
-	ASSERT_OK(aw_begin(&f, "d/g", &lock, &e));
-	ASSERT_OK(aw_write(f, "g", 1, &e));
-	ASSERT_AW_OK(aw_commit(f, &e));
-	ASSERT_AW_OK(aw_symlink("f", "d/l", &e));
+	ASSERT_OK(aw_file_begin(&f, "d/g", &lock, &e));
+	ASSERT_OK(aw_file_write(f, "g", 1, &e));
+	ASSERT_AW_OK(aw_file_commit(f, &e));
+	ASSERT_AW_OK(aw_link_set("f", "d/l", &e));
 	aw_publish_options keep = { .keep = 1 };
-	ASSERT_AW_OK(aw_publish_tree("d/site", "v1", &keep, &e));
-	ASSERT_AW_OK(aw_publish_tree("d/site", "v2", &keep, &e));
+	ASSERT_AW_OK(aw_link_publish_tree("d/site", "v1", &keep, &e));
+	ASSERT_AW_OK(aw_link_publish_tree("d/site", "v2", &keep, &e));
 	ASSERT_FILE("d/site/a", "2", 1);
-	ASSERT_AW_OK(aw_rollback("d/site", &e));
+	ASSERT_AW_OK(aw_link_rollback("d/site", &e));
 	ASSERT_FILE("d/site/a", "1", 1);
 	/* The sweep gets the lock too: nothing is left unswept. */
 	unsigned status = 99;
-	ASSERT_OK(aw_sweep2("d", 0, NULL, NULL, &status, &e));
+	ASSERT_OK(aw_dir_sweep("d", 0, NULL, NULL, &status, &e));
 	ASSERT_EQ(status, 0);
 	ASSERT_TRUE(!exists("d/" LOCK_NAME));
 }
@@ -222,7 +222,7 @@ static void nobody_cannot_take_or_fake_the_lock(void)
 	ASSERT_ERRNO(open("d/" LOCK_NAME "2", O_RDWR | O_CREAT | O_EXCL, 0600), EACCES);
 	aw_options lock = { .flags = AW_LOCK };
 	aw_error e;
-	ASSERT_EQ(aw_replace("d/f", "x", 1, &lock, &e), AW_FAILED);
+	ASSERT_EQ(aw_file_replace("d/f", "x", 1, &lock, &e), AW_FAILED);
 	ASSERT_TRUE(e.step == AW_STEP_LOCK || e.step == AW_STEP_CREATE_TEMP);
 }
 
@@ -264,20 +264,20 @@ TEST(lock_of_a_killed_holder_is_cleared_by_the_next_writer)
 		 * could be alive: only its flock decides. */
 		switch (round) {
 		case 0:
-			ASSERT_AW_OK(aw_replace("d/f", "after", 5, &lock, &e));
+			ASSERT_AW_OK(aw_file_replace("d/f", "after", 5, &lock, &e));
 			ASSERT_FILE("d/f", "after", 5);
 			break;
 		case 1:
-			ASSERT_AW_OK(aw_publish_tree("d/site", "v1", NULL, &e));
+			ASSERT_AW_OK(aw_link_publish_tree("d/site", "v1", NULL, &e));
 			break;
 		case 2:
-			ASSERT_AW_OK(aw_symlink("f", "d/l", &e));
+			ASSERT_AW_OK(aw_link_set("f", "d/l", &e));
 			break;
 		case 3: {
 			/* The sweep removes it (and, without O_TMPFILE, the
 			 * killed holders' named temporary files). */
 			unsigned status = 99;
-			ASSERT_TRUE(aw_sweep2("d", 0, NULL, NULL, &status, &e) >= 1);
+			ASSERT_TRUE(aw_dir_sweep("d", 0, NULL, NULL, &status, &e) >= 1);
 			ASSERT_EQ(status, 0);
 			break;
 		}
@@ -347,20 +347,20 @@ static void interrupted_operations(void)
 	aw_options lock = { .flags = AW_LOCK };
 	aw_file *f = NULL;
 	memset(&e, 0, sizeof e);
-	ASSERT_ERRNO(aw_begin(&f, "d/f", &lock, &e), EINTR);
+	ASSERT_ERRNO(aw_file_begin(&f, "d/f", &lock, &e), EINTR);
 	ASSERT_EQ(e.step, AW_STEP_LOCK);
 	ASSERT_EQ(e.err, EINTR);
 	ASSERT_TRUE(f == NULL);
 	memset(&e, 0, sizeof e);
-	ASSERT_EQ(aw_publish_tree("d/site", "v2", NULL, &e), AW_FAILED);
+	ASSERT_EQ(aw_link_publish_tree("d/site", "v2", NULL, &e), AW_FAILED);
 	ASSERT_EQ(e.step, AW_STEP_LOCK);
 	ASSERT_EQ(e.err, EINTR);
 	memset(&e, 0, sizeof e);
-	ASSERT_EQ(aw_rollback("d/site", &e), AW_FAILED);
+	ASSERT_EQ(aw_link_rollback("d/site", &e), AW_FAILED);
 	ASSERT_EQ(e.step, AW_STEP_LOCK);
 	ASSERT_EQ(e.err, EINTR);
 	memset(&e, 0, sizeof e);
-	ASSERT_EQ(aw_symlink("f", "d/l", &e), AW_FAILED);
+	ASSERT_EQ(aw_link_set("f", "d/l", &e), AW_FAILED);
 	ASSERT_EQ(e.step, AW_STEP_LOCK);
 	ASSERT_EQ(e.err, EINTR);
 	ASSERT_TRUE(alarms >= 4);
@@ -378,14 +378,14 @@ TEST(lock_wait_is_interrupted_by_a_signal_and_changes_nothing)
 {
 	prepare_d(0755);
 	aw_publish_options keep = { .keep = 1 };
-	ASSERT_AW_OK(aw_publish_tree("d/site", "v1", &keep, NULL));
-	ASSERT_AW_OK(aw_publish_tree("d/site", "v2", &keep, NULL));
+	ASSERT_AW_OK(aw_link_publish_tree("d/site", "v1", &keep, NULL));
+	ASSERT_AW_OK(aw_link_publish_tree("d/site", "v2", &keep, NULL));
 	struct helper h = hold(HOLD_LOCK, "d", 0);
 	bounded(interrupted_operations, 0, 10);
 	ASSERT_EQ(release(&h), 0);
 	/* Called again once the holder is gone: done. */
 	aw_options lock = { .flags = AW_LOCK };
-	ASSERT_AW_OK(aw_replace("d/f", "new", 3, &lock, NULL));
+	ASSERT_AW_OK(aw_file_replace("d/f", "new", 3, &lock, NULL));
 	ASSERT_TRUE(!exists("d/" LOCK_NAME));
 }
 
@@ -403,7 +403,7 @@ static void other_user_waits_then_writes(void)
 	aw_options lock = { .flags = AW_LOCK };
 	aw_error e;
 	double t0 = now();
-	ASSERT_AW_OK(aw_replace("d/f", "other", 5, &lock, &e));
+	ASSERT_AW_OK(aw_file_replace("d/f", "other", 5, &lock, &e));
 	/* The holder lets go after 0.5 s. */
 	ASSERT_TRUE(now() - t0 > 0.4);
 	ASSERT_FILE("d/f", "other", 5);
@@ -414,7 +414,7 @@ static void other_user_is_interrupted(void)
 	arm_interrupts();
 	aw_options lock = { .flags = AW_LOCK };
 	aw_error e;
-	ASSERT_EQ(aw_replace("d/f", "x", 1, &lock, &e), AW_FAILED);
+	ASSERT_EQ(aw_file_replace("d/f", "x", 1, &lock, &e), AW_FAILED);
 	ASSERT_EQ(e.step, AW_STEP_LOCK);
 	ASSERT_EQ(e.err, EINTR);
 }
@@ -452,7 +452,7 @@ TEST(lock_file_of_another_user_is_waited_for_until_it_goes)
 	kill_helper(&h);
 	ASSERT_TRUE(exists("d/" LOCK_NAME));
 	aw_options lock = { .flags = AW_LOCK };
-	ASSERT_AW_OK(aw_replace("d/f", "root", 4, &lock, NULL));
+	ASSERT_AW_OK(aw_file_replace("d/f", "root", 4, &lock, NULL));
 	ASSERT_TRUE(!exists("d/" LOCK_NAME));
 }
 
@@ -463,41 +463,41 @@ TEST(lock_name_holding_a_users_data_is_never_removed)
 	th_write_file("d/" LOCK_NAME, "mine", 4);
 	aw_options lock = { .flags = AW_LOCK };
 	aw_error e;
-	ASSERT_EQ(aw_replace("d/f", "new", 3, &lock, &e), AW_FAILED);
+	ASSERT_EQ(aw_file_replace("d/f", "new", 3, &lock, &e), AW_FAILED);
 	ASSERT_EQ(e.step, AW_STEP_LOCK);
 	ASSERT_EQ(e.err, EEXIST);
 	ASSERT_FILE("d/" LOCK_NAME, "mine", 4);
 	ASSERT_FILE("d/f", "old", 3);
 	/* The sweep leaves it too, and says why it could not lock. */
 	memset(&e, 0, sizeof e);
-	ASSERT_ERRNO(aw_sweep("d", NULL, NULL, &e), EEXIST);
+	ASSERT_ERRNO(aw_dir_sweep("d", 0, NULL, NULL, NULL, &e), EEXIST);
 	ASSERT_STREQ(e.path, LOCK_NAME);
 	ASSERT_FILE("d/" LOCK_NAME, "mine", 4);
 	/* An empty regular file there is a stale lock file (a power cut
 	 * can leave one) and goes. */
 	th_write_file("d/" LOCK_NAME, "", 0);
-	ASSERT_AW_OK(aw_replace("d/f", "new", 3, &lock, &e));
+	ASSERT_AW_OK(aw_file_replace("d/f", "new", 3, &lock, &e));
 	ASSERT_TRUE(!exists("d/" LOCK_NAME));
 }
 
 static void sweep_sees_the_lock_held(void)
 {
 	unsigned status = 0;
-	ASSERT_EQ(aw_sweep2("d", 0, NULL, NULL, &status, NULL), 0);
+	ASSERT_EQ(aw_dir_sweep("d", 0, NULL, NULL, &status, NULL), 0);
 	ASSERT_EQ(status, AW_SWEEP_LOCK_HELD);
 }
 
 TEST(sweep_says_when_a_held_lock_made_it_skip_publish_leftovers)
 {
 	prepare_d(0755);
-	ASSERT_AW_OK(aw_publish_tree("d/site", "v1", NULL, NULL));
+	ASSERT_AW_OK(aw_link_publish_tree("d/site", "v1", NULL, NULL));
 	struct helper h = hold(HOLD_LOCK, "d", 0);
 	bounded(sweep_sees_the_lock_held, 0, 10);
 	/* The live holder's lock file stays. */
 	ASSERT_TRUE(exists("d/" LOCK_NAME));
 	ASSERT_EQ(release(&h), 0);
 	unsigned status = 99;
-	ASSERT_EQ(aw_sweep2("d", 0, NULL, NULL, &status, NULL), 0);
+	ASSERT_EQ(aw_dir_sweep("d", 0, NULL, NULL, &status, NULL), 0);
 	ASSERT_EQ(status, 0);
 	/* A directory with nothing a publisher leaves is swept without the
 	 * lock: nothing is written there. */
@@ -507,7 +507,7 @@ TEST(sweep_says_when_a_held_lock_made_it_skip_publish_leftovers)
 	ASSERT_OK(stat("plain", &before));
 	usleep(20000);
 	status = 99;
-	ASSERT_EQ(aw_sweep2("plain", 0, NULL, NULL, &status, NULL), 0);
+	ASSERT_EQ(aw_dir_sweep("plain", 0, NULL, NULL, &status, NULL), 0);
 	ASSERT_EQ(status, 0);
 	ASSERT_OK(stat("plain", &after));
 	ASSERT_TRUE(before.st_mtim.tv_sec == after.st_mtim.tv_sec &&
@@ -528,7 +528,7 @@ static void *increment(void *p)
 	for (int i = 0; i < 100; i++) {
 		aw_options o = { .durability = AW_DURABILITY_NONE, .flags = AW_LOCK };
 		aw_file *f;
-		if (aw_begin(&f, "counter", &o, NULL) < 0) {
+		if (aw_file_begin(&f, "counter", &o, NULL) < 0) {
 			r->failures++;
 			continue;
 		}
@@ -540,7 +540,7 @@ static void *increment(void *p)
 		}
 		char out[32];
 		int n = snprintf(out, sizeof out, "%ld", atol(buf) + 1);
-		if (aw_write(f, out, (size_t)n, NULL) < 0 || aw_commit(f, NULL) != AW_OK)
+		if (aw_file_write(f, out, (size_t)n, NULL) < 0 || aw_file_commit(f, NULL) != AW_OK)
 			r->failures++;
 	}
 	return NULL;

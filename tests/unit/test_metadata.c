@@ -24,11 +24,11 @@ static mode_t mode_of(const char *path)
 TEST(new_file_gets_0666_minus_umask)
 {
 	umask(027);
-	ASSERT_AW_OK(aw_replace("a", "x", 1, NULL, NULL));
+	ASSERT_AW_OK(aw_file_replace("a", "x", 1, NULL, NULL));
 	ASSERT_EQ(mode_of("a"), 0640);
 	aw_options named = { .flags = AW_NO_TMPFILE };
 	umask(077);
-	ASSERT_AW_OK(aw_replace("b", "x", 1, &named, NULL));
+	ASSERT_AW_OK(aw_file_replace("b", "x", 1, &named, NULL));
 	ASSERT_EQ(mode_of("b"), 0600);
 }
 
@@ -36,10 +36,10 @@ TEST(exact_mode_ignores_umask_and_old_mode)
 {
 	umask(077);
 	aw_options o = { .flags = AW_MODE, .mode = 0604 };
-	ASSERT_AW_OK(aw_replace("a", "x", 1, &o, NULL));
+	ASSERT_AW_OK(aw_file_replace("a", "x", 1, &o, NULL));
 	ASSERT_EQ(mode_of("a"), 0604);
 	ASSERT_OK(chmod("a", 0600));
-	ASSERT_AW_OK(aw_replace("a", "y", 1, &o, NULL));
+	ASSERT_AW_OK(aw_file_replace("a", "y", 1, &o, NULL));
 	ASSERT_EQ(mode_of("a"), 0604);
 }
 
@@ -50,13 +50,13 @@ TEST(replacing_keeps_mode_including_setid)
 		aw_options o = { .flags = flags };
 		th_write_file("f", "old", 3);
 		ASSERT_OK(chmod("f", 0751));
-		ASSERT_AW_OK(aw_replace("f", "new", 3, &o, NULL));
+		ASSERT_AW_OK(aw_file_replace("f", "new", 3, &o, NULL));
 		ASSERT_EQ(mode_of("f"), 0751);
 		ASSERT_OK(chmod("f", 02750));
-		ASSERT_AW_OK(aw_replace("f", "new", 3, &o, NULL));
+		ASSERT_AW_OK(aw_file_replace("f", "new", 3, &o, NULL));
 		ASSERT_EQ(mode_of("f"), 02750);
 		ASSERT_OK(chmod("f", 0400));
-		ASSERT_AW_OK(aw_replace("f", "new", 3, &o, NULL));
+		ASSERT_AW_OK(aw_file_replace("f", "new", 3, &o, NULL));
 		ASSERT_EQ(mode_of("f"), 0400);
 		ASSERT_OK(chmod("f", 0644));
 	}
@@ -71,7 +71,7 @@ TEST(owner_and_group_kept_when_root)
 	ASSERT_OK(chmod("f", 04750));   /* chown first, then mode: kept */
 	for (unsigned flags = 0; flags <= AW_NO_TMPFILE; flags += AW_NO_TMPFILE) {
 		aw_options o = { .flags = flags };
-		ASSERT_AW_OK(aw_replace("f", "new", 3, &o, NULL));
+		ASSERT_AW_OK(aw_file_replace("f", "new", 3, &o, NULL));
 		struct stat st;
 		ASSERT_OK(stat("f", &st));
 		ASSERT_EQ(st.st_uid, 1234);
@@ -79,7 +79,7 @@ TEST(owner_and_group_kept_when_root)
 		ASSERT_EQ(st.st_mode & 07777, 04750);
 	}
 	aw_options no_keep = { .flags = AW_NO_KEEP_OWNER_XATTRS };
-	ASSERT_AW_OK(aw_replace("f", "new", 3, &no_keep, NULL));
+	ASSERT_AW_OK(aw_file_replace("f", "new", 3, &no_keep, NULL));
 	struct stat st;
 	ASSERT_OK(stat("f", &st));
 	ASSERT_EQ(st.st_uid, 0);
@@ -90,7 +90,7 @@ TEST(owner_kept_as_unprivileged_user_when_unchanged)
 {
 	/* Replacing one's own file needs no chown; the owner stays ours. */
 	th_write_file("f", "old", 3);
-	ASSERT_AW_OK(aw_replace("f", "new", 3, NULL, NULL));
+	ASSERT_AW_OK(aw_file_replace("f", "new", 3, NULL, NULL));
 	struct stat st;
 	ASSERT_OK(stat("f", &st));
 	ASSERT_EQ(st.st_uid, geteuid());
@@ -106,14 +106,14 @@ TEST(user_xattr_kept)
 	}
 	for (unsigned flags = 0; flags <= AW_NO_TMPFILE; flags += AW_NO_TMPFILE) {
 		aw_options o = { .flags = flags };
-		ASSERT_AW_OK(aw_replace("f", "new", 3, &o, NULL));
+		ASSERT_AW_OK(aw_file_replace("f", "new", 3, &o, NULL));
 		char buf[32];
 		ssize_t n = getxattr("f", "user.awtest", buf, sizeof buf);
 		ASSERT_EQ(n, 7);
 		ASSERT_TRUE(memcmp(buf, "value-1", 7) == 0);
 	}
 	aw_options no_keep = { .flags = AW_NO_KEEP_OWNER_XATTRS };
-	ASSERT_AW_OK(aw_replace("f", "new", 3, &no_keep, NULL));
+	ASSERT_AW_OK(aw_file_replace("f", "new", 3, &no_keep, NULL));
 	ASSERT_ERRNO(getxattr("f", "user.awtest", NULL, 0), ENODATA);
 }
 
@@ -130,7 +130,7 @@ TEST(posix_acl_kept)
 	mode_t mode = mode_of("f");
 	for (unsigned flags = 0; flags <= AW_NO_TMPFILE; flags += AW_NO_TMPFILE) {
 		aw_options o = { .flags = flags };
-		ASSERT_AW_OK(aw_replace("f", "new", 3, &o, NULL));
+		ASSERT_AW_OK(aw_file_replace("f", "new", 3, &o, NULL));
 		char after[4096];
 		ASSERT_EQ(getxattr("f", "system.posix_acl_access", after, sizeof after), n);
 		ASSERT_TRUE(memcmp(before, after, (size_t)n) == 0);
@@ -149,21 +149,21 @@ TEST(temp_file_is_private_while_written)
 	for (unsigned flags = 0; flags <= AW_NO_TMPFILE; flags += AW_NO_TMPFILE) {
 		aw_options o = { .flags = flags };
 		aw_file *f;
-		ASSERT_OK(aw_begin(&f, "f", &o, NULL));
+		ASSERT_OK(aw_file_begin(&f, "f", &o, NULL));
 		struct stat st;
-		ASSERT_OK(fstat(aw_fd(f), &st));
+		ASSERT_OK(fstat(aw_file_fd(f), &st));
 		ASSERT_EQ(st.st_mode & 07777, 0600);
-		ASSERT_AW_OK(aw_commit(f, NULL));
+		ASSERT_AW_OK(aw_file_commit(f, NULL));
 		ASSERT_EQ(mode_of("f"), 0600);
 	}
 	/* The same with an exact mode: private until the end. */
 	aw_options exact = { .flags = AW_MODE | AW_NO_TMPFILE, .mode = 0644 };
 	aw_file *f;
-	ASSERT_OK(aw_begin(&f, "g", &exact, NULL));
+	ASSERT_OK(aw_file_begin(&f, "g", &exact, NULL));
 	struct stat st;
-	ASSERT_OK(fstat(aw_fd(f), &st));
+	ASSERT_OK(fstat(aw_file_fd(f), &st));
 	ASSERT_EQ(st.st_mode & 07777, 0600);
-	ASSERT_AW_OK(aw_commit(f, NULL));
+	ASSERT_AW_OK(aw_file_commit(f, NULL));
 	ASSERT_EQ(mode_of("g"), 0644);
 }
 
@@ -196,7 +196,7 @@ TEST(group_kept_in_a_setgid_directory)
 	ASSERT_OK(chown("sg/f", geteuid(), getegid()));
 	for (unsigned flags = 0; flags <= AW_NO_TMPFILE; flags += AW_NO_TMPFILE) {
 		aw_options o = { .flags = flags };
-		ASSERT_AW_OK(aw_replace("sg/f", "new", 3, &o, NULL));
+		ASSERT_AW_OK(aw_file_replace("sg/f", "new", 3, &o, NULL));
 		ASSERT_OK(stat("sg/f", &st));
 		ASSERT_EQ(st.st_gid, getegid());
 	}

@@ -47,7 +47,7 @@ static int fill_version(int dirfd, const char *path, void *ctx)
 static int publish_version(const char *link, unsigned version,
                            const aw_publish_options *o, aw_error *e)
 {
-	return aw_publish(link, fill_version, &version, o, e);
+	return aw_link_publish(link, fill_version, &version, o, e);
 }
 
 /* Reads every file of the tree through one opened directory: the version
@@ -141,21 +141,21 @@ TEST(keep_and_rollback)
 		ASSERT_AW_OK(publish_version("site", v, &o, &e));
 	ASSERT_EQ(versions_of("site"), 3);
 	ASSERT_EQ(walk_version("site"), 5);
-	ASSERT_AW_OK(aw_rollback("site", &e));
+	ASSERT_AW_OK(aw_link_rollback("site", &e));
 	ASSERT_EQ(walk_version("site"), 4);
 	ASSERT_EQ(versions_of("site"), 2);
-	ASSERT_AW_OK(aw_rollback("site", &e));
+	ASSERT_AW_OK(aw_link_rollback("site", &e));
 	ASSERT_EQ(walk_version("site"), 3);
-	ASSERT_EQ(aw_rollback("site", &e), AW_FAILED);
+	ASSERT_EQ(aw_link_rollback("site", &e), AW_FAILED);
 	ASSERT_EQ(e.err, ENOENT);
 	ASSERT_EQ(e.step, AW_STEP_FIND_VERSION);
 	ASSERT_EQ(walk_version("site"), 3);
 	/* Publishing after a rollback makes a newer version again. */
 	ASSERT_AW_OK(publish_version("site", 6, &o, &e));
 	ASSERT_EQ(walk_version("site"), 6);
-	ASSERT_AW_OK(aw_rollback("site", &e));
+	ASSERT_AW_OK(aw_link_rollback("site", &e));
 	ASSERT_EQ(walk_version("site"), 3);
-	ASSERT_EQ(aw_rollback("nothing", &e), AW_FAILED);
+	ASSERT_EQ(aw_link_rollback("nothing", &e), AW_FAILED);
 	ASSERT_EQ(e.err, ENOENT);
 }
 
@@ -185,7 +185,7 @@ TEST(real_directory_refused_unless_adopted)
 	ASSERT_EQ(walk_version("site"), 1);
 	ASSERT_EQ(versions_of("site"), 2);
 	/* The adopted directory is the previous version. */
-	ASSERT_AW_OK(aw_rollback("site", &e));
+	ASSERT_AW_OK(aw_link_rollback("site", &e));
 	ASSERT_FILE("site/old", "old", 3);
 	ASSERT_TRUE(is_link("site"));
 
@@ -214,7 +214,7 @@ TEST(publish_tree_reproduces_the_tree)
 	ASSERT_OK(utimensat(AT_FDCWD, "src/a/b/deep", old, AT_SYMLINK_NOFOLLOW));
 
 	aw_error e;
-	ASSERT_AW_OK(aw_publish_tree("site", "src", NULL, &e));
+	ASSERT_AW_OK(aw_link_publish_tree("site", "src", NULL, &e));
 	/* Same names, types, modes, sizes, link targets and file mtimes. */
 #define LIST_TREE(dir, out) \
 		"cd " dir " && find . -mindepth 1 \\( -type l -printf '%p %y %l\\n' \\) -o " \
@@ -236,7 +236,7 @@ TEST(publish_tree_reproduces_the_tree)
 
 	/* A FIFO in the tree fails the publication, naming the entry. */
 	ASSERT_OK(mkfifo("src/a/fifo", 0644));
-	ASSERT_EQ(aw_publish_tree("site", "src", NULL, &e), AW_FAILED);
+	ASSERT_EQ(aw_link_publish_tree("site", "src", NULL, &e), AW_FAILED);
 	ASSERT_EQ(e.err, EINVAL);
 	ASSERT_EQ(e.step, AW_STEP_COPY_TREE);
 	ASSERT_STREQ(e.path, "src/a/fifo");
@@ -264,7 +264,7 @@ TEST(populate_failure_leaves_nothing)
 {
 	aw_error e;
 	ASSERT_AW_OK(publish_version("site", 1, NULL, &e));
-	ASSERT_EQ(aw_publish("site", failing_populate, NULL, NULL, &e), AW_FAILED);
+	ASSERT_EQ(aw_link_publish("site", failing_populate, NULL, NULL, &e), AW_FAILED);
 	ASSERT_EQ(e.err, ENOTRECOVERABLE);
 	ASSERT_EQ(e.step, AW_STEP_POPULATE);
 	ASSERT_EQ(walk_version("site"), 1);
@@ -273,8 +273,8 @@ TEST(populate_failure_leaves_nothing)
 	aw_publish_options bad = { .keep = 1000 };
 	ASSERT_EQ(publish_version("site", 2, &bad, &e), AW_FAILED);
 	ASSERT_EQ(e.err, EINVAL);
-	ASSERT_EQ(aw_publish(NULL, failing_populate, NULL, NULL, &e), AW_FAILED);
-	ASSERT_EQ(aw_publish("site", NULL, NULL, NULL, &e), AW_FAILED);
+	ASSERT_EQ(aw_link_publish(NULL, failing_populate, NULL, NULL, &e), AW_FAILED);
+	ASSERT_EQ(aw_link_publish("site", NULL, NULL, NULL, &e), AW_FAILED);
 }
 
 struct pub_scenario {
@@ -327,7 +327,7 @@ static void pub_check(const struct pub_scenario *s, int r, bool persistent,
 	if (access(".awtmp-lock", F_OK) == 0 || persistent) {
 		if (access(".awtmp-lock", F_OK) == 0)
 			printf("    %s: left the lock file, swept\n", what);
-		ASSERT_OK(aw_sweep(".", NULL, NULL, NULL));
+		ASSERT_OK(aw_dir_sweep(".", 0, NULL, NULL, NULL, NULL));
 		ASSERT_TRUE(access(".awtmp-lock", F_OK) < 0);
 	}
 	ASSERT_NO_TEMPS(".");
@@ -345,7 +345,7 @@ static void pub_check(const struct pub_scenario *s, int r, bool persistent,
 	 * before the switch must leave nothing. */
 	if ((expect_new || persistent) &&
 	    (versions > want || entries_besides("site", NULL) > versions)) {
-		ASSERT_TRUE(aw_sweep(".", NULL, NULL, NULL) > 0);
+		ASSERT_TRUE(aw_dir_sweep(".", 0, NULL, NULL, NULL, NULL) > 0);
 		versions = versions_of("site");
 	}
 	if (versions != want)
@@ -509,7 +509,7 @@ TEST(killed_publisher_then_sweep_leaves_a_complete_version)
 		int v = walk_version("site");
 		if (v < 0)
 			th_fail(__FILE__, __LINE__, "round %d: site is not one complete version (%d)", round, v);
-		int r = aw_sweep(".", NULL, NULL, NULL);
+		int r = aw_dir_sweep(".", 0, NULL, NULL, NULL, NULL);
 		ASSERT_OK(r);
 		leftovers += r;
 		ASSERT_EQ(walk_version("site"), v);
@@ -543,7 +543,7 @@ TEST(sweep_keeps_live_and_kept_versions_only)
 	pid_t pid = fork();
 	if (pid == 0) {
 		unsigned status = 0;
-		_exit(aw_sweep2(".", 0, NULL, NULL, &status, NULL) == 0 &&
+		_exit(aw_dir_sweep(".", 0, NULL, NULL, &status, NULL) == 0 &&
 		      status == AW_SWEEP_LOCK_HELD ? 0 : 1);
 	}
 	int status;
@@ -553,18 +553,18 @@ TEST(sweep_keeps_live_and_kept_versions_only)
 	ASSERT_OK(unlink(".awtmp-lock"));
 	close(lfd);
 
-	ASSERT_EQ(aw_sweep(".", NULL, NULL, NULL), 3);
+	ASSERT_EQ(aw_dir_sweep(".", 0, NULL, NULL, NULL, NULL), 3);
 	ASSERT_EQ(versions_of("site"), 3);   /* live, kept, the file */
 	ASSERT_EQ(walk_version("site"), 3);
-	ASSERT_AW_OK(aw_rollback("site", NULL));
+	ASSERT_AW_OK(aw_link_rollback("site", NULL));
 	ASSERT_EQ(walk_version("site"), 2);
 	ASSERT_EQ(walk_version("other"), 7);
 	ASSERT_FILE(".awver-00000000000000000002-k1-site", "file", 4);
-	ASSERT_EQ(aw_sweep(".", NULL, NULL, NULL), 0);
+	ASSERT_EQ(aw_dir_sweep(".", 0, NULL, NULL, NULL, NULL), 0);
 
 	/* With its link gone, a link's versions are all leftovers. */
 	ASSERT_OK(unlink("other"));
-	ASSERT_EQ(aw_sweep(".", NULL, NULL, NULL), 1);
+	ASSERT_EQ(aw_dir_sweep(".", 0, NULL, NULL, NULL, NULL), 1);
 	ASSERT_EQ(versions_of("other"), 0);
 }
 
@@ -573,7 +573,7 @@ TEST(symlink_replaced_atomically_while_readers_resolve_it)
 	aw_error e;
 	th_write_file("a", "A", 1);
 	th_write_file("b", "B", 1);
-	ASSERT_AW_OK(aw_symlink("a", "cur", &e));
+	ASSERT_AW_OK(aw_link_set("a", "cur", &e));
 	pid_t pid = fork();
 	if (pid == 0) {
 		for (int i = 0; i < 20000; i++) {
@@ -586,29 +586,29 @@ TEST(symlink_replaced_atomically_while_readers_resolve_it)
 		_exit(0);
 	}
 	for (int i = 0; i < 2000; i++)
-		ASSERT_AW_OK(aw_symlink(i % 2 ? "a" : "b", "cur", &e));
+		ASSERT_AW_OK(aw_link_set(i % 2 ? "a" : "b", "cur", &e));
 	int status;
 	ASSERT_EQ(waitpid(pid, &status, 0), pid);
 	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	ASSERT_NO_TEMPS(".");
 	/* A file is replaced by the link; a directory is refused. */
-	ASSERT_AW_OK(aw_symlink("a", "b", &e));
+	ASSERT_AW_OK(aw_link_set("a", "b", &e));
 	ASSERT_TRUE(is_link("b"));
 	ASSERT_OK(mkdir("d", 0755));
-	ASSERT_EQ(aw_symlink("a", "d", &e), AW_FAILED);
+	ASSERT_EQ(aw_link_set("a", "d", &e), AW_FAILED);
 	ASSERT_EQ(e.err, EISDIR);
 	/* Faults: the old link stays, nothing is left. */
-	ASSERT_AW_OK(aw_symlink("a", "cur", &e));
+	ASSERT_AW_OK(aw_link_set("a", "cur", &e));
 	for (unsigned long nth = 1; nth <= 8; nth++) {
 		struct aw_fault_plan plan = { -1, nth, EIO, 0 };
 		aw__fault_set(&plan);
-		int r = aw_symlink("b", "cur", &e);
+		int r = aw_link_set("b", "cur", &e);
 		aw__fault_reset();
 		char target[8] = "";
 		ASSERT_TRUE(readlink("cur", target, sizeof target - 1) > 0);
 		ASSERT_STREQ(target, r == AW_FAILED ? "a" : "b");
 		ASSERT_NO_TEMPS(".");
-		ASSERT_AW_OK(aw_symlink("a", "cur", &e));
+		ASSERT_AW_OK(aw_link_set("a", "cur", &e));
 	}
 }
 
@@ -618,7 +618,7 @@ TEST(exchange_swaps_any_two_paths)
 #ifdef AW_FORCE_POSIX
 	th_write_file("f", "1", 1);
 	th_write_file("g", "2", 1);
-	ASSERT_EQ(aw_exchange("f", "g", &e), AW_FAILED);
+	ASSERT_EQ(aw_path_exchange("f", "g", &e), AW_FAILED);
 	ASSERT_EQ(e.err, EOPNOTSUPP);
 	ASSERT_FILE("f", "1", 1);
 	th_skip("no renameat2 in this build (AW_FORCE_POSIX): refusal checked");
@@ -627,32 +627,32 @@ TEST(exchange_swaps_any_two_paths)
 	ASSERT_OK(mkdir("d2", 0755));
 	th_write_file("d1/x", "1", 1);
 	th_write_file("d2/x", "2", 1);
-	ASSERT_AW_OK(aw_exchange("d1", "d2", &e));
+	ASSERT_AW_OK(aw_path_exchange("d1", "d2", &e));
 	ASSERT_FILE("d1/x", "2", 1);
 	ASSERT_FILE("d2/x", "1", 1);
 	th_write_file("f", "file", 4);
-	ASSERT_AW_OK(aw_exchange("f", "d1", &e));
+	ASSERT_AW_OK(aw_path_exchange("f", "d1", &e));
 	ASSERT_FILE("d1", "file", 4);
 	ASSERT_FILE("f/x", "2", 1);
 	/* Across directories. */
-	ASSERT_AW_OK(aw_exchange("d1", "d2/x", &e));
+	ASSERT_AW_OK(aw_path_exchange("d1", "d2/x", &e));
 	ASSERT_FILE("d2/x", "file", 4);
 	ASSERT_FILE("d1", "1", 1);
 
-	ASSERT_EQ(aw_exchange("f", "missing", &e), AW_FAILED);
+	ASSERT_EQ(aw_path_exchange("f", "missing", &e), AW_FAILED);
 	ASSERT_EQ(e.err, ENOENT);
 	ASSERT_EQ(e.step, AW_STEP_EXCHANGE);
 	ASSERT_STREQ(e.path, "f and missing");
 	/* A kernel without the exchange: a clear "not supported". */
 	struct aw_fault_plan plan = { AW_SYS_EXCHANGE, 1, ENOSYS, 0 };
 	aw__fault_set(&plan);
-	ASSERT_EQ(aw_exchange("f", "d1", &e), AW_FAILED);
+	ASSERT_EQ(aw_path_exchange("f", "d1", &e), AW_FAILED);
 	aw__fault_reset();
 	ASSERT_EQ(e.err, EOPNOTSUPP);
 	/* A failed parent fsync after the exchange: done, not durable. */
 	struct aw_fault_plan sync = { AW_SYS_FSYNC, 1, EIO, 0 };
 	aw__fault_set(&sync);
-	ASSERT_EQ(aw_exchange("f", "d1", &e), AW_UNSYNCED);
+	ASSERT_EQ(aw_path_exchange("f", "d1", &e), AW_UNSYNCED);
 	aw__fault_reset();
 	ASSERT_FILE("f", "1", 1);
 }

@@ -55,7 +55,7 @@ static int fill(int dirfd, const char *path, void *ctx)
 static int pub(const char *link, int version, unsigned keep)
 {
 	aw_publish_options o = { .keep = keep, .durability = AW_DURABILITY_NONE };
-	return aw_publish(link, fill, &version, &o, NULL);
+	return aw_link_publish(link, fill, &version, &o, NULL);
 }
 
 /* The version every file of the tree under path holds; -1 if they
@@ -145,15 +145,15 @@ TEST(planted_version_symlink_is_never_served_counted_or_removed)
 	ASSERT_EQ(tree_version("site"), 3);
 	ASSERT_TRUE(is_link(fake));
 	ASSERT_TRUE(is_link(future));
-	ASSERT_AW_OK(aw_rollback("site", NULL));
+	ASSERT_AW_OK(aw_link_rollback("site", NULL));
 	ASSERT_EQ(tree_version("site"), 2);
 	/* Nothing older is kept: the planted link is not a version. */
 	aw_error e;
-	ASSERT_EQ(aw_rollback("site", &e), AW_FAILED);
+	ASSERT_EQ(aw_link_rollback("site", &e), AW_FAILED);
 	ASSERT_EQ(e.err, ENOENT);
 	ASSERT_EQ(tree_version("site"), 2);
 	/* A sweep does not take them for leftovers either. */
-	ASSERT_OK(aw_sweep(".", NULL, NULL, NULL));
+	ASSERT_OK(aw_dir_sweep(".", 0, NULL, NULL, NULL, NULL));
 	ASSERT_TRUE(is_link(fake));
 	ASSERT_TRUE(is_link(future));
 	ASSERT_EQ(tree_version("evil"), 666);
@@ -177,12 +177,12 @@ TEST(another_users_version_directory_is_not_a_version)
 	snprintf(cmd, sizeof cmd, "chown -R %d:%d %s", NOBODY, NOBODY, future);
 	ASSERT_EQ(system(cmd), 0);
 
-	ASSERT_AW_OK(aw_rollback("site", NULL));
+	ASSERT_AW_OK(aw_link_rollback("site", NULL));
 	ASSERT_EQ(tree_version("site"), 1);
 	ASSERT_AW_OK(pub("site", 3, 1));
-	ASSERT_AW_OK(aw_rollback("site", NULL));
+	ASSERT_AW_OK(aw_link_rollback("site", NULL));
 	ASSERT_EQ(tree_version("site"), 1);
-	ASSERT_OK(aw_sweep(".", NULL, NULL, NULL));
+	ASSERT_OK(aw_dir_sweep(".", 0, NULL, NULL, NULL, NULL));
 	ASSERT_EQ(tree_version(fake), 666);
 	ASSERT_EQ(tree_version(future), 666);
 }
@@ -204,11 +204,11 @@ TEST(killed_publishers_half_built_version_is_never_kept_or_served)
 	ASSERT_AW_OK(pub("site", 2, 1));
 	ASSERT_EQ(tree_version("site"), 2);
 	ASSERT_EQ(count_prefix(".awver-"), 2);
-	ASSERT_AW_OK(aw_rollback("site", NULL));
+	ASSERT_AW_OK(aw_link_rollback("site", NULL));
 	ASSERT_EQ(tree_version("site"), 1);
 	/* The leftover is a sweep's to remove, and only it. */
 	ASSERT_EQ(count_prefix(".awbld-"), 1);
-	ASSERT_EQ(aw_sweep(".", NULL, NULL, NULL), 1);
+	ASSERT_EQ(aw_dir_sweep(".", 0, NULL, NULL, NULL, NULL), 1);
 	ASSERT_EQ(count_prefix(".awbld-"), 0);
 	ASSERT_EQ(tree_version("site"), 1);
 }
@@ -225,7 +225,7 @@ TEST(sweep_leaves_a_build_directory_whose_publisher_lives)
 	ASSERT_OK(flock(fd, LOCK_EX));
 	pid_t pid = fork();
 	if (pid == 0)
-		_exit(aw_sweep(".", NULL, NULL, NULL) == 0 ? 0 : 1);
+		_exit(aw_dir_sweep(".", 0, NULL, NULL, NULL, NULL) == 0 ? 0 : 1);
 	int status;
 	ASSERT_EQ(waitpid(pid, &status, 0), pid);
 	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
@@ -233,7 +233,7 @@ TEST(sweep_leaves_a_build_directory_whose_publisher_lives)
 	close(fd);
 	/* Its publisher gone, it goes; a planted look-alike (a link) stays. */
 	ASSERT_OK(symlink("site", ".awbld-09000000000000000001-k0-site"));
-	ASSERT_EQ(aw_sweep(".", NULL, NULL, NULL), 1);
+	ASSERT_EQ(aw_dir_sweep(".", 0, NULL, NULL, NULL, NULL), 1);
 	ASSERT_EQ(count_prefix(".awbld-"), 1);
 	ASSERT_TRUE(is_link(".awbld-09000000000000000001-k0-site"));
 	ASSERT_EQ(tree_version("site"), 1);
@@ -253,17 +253,17 @@ TEST(sweep_finds_the_live_version_however_the_link_spells_it)
 	ASSERT_TRUE(readlink("site", target, sizeof target - 1) > 0);
 	snprintf(spelled, sizeof spelled, "./%s", target);
 	respell(spelled);
-	ASSERT_OK(aw_sweep(".", NULL, NULL, NULL));
+	ASSERT_OK(aw_dir_sweep(".", 0, NULL, NULL, NULL, NULL));
 	ASSERT_EQ(tree_version("site"), 1);
 	ASSERT_TRUE(getcwd(cwd, sizeof cwd) != NULL);
 	snprintf(spelled, sizeof spelled, "%s/%s", cwd, target);
 	respell(spelled);
-	ASSERT_OK(aw_sweep(".", NULL, NULL, NULL));
+	ASSERT_OK(aw_dir_sweep(".", 0, NULL, NULL, NULL, NULL));
 	ASSERT_EQ(tree_version("site"), 1);
 	/* And a publication after that sees it as the live version: with
 	 * --keep 1 it is the one kept. */
 	ASSERT_AW_OK(pub("site", 2, 1));
-	ASSERT_AW_OK(aw_rollback("site", NULL));
+	ASSERT_AW_OK(aw_link_rollback("site", NULL));
 	ASSERT_EQ(tree_version("site"), 1);
 }
 
@@ -276,19 +276,19 @@ TEST(adopted_directory_is_kept_unless_discarding_is_asked)
 	th_write_file("site/old", "old", 3);
 	int v = 1;
 	aw_publish_options adopt = { .flags = AW_PUBLISH_ADOPT };   /* keep 0 */
-	ASSERT_AW_OK(aw_publish("site", fill, &v, &adopt, NULL));
+	ASSERT_AW_OK(aw_link_publish("site", fill, &v, &adopt, NULL));
 	ASSERT_TRUE(is_link("site"));
 	ASSERT_EQ(tree_version("site"), 1);
-	ASSERT_AW_OK(aw_rollback("site", NULL));
+	ASSERT_AW_OK(aw_link_rollback("site", NULL));
 	ASSERT_FILE("site/old", "old", 3);
 
 	ASSERT_OK(mkdir("other", 0755));
 	th_write_file("other/old", "old", 3);
 	aw_publish_options discard = {
 		.flags = AW_PUBLISH_ADOPT | AW_PUBLISH_DISCARD_ADOPTED };
-	ASSERT_AW_OK(aw_publish("other", fill, &v, &discard, NULL));
+	ASSERT_AW_OK(aw_link_publish("other", fill, &v, &discard, NULL));
 	ASSERT_EQ(tree_version("other"), 1);
-	ASSERT_EQ(aw_rollback("other", NULL), AW_FAILED);
+	ASSERT_EQ(aw_link_rollback("other", NULL), AW_FAILED);
 	ASSERT_EQ(count_prefix(".awver-"), 2);   /* site: the adopted one (rolled back to); other: its one */
 }
 
@@ -330,7 +330,7 @@ TEST(entry_swapped_for_a_fifo_never_hangs_the_publisher)
 		time_t end = time(NULL) + 4;
 		while (time(NULL) < end) {
 			aw_error e;
-			int r = aw_publish_tree("site", "src", &o, &e);
+			int r = aw_link_publish_tree("site", "src", &o, &e);
 			if (r == AW_OK)
 				ok++;
 			else if (e.err == EINVAL && strcmp(e.path, "src/f") == 0)
@@ -353,7 +353,7 @@ TEST(entry_swapped_for_a_fifo_never_hangs_the_publisher)
 	ASSERT_OK(unlink("src/f"));
 	ASSERT_OK(mkfifo("src/f", 0644));
 	aw_error e;
-	ASSERT_EQ(aw_publish_tree("site", "src", NULL, &e), AW_FAILED);
+	ASSERT_EQ(aw_link_publish_tree("site", "src", NULL, &e), AW_FAILED);
 	ASSERT_EQ(e.err, EINVAL);
 	ASSERT_STREQ(e.path, "src/f");
 }
@@ -373,7 +373,7 @@ TEST(copied_file_gets_the_mode_of_the_contents_it_holds)
 	int rounds = 0, mixed = 0;
 	time_t end = time(NULL) + 4;
 	while (time(NULL) < end) {
-		if (aw_publish_tree("site", "src", &o, NULL) != AW_OK)
+		if (aw_link_publish_tree("site", "src", &o, NULL) != AW_OK)
 			continue;
 		rounds++;
 		struct stat st;
@@ -408,7 +408,7 @@ TEST(sparse_file_keeps_its_holes_when_published)
 	ASSERT_OK(stat("src/sparse", &st));
 	if ((long long)st.st_blocks * 512 > 1 << 20)
 		th_skip("this filesystem does not keep holes");
-	ASSERT_AW_OK(aw_publish_tree("site", "src", NULL, NULL));
+	ASSERT_AW_OK(aw_link_publish_tree("site", "src", NULL, NULL));
 	ASSERT_OK(stat("site/sparse", &st));
 	ASSERT_EQ(st.st_size, 64 << 20);
 	printf("    published copy: %lld KiB allocated of 65536\n",
@@ -464,18 +464,18 @@ static int publish_read_only_tree(void)
 	           " && chmod 0555 src/ro/deeper src/ro src") != 0)
 		return 10;
 	for (int i = 0; i < 3; i++)
-		if (aw_publish_tree("site", "src", NULL, NULL) != AW_OK)
+		if (aw_link_publish_tree("site", "src", NULL, NULL) != AW_OK)
 			return 11 + i;
 	/* The versions switched away from are gone, whole. */
 	if (count_prefix(".awver-") != 1)
 		return 20;
 	aw_error e;
-	if (aw_sweep(".", NULL, NULL, &e) != 0)
+	if (aw_dir_sweep(".", 0, NULL, NULL, NULL, &e) != 0)
 		return 21;
 	/* A leftover version with a read-only tree is swept too. */
 	if (system("cp -a $(readlink site) .awver-00000000000000000001-k0-site") != 0)
 		return 22;
-	if (aw_sweep(".", NULL, NULL, &e) != 1 || count_prefix(".awver-") != 1)
+	if (aw_dir_sweep(".", 0, NULL, NULL, NULL, &e) != 1 || count_prefix(".awver-") != 1)
 		return 23;
 	return 0;
 }
@@ -491,7 +491,7 @@ TEST(read_only_directories_of_a_non_root_publisher_are_removed)
 static int sweep_reports_eacces(void)
 {
 	aw_error e;
-	int r = aw_sweep(".", NULL, NULL, &e);
+	int r = aw_dir_sweep(".", 0, NULL, NULL, NULL, &e);
 	if (r != -1)
 		return 30;
 	printf("    sweep: %s %s: %s\n", aw_step_name(e.step), e.path, strerror(e.err));

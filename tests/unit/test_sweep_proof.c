@@ -48,8 +48,8 @@ TEST(temp_name_spells_its_own_inode)
 	for (size_t i = 0; i < 2; i++) {
 		aw_options o = { .flags = flags[i] };
 		aw_file *f;
-		ASSERT_OK(aw_begin(&f, "target", &o, NULL));
-		const char *name = aw_temp_name(f, NULL);
+		ASSERT_OK(aw_file_begin(&f, "target", &o, NULL));
+		const char *name = aw_file_temp_name(f, NULL);
 		ASSERT_TRUE(name != NULL);
 		struct stat st;
 		ASSERT_OK(lstat(name, &st));
@@ -59,7 +59,7 @@ TEST(temp_name_spells_its_own_inode)
 		ASSERT_EQ(strlen(name), strlen(want) + 8 + 1 + strlen("target"));
 		ASSERT_STREQ(name + strlen(want) + 9, "target");
 		ASSERT_EQ(name[strlen(want) + 8], '-');
-		aw_discard(f);
+		aw_file_discard(f);
 	}
 	ASSERT_NO_TEMPS(".");
 }
@@ -70,23 +70,23 @@ TEST(sweep_leaves_an_editors_swap_file_and_a_file_renamed_over_the_scratch)
 {
 	th_write_file("sshd_config", "old", 3);
 	aw_file *f;
-	ASSERT_OK(aw_begin(&f, "sshd_config", NULL, NULL));
-	const char *scratch = aw_temp_name(f, NULL);
+	ASSERT_OK(aw_file_begin(&f, "sshd_config", NULL, NULL));
+	const char *scratch = aw_file_temp_name(f, NULL);
 	ASSERT_TRUE(scratch != NULL);
 	char swp[NAME_MAX + 8];
 	snprintf(swp, sizeof swp, "%s.swp", scratch);
 	th_write_file(swp, "vim swap", 8);
-	ASSERT_EQ(aw_sweep(".", NULL, NULL, NULL), 0);
+	ASSERT_EQ(aw_dir_sweep(".", 0, NULL, NULL, NULL, NULL), 0);
 	ASSERT_FILE(swp, "vim swap", 8);
 
 	/* An editor that saves by rename: a new, unlocked inode at the
 	 * scratch's name. */
 	th_write_file("saved", "edited", 6);
 	ASSERT_OK(rename("saved", scratch));
-	ASSERT_EQ(aw_sweep(".", NULL, NULL, NULL), 0);
+	ASSERT_EQ(aw_dir_sweep(".", 0, NULL, NULL, NULL, NULL), 0);
 	ASSERT_FILE(scratch, "edited", 6);
 	ASSERT_FILE(swp, "vim swap", 8);
-	aw_discard(f);
+	aw_file_discard(f);
 	ASSERT_OK(unlink(swp));
 }
 
@@ -99,10 +99,10 @@ static void writer_killed(unsigned flags, bool name)
 	if (pid == 0) {
 		aw_options o = { .flags = flags };
 		aw_file *f;
-		if (aw_begin(&f, "f", &o, NULL) < 0)
+		if (aw_file_begin(&f, "f", &o, NULL) < 0)
 			_exit(1);
-		(void)aw_write(f, "partial", 7, NULL);
-		if (name && !aw_temp_name(f, NULL))
+		(void)aw_file_write(f, "partial", 7, NULL);
+		if (name && !aw_file_temp_name(f, NULL))
 			_exit(1);
 		raise(SIGKILL);
 		_exit(2);
@@ -130,13 +130,13 @@ TEST(sweep_removes_provable_leftovers_and_dry_run_only_lists_them)
 	ASSERT_EQ(temps_in("."), 2);
 	int listed = 0;
 	aw_error e;
-	ASSERT_EQ(aw_sweep2(".", AW_SWEEP_DRY_RUN, collect, &listed, NULL, &e), 2);
+	ASSERT_EQ(aw_dir_sweep(".", AW_SWEEP_DRY_RUN, collect, &listed, NULL, &e), 2);
 	ASSERT_EQ(listed, 2);
 	ASSERT_EQ(temps_in("."), 2);
-	ASSERT_ERRNO(aw_sweep2(".", 1u << 7, NULL, NULL, NULL, &e), EINVAL);
+	ASSERT_ERRNO(aw_dir_sweep(".", 1u << 7, NULL, NULL, NULL, &e), EINVAL);
 	ASSERT_EQ(e.step, AW_STEP_ARGS);
 	ASSERT_EQ(temps_in("."), 2);
-	ASSERT_EQ(aw_sweep2(".", 0, NULL, NULL, NULL, NULL), 2);
+	ASSERT_EQ(aw_dir_sweep(".", 0, NULL, NULL, NULL, NULL), 2);
 	ASSERT_EQ(temps_in("."), 0);
 	ASSERT_FILE("f", "old", 3);
 }
@@ -160,7 +160,7 @@ TEST(sweep_leaves_planted_names_of_either_form)
 	ASSERT_OK(rename("d", dname));
 	/* The unmarked form with contents: not what a killed writer leaves. */
 	th_write_file(".awtmp-abcdefghijkl-g", "data", 4);
-	ASSERT_EQ(aw_sweep(".", NULL, NULL, NULL), 0);
+	ASSERT_EQ(aw_dir_sweep(".", 0, NULL, NULL, NULL, NULL), 0);
 	ASSERT_TRUE(exists(".awtmp-00000000000000ab-abcdefgh-f"));
 	ASSERT_TRUE(exists(name));
 	ASSERT_TRUE(exists(dname));
@@ -169,7 +169,7 @@ TEST(sweep_leaves_planted_names_of_either_form)
 	/* What a writer killed between creating and naming its file leaves:
 	 * empty, the sweeper's own.  That goes. */
 	th_write_file(".awtmp-abcdefghijkl-h", "", 0);
-	ASSERT_EQ(aw_sweep(".", NULL, NULL, NULL), 1);
+	ASSERT_EQ(aw_dir_sweep(".", 0, NULL, NULL, NULL, NULL), 1);
 	ASSERT_TRUE(!exists(".awtmp-abcdefghijkl-h"));
 }
 
@@ -183,7 +183,7 @@ TEST(backup_link_survives_a_concurrent_sweep)
 	ASSERT_OK(sweeper);
 	if (sweeper == 0) {
 		for (;;)
-			aw_sweep(".", NULL, NULL, NULL);
+			aw_dir_sweep(".", 0, NULL, NULL, NULL, NULL);
 	}
 	aw_options o = { .durability = AW_DURABILITY_NONE };
 	int failures = 0;
@@ -193,15 +193,15 @@ TEST(backup_link_survives_a_concurrent_sweep)
 		char data[16];
 		int n = snprintf(data, sizeof data, "%d", i);
 		aw_file *f = NULL;
-		if (aw_begin(&f, "f", &o, &e) < 0 || aw_write(f, data, (size_t)n, &e) < 0 ||
-		    aw_keep_backup(f, "~", &e) < 0) {
+		if (aw_file_begin(&f, "f", &o, &e) < 0 || aw_file_write(f, data, (size_t)n, &e) < 0 ||
+		    aw_file_keep_backup(f, "~", &e) < 0) {
 			if (f)
-				aw_discard(f);
+				aw_file_discard(f);
 			failures++;
 			aw_error_format(&e, msg, sizeof msg);
 			continue;
 		}
-		if (aw_commit(f, &e) != AW_OK) {
+		if (aw_file_commit(f, &e) != AW_OK) {
 			failures++;
 			aw_error_format(&e, msg, sizeof msg);
 		}
@@ -212,7 +212,7 @@ TEST(backup_link_survives_a_concurrent_sweep)
 		th_fail(__FILE__, __LINE__, "%d of 1500 --backup writes failed: %s", failures, msg);
 	ASSERT_FILE("f", "1500", 4);
 	ASSERT_FILE("f~", "1499", 4);
-	aw_sweep(".", NULL, NULL, NULL);
+	aw_dir_sweep(".", 0, NULL, NULL, NULL, NULL);
 	ASSERT_NO_TEMPS(".");
 }
 
@@ -223,24 +223,24 @@ TEST(failed_commit_keeps_the_old_backup)
 	th_write_file("f~", "older", 5);
 	aw_options nc = { .flags = AW_NO_CLOBBER };
 	aw_file *f;
-	ASSERT_OK(aw_begin(&f, "f", &nc, NULL));
-	ASSERT_OK(aw_write(f, "mine", 4, NULL));
+	ASSERT_OK(aw_file_begin(&f, "f", &nc, NULL));
+	ASSERT_OK(aw_file_write(f, "mine", 4, NULL));
 	th_write_file("f", "racer", 5);
-	ASSERT_OK(aw_keep_backup(f, "~", NULL));
+	ASSERT_OK(aw_file_keep_backup(f, "~", NULL));
 	aw_error e;
-	ASSERT_EQ(aw_commit(f, &e), AW_FAILED);
+	ASSERT_EQ(aw_file_commit(f, &e), AW_FAILED);
 	ASSERT_EQ(e.err, EEXIST);
 	ASSERT_FILE("f", "racer", 5);
 	ASSERT_FILE("f~", "older", 5);
 	ASSERT_NO_TEMPS(".");
 
 	/* A failed rename of the new file: the backup is untouched. */
-	ASSERT_OK(aw_begin(&f, "f", NULL, NULL));
-	ASSERT_OK(aw_write(f, "new", 3, NULL));
-	ASSERT_OK(aw_keep_backup(f, "~", NULL));
+	ASSERT_OK(aw_file_begin(&f, "f", NULL, NULL));
+	ASSERT_OK(aw_file_write(f, "new", 3, NULL));
+	ASSERT_OK(aw_file_keep_backup(f, "~", NULL));
 	struct aw_fault_plan plan = { AW_SYS_RENAMEAT, 1, EIO, 0 };
 	aw__fault_set(&plan);
-	ASSERT_EQ(aw_commit(f, &e), AW_FAILED);
+	ASSERT_EQ(aw_file_commit(f, &e), AW_FAILED);
 	aw__fault_reset();
 	ASSERT_EQ(e.step, AW_STEP_RENAME);
 	ASSERT_FILE("f", "racer", 5);
@@ -249,12 +249,12 @@ TEST(failed_commit_keeps_the_old_backup)
 
 	/* The new file renamed, then the backup's rename fails: the old file
 	 * is put back, the commit fails, the old backup stays. */
-	ASSERT_OK(aw_begin(&f, "f", NULL, NULL));
-	ASSERT_OK(aw_write(f, "new", 3, NULL));
-	ASSERT_OK(aw_keep_backup(f, "~", NULL));
+	ASSERT_OK(aw_file_begin(&f, "f", NULL, NULL));
+	ASSERT_OK(aw_file_write(f, "new", 3, NULL));
+	ASSERT_OK(aw_file_keep_backup(f, "~", NULL));
 	struct aw_fault_plan second = { AW_SYS_RENAMEAT, 2, EIO, 0 };
 	aw__fault_set(&second);
-	ASSERT_EQ(aw_commit(f, &e), AW_FAILED);
+	ASSERT_EQ(aw_file_commit(f, &e), AW_FAILED);
 	aw__fault_reset();
 	ASSERT_EQ(e.step, AW_STEP_BACKUP);
 	ASSERT_EQ(e.err, EIO);
@@ -263,10 +263,10 @@ TEST(failed_commit_keeps_the_old_backup)
 	ASSERT_NO_TEMPS(".");
 
 	/* And a commit that succeeds replaces it. */
-	ASSERT_OK(aw_begin(&f, "f", NULL, NULL));
-	ASSERT_OK(aw_write(f, "new", 3, NULL));
-	ASSERT_OK(aw_keep_backup(f, "~", NULL));
-	ASSERT_AW_OK(aw_commit(f, NULL));
+	ASSERT_OK(aw_file_begin(&f, "f", NULL, NULL));
+	ASSERT_OK(aw_file_write(f, "new", 3, NULL));
+	ASSERT_OK(aw_file_keep_backup(f, "~", NULL));
+	ASSERT_AW_OK(aw_file_commit(f, NULL));
 	ASSERT_FILE("f", "new", 3);
 	ASSERT_FILE("f~", "racer", 5);
 	ASSERT_NO_TEMPS(".");
@@ -297,7 +297,7 @@ TEST(batch_refuses_flags_it_cannot_honour)
 	ASSERT_EQ(st.st_mode & 0777, 0644);
 }
 
-/* Stages n files d/fNNNNN (written through aw_write after staging the
+/* Stages n files d/fNNNNN (written through aw_file_write after staging the
  * next few, so that some are reopened) in a batch with at most `open`
  * temporaries open. */
 static aw_batch *stage_many(int n, size_t open, unsigned flags, aw_batch_flush how)
@@ -319,13 +319,13 @@ static aw_batch *stage_many(int n, size_t open, unsigned flags, aw_batch_flush h
 		if (i >= 7) {
 			char data[32];
 			int len = snprintf(data, sizeof data, "new %d", i - 7);
-			ASSERT_OK(aw_write(f[i - 7], data, (size_t)len, NULL));
+			ASSERT_OK(aw_file_write(f[i - 7], data, (size_t)len, NULL));
 		}
 	}
 	for (int i = n - 7 < 0 ? 0 : n - 7; i < n; i++) {
 		char data[32];
 		int len = snprintf(data, sizeof data, "new %d", i);
-		ASSERT_OK(aw_write(f[i], data, (size_t)len, NULL));
+		ASSERT_OK(aw_file_write(f[i], data, (size_t)len, NULL));
 	}
 	free(f);
 	return b;
@@ -368,14 +368,14 @@ TEST(batch_closes_temporaries_beyond_its_budget_and_sweeps_leave_them)
 			 * inode: far below one per file. */
 			ASSERT_TRUE(open_fds() - before <= 8 + 2 + 1 + 1);
 			ASSERT_TRUE(temps_in("d1") > 0);
-			ASSERT_EQ(aw_sweep("d1", NULL, NULL, NULL), 0);
-			ASSERT_EQ(aw_sweep("d2", NULL, NULL, NULL), 0);
+			ASSERT_EQ(aw_dir_sweep("d1", 0, NULL, NULL, NULL, NULL), 0);
+			ASSERT_EQ(aw_dir_sweep("d2", 0, NULL, NULL, NULL, NULL), 0);
 			/* and from another process (flocks are per open file) */
 			pid_t pid = fork();
 			ASSERT_OK(pid);
 			if (pid == 0)
-				_exit(aw_sweep("d1", NULL, NULL, NULL) == 0 &&
-				      aw_sweep("d2", NULL, NULL, NULL) == 0 ? 0 : 1);
+				_exit(aw_dir_sweep("d1", 0, NULL, NULL, NULL, NULL) == 0 &&
+				      aw_dir_sweep("d2", 0, NULL, NULL, NULL, NULL) == 0 ? 0 : 1);
 			int status;
 			ASSERT_EQ(waitpid(pid, &status, 0), pid);
 			ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
@@ -407,8 +407,8 @@ TEST(killed_batch_leftovers_and_lock_are_swept)
 	ASSERT_EQ(waitpid(pid, &status, 0), pid);
 	ASSERT_TRUE(WIFSIGNALED(status));
 	ASSERT_TRUE(temps_in("d1") > 60);
-	ASSERT_TRUE(aw_sweep("d1", NULL, NULL, NULL) > 60);
-	ASSERT_TRUE(aw_sweep("d2", NULL, NULL, NULL) > 30);
+	ASSERT_TRUE(aw_dir_sweep("d1", 0, NULL, NULL, NULL, NULL) > 60);
+	ASSERT_TRUE(aw_dir_sweep("d2", 0, NULL, NULL, NULL, NULL) > 30);
 	ASSERT_EQ(temps_in("d1"), 0);
 	ASSERT_EQ(temps_in("d2"), 0);
 }
@@ -519,21 +519,21 @@ TEST(batch_refuses_a_file_swapped_in_for_a_closed_temporary)
 	aw__batch_open_max = AW__BATCH_OPEN_MAX;
 	aw_file *f;
 	ASSERT_OK(aw_batch_add(b, &f, "d1/victim", NULL));
-	ASSERT_OK(aw_write(f, "mine", 4, NULL));
+	ASSERT_OK(aw_file_write(f, "mine", 4, NULL));
 	for (int i = 0; i < 4; i++) {
 		char p[32];
 		snprintf(p, sizeof p, "d2/other%d", i);
 		ASSERT_OK(aw_batch_add_buffer(b, p, "x", 1, NULL));
 	}
 	/* f is closed by now; its name is known. */
-	const char *tmp = aw_temp_name(f, NULL);
+	const char *tmp = aw_file_temp_name(f, NULL);
 	ASSERT_TRUE(tmp != NULL);
 	char path[NAME_MAX + 8];
 	snprintf(path, sizeof path, "d1/%s", tmp);
 	th_write_file("d1/planted", "planted", 7);
 	ASSERT_OK(rename("d1/planted", path));
 	aw_error e;
-	ASSERT_ERRNO(aw_write(f, "more", 4, &e), ESTALE);
+	ASSERT_ERRNO(aw_file_write(f, "more", 4, &e), ESTALE);
 	ASSERT_EQ(aw_batch_commit(b, NULL, &e), AW_FAILED);
 	ASSERT_EQ(e.err, ESTALE);
 	ASSERT_FILE("d1/victim", "old", 3);
