@@ -88,8 +88,9 @@
  *
  * THE DIRECTORY LOCK
  *
- * AW_LOCK writers, aw_link_publish(), aw_link_rollback(), aw_link_set() and aw_dir_sweep()
- * take turns on one lock per directory: the existence of the file
+ * AW_LOCK writers, aw_link_publish(), aw_link_rollback(), aw_link_set()
+ * and aw_dir_sweep() (and their _at twins) take turns on one lock per
+ * directory: the existence of the file
  * ".awtmp-lock" in it, an empty regular file of mode 0600 that its holder
  * creates already flock()ed (an O_TMPFILE, or elsewhere a temporary file,
  * flocked and then linked to the name) and removes (unlink, then close) on
@@ -207,9 +208,9 @@ enum aw_flags {
 	 * clone where the filesystem shares extents: btrfs, XFS with reflink,
 	 * so even a huge file costs milliseconds; else an in-kernel copy), with
 	 * the descriptor's offset at its end.  Change blocks in place with
-	 * pwrite() on aw_file_fd(), append with aw_file_write(), then commit: a small edit
-	 * of a big file, atomically, at the cost of the edit.  No target: the
-	 * new contents start empty. */
+	 * pwrite() on aw_file_fd(), append with aw_file_write(), then
+	 * commit: a small edit of a big file, atomically, at the cost of the
+	 * edit.  No target: the new contents start empty. */
 	AW_COPY_TARGET = 1u << 6
 };
 
@@ -478,23 +479,25 @@ typedef struct aw_batch_options {
  */
 int aw_batch_new(aw_batch **ret, const aw_batch_options *opts, aw_error *err);
 
-/* Stages the replacement of path, as aw_file_begin() does, and returns its
- * handle: write to it with aw_file_write(), aw_file_fd() or aw_file_copy_from(), but do
- * not commit or discard it: the batch does.
+/* Stages the replacement of path, as aw_file_begin() does (with the
+ * batch's durability, flags and mode), and returns its handle: write to
+ * it with aw_file_write(), aw_file_fd() or aw_file_copy_from(), but do not
+ * commit or discard it: the batch does.
  *
  * A batch of any size fits the usual limit of 1024 descriptors: it holds
  * one descriptor per distinct directory (so the number of directories, not
  * of files, must stay below the limit: beyond it, EMFILE) and at most 64
- * temporary files open.  Staging the 65th closes the oldest (naming it first), and
- * aw_file_write(), aw_file_copy_from() and aw_file_fd() on a closed handle reopen it by
- * name (O_NOFOLLOW, and only the very inode it closed, else ESTALE at
- * AW_STEP_CREATE_TEMP), at the end of its contents.  So a descriptor from
- * aw_file_fd() on a batch entry stays valid only until 64 other entries of the
- * batch have been staged or reopened since: write through it at once, or
- * call aw_file_fd() again.  A closed temporary has no writer's flock() of its
- * own: its name carries the batch's tag, and the batch holds a lock file
- * (".awtmp-INO-TAG-", one inode per filesystem linked into each directory,
- * LOCK_EX for the batch's life) that aw_dir_sweep() honours.
+ * temporary files open.  Staging the 65th closes the oldest (naming it
+ * first), and aw_file_write(), aw_file_copy_from() and aw_file_fd() on a
+ * closed handle reopen it by name (O_NOFOLLOW, and only the very inode it
+ * closed, else ESTALE at AW_STEP_CREATE_TEMP), at the end of its contents.
+ * So a descriptor from aw_file_fd() on a batch entry stays valid only
+ * until 64 other entries of the batch have been staged or reopened since:
+ * write through it at once, or call aw_file_fd() again.  A closed
+ * temporary has no writer's flock() of its own: its name carries the
+ * batch's tag, and the batch holds a lock file (".awtmp-INO-TAG-", one
+ * inode per filesystem linked into each directory, LOCK_EX for the batch's
+ * life) that aw_dir_sweep() honours.
  */
 int aw_batch_add(aw_batch *b, aw_file **ret, const char *path, aw_error *err);
 
