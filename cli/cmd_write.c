@@ -137,7 +137,9 @@ static int fill(aw_file *f, const struct write_job *j, aw_error *e)
 			cli_warn("copying %s into the new contents of %s", j->from, j->path);
 		int fd = cli_open_read(j->from);
 		if (fd < 0) {
-			e->err = errno;
+			int err = errno;
+			memset(e, 0, sizeof *e);
+			e->err = err;
 			e->step = AW_STEP_READ_SOURCE;
 			snprintf(e->path, sizeof e->path, "%s", j->from);
 		} else {

@@ -40,7 +40,7 @@ int cli_usage_error(const char *fmt, ...)
 
 int cli_report(int result, const aw_error *e)
 {
-	char msg[4400];
+	char msg[AW_ERROR_FORMAT_SIZE];
 	if (result == AW_OK)
 		return EXIT_OK;
 	aw_error_format(e, msg, sizeof msg);

@@ -20,6 +20,7 @@
 
 static void set_error(aw_error *e, aw_step step, const char *path, int err)
 {
+	memset(e, 0, sizeof *e);
 	e->err = err;
 	e->step = step;
 	snprintf(e->path, sizeof e->path, "%s", path);

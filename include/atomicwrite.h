@@ -38,19 +38,59 @@
  * life, which is how aw_dir_sweep() tells a crashed writer's leftover from a
  * live writer's file.
  *
+ * PATHS AND DIRECTORY DESCRIPTORS
+ *
+ * Every function that takes a path has an _at twin that takes a directory
+ * descriptor before it, as openat() does: aw_file_begin_at(),
+ * aw_file_replace_at(), aw_batch_add_at(), aw_batch_add_buffer_at(),
+ * aw_dir_sweep_at() (which takes the directory itself),
+ * aw_link_publish_at(), aw_link_publish_tree_at(), aw_link_rollback_at(),
+ * aw_link_set_at() (as symlinkat()) and aw_path_exchange_at() (as
+ * renameat2()).  The plain function is its twin called with AT_FDCWD.  A
+ * relative name is resolved from dirfd, an absolute one ignores it; names
+ * may contain slashes.  The library never closes dirfd and does not need
+ * it once the call has returned.  Errors name the path as the caller gave
+ * it (relative to dirfd, then).
+ *
+ * OPTION STRUCTS
+ *
+ * aw_options, aw_batch_options and aw_publish_options can grow in 1.x
+ * without breaking programs built against 1.0.  Each starts with a
+ * size_t size: 0 means the 1.0 layout, so a zeroed struct is the safe
+ * default, as NULL is; otherwise it is sizeof the struct as the caller
+ * compiled it (AW_OPTIONS_INIT and its siblings set it).  A size smaller
+ * than 1.0's (and not 0) fails with EINVAL at AW_STEP_ARGS.  A size larger
+ * than the library knows (a program built against a newer header, run
+ * with an older library) is accepted if every byte beyond the fields the
+ * library knows is zero (the new fields are unused, as if at their
+ * defaults); otherwise, or beyond 4096 bytes, the call fails with E2BIG at
+ * AW_STEP_ARGS rather than ignore what the caller asked for.  The library
+ * copies the caller's struct before using it and keeps no pointer to it.
+ *
+ * MODES
+ *
+ * A mode is set only when its flag says so: AW_MODE in aw_options.flags
+ * and aw_batch_options.flags, AW_PUBLISH_MODE in aw_publish_options.flags.
+ * Then exactly that mode is given (no umask applied; 0 means 0000).
+ * Without the flag the mode field must be 0: a non-zero mode without its
+ * flag fails with EINVAL at AW_STEP_ARGS, as does a mode with bits beyond
+ * 07777.
+ *
  * ERRORS
  *
  * Every function that can fail returns a negative value, sets errno and,
  * when given a non-NULL aw_error, fills it with the errno, the step that
- * failed and the path it failed on; aw_error_format() turns that into one
- * line such as "fsync of temporary file for /etc/app.conf: Input/output
- * error".  No function writes its outputs on failure.  Misuse (a NULL path,
- * an unknown flag) fails with EINVAL.
+ * failed and the path it failed on (and, for a step that involves two,
+ * the second path); aw_error_format() turns that into one line such as
+ * "fsync of temporary file for /etc/app.conf: Input/output error", in a
+ * buffer of AW_ERROR_FORMAT_SIZE bytes.  No function writes its outputs
+ * on failure.  Misuse (a NULL path, an unknown flag) fails with EINVAL.
  *
  * THE DIRECTORY LOCK
  *
- * AW_LOCK writers, aw_link_publish(), aw_link_rollback(), aw_link_set() and aw_dir_sweep()
- * take turns on one lock per directory: the existence of the file
+ * AW_LOCK writers, aw_link_publish(), aw_link_rollback(), aw_link_set()
+ * and aw_dir_sweep() (and their _at twins) take turns on one lock per
+ * directory: the existence of the file
  * ".awtmp-lock" in it, an empty regular file of mode 0600 that its holder
  * creates already flock()ed (an O_TMPFILE, or elsewhere a temporary file,
  * flocked and then linked to the name) and removes (unlink, then close) on
@@ -154,7 +194,9 @@ enum aw_flags {
 	 * killed holder's lock is cleared by the next writer. */
 	AW_LOCK = 1u << 2,
 	/* Set the mode to exactly aw_options.mode (no umask applied) instead
-	 * of keeping the old file's mode or using 0666 & ~umask. */
+	 * of keeping the old file's mode or using 0666 & ~umask (MODES
+	 * above).  In aw_batch_options.flags: every file of the batch gets
+	 * aw_batch_options.mode. */
 	AW_MODE = 1u << 3,
 	/* Do not use O_TMPFILE even where the filesystem has it: use the named
 	 * temporary file every system has.  For tests and odd filesystems. */
@@ -166,19 +208,25 @@ enum aw_flags {
 	 * clone where the filesystem shares extents: btrfs, XFS with reflink,
 	 * so even a huge file costs milliseconds; else an in-kernel copy), with
 	 * the descriptor's offset at its end.  Change blocks in place with
-	 * pwrite() on aw_file_fd(), append with aw_file_write(), then commit: a small edit
-	 * of a big file, atomically, at the cost of the edit.  No target: the
-	 * new contents start empty. */
+	 * pwrite() on aw_file_fd(), append with aw_file_write(), then
+	 * commit: a small edit of a big file, atomically, at the cost of the
+	 * edit.  No target: the new contents start empty. */
 	AW_COPY_TARGET = 1u << 6
 };
 
 /* Options for a replacement.  A zeroed struct (or NULL) is the default:
- * full durability, symlinks replaced, mode/owner/xattrs kept. */
+ * full durability, symlinks replaced, mode/owner/xattrs kept.  Unknown
+ * flags and durabilities fail with EINVAL (AW_STEP_ARGS); size as OPTION
+ * STRUCTS above says. */
 typedef struct aw_options {
+	size_t size;          /* 0 (the 1.0 layout) or sizeof(aw_options) */
 	aw_durability durability;
 	unsigned int flags;   /* an OR of enum aw_flags */
-	mode_t mode;          /* permission bits, used with AW_MODE only */
+	mode_t mode;          /* permission bits, with AW_MODE only (else 0) */
 } aw_options;
+
+/* The defaults, with size set: aw_options o = AW_OPTIONS_INIT; */
+#define AW_OPTIONS_INIT { sizeof(aw_options), AW_DURABILITY_FULL, 0, 0 }
 
 /* Return values of aw_file_commit() and aw_file_replace(). */
 enum aw_result {
@@ -227,20 +275,43 @@ typedef enum aw_step {
 	                           sticky world-writable directory (EACCES) */
 } aw_step;
 
-/* What went wrong: filled by any failing call given a non-NULL pointer. */
+/* The size of each path in aw_error, terminating NUL included. */
+#define AW_PATH_MAX_BYTES 4096
+
+/*
+ * What went wrong: filled by any failing call given a non-NULL pointer.
+ * The library fills it whole (it has no size field: the caller does not
+ * fill it), so it is the same for every 1.x: later fields come out of
+ * reserved.
+ */
 typedef struct aw_error {
 	int err;           /* the errno value */
 	aw_step step;      /* the step that failed */
-	char path[4096];   /* the path it failed on (truncated if longer) */
+	/* the path it failed on, as the caller gave it (truncated if
+	 * longer) */
+	char path[AW_PATH_MAX_BYTES];
+	/* the second path of a step that involves two, else "":
+	 * aw_path_exchange()'s second path (step AW_STEP_EXCHANGE, or
+	 * AW_STEP_ARGS, AW_STEP_SYNC_DIR), the backup's name in the
+	 * target's directory (AW_STEP_BACKUP, once it is known) */
+	char path2[AW_PATH_MAX_BYTES];
+	unsigned int reserved[16];   /* zeroed by the library */
 } aw_error;
 
 /* A short description of a step, e.g. "fsync of temporary file for". */
 const char *aw_step_name(aw_step step);
 
-/* Writes "STEP PATH: STRERROR" into buf (always NUL-terminated when size
- * is not 0) and returns buf.  A few reasons say more than strerror():
- * EACCES creating the temporary file adds that the directory must be
- * writable (the new file is made there, not in the old one). */
+/* A buffer of this many bytes always holds aw_error_format()'s whole
+ * message, whatever the paths. */
+#define AW_ERROR_FORMAT_SIZE (2 * AW_PATH_MAX_BYTES + 512)
+
+/* Writes "STEP PATH: REASON" into buf (always NUL-terminated when size
+ * is not 0, truncated if size is smaller than the message) and returns
+ * buf.  With a second path: "exchanging PATH and PATH2: REASON", or for a
+ * backup "keeping a backup of PATH as PATH2: REASON".  REASON is
+ * strerror(), and a few say more: EACCES creating the temporary file adds
+ * that the directory must be writable (the new file is made there, not
+ * in the old one). */
 char *aw_error_format(const aw_error *e, char *buf, size_t size);
 
 /* ---- streaming replacement ------------------------------------------- */
@@ -264,9 +335,10 @@ typedef struct aw_file aw_file;
 int aw_file_begin(aw_file **ret, const char *path, const aw_options *opts,
              aw_error *err);
 
-/* The same for name relative to the directory dirfd (or AT_FDCWD).  name
- * may contain slashes; dirfd is not closed and may be closed once
- * aw_file_begin_at() returns. */
+/* The same for name relative to the directory dirfd (or AT_FDCWD), as
+ * PATHS AND DIRECTORY DESCRIPTORS says: name may contain slashes; dirfd
+ * is not closed and may be closed once aw_file_begin_at() returns.  The
+ * handle keeps its own descriptor of the target's directory. */
 int aw_file_begin_at(aw_file **ret, int dirfd, const char *name,
                 const aw_options *opts, aw_error *err);
 
@@ -342,10 +414,14 @@ void aw_file_discard(aw_file *f);
 
 /* ---- one call ------------------------------------------------------- */
 
-/* Replaces path with len bytes of buf.  Returns as aw_file_commit(). */
+/* Replaces path with len bytes of buf (buf may be NULL when len is 0):
+ * aw_file_begin(), aw_file_write(), aw_file_commit().  Returns as
+ * aw_file_commit(): AW_OK, AW_FAILED (target untouched, nothing left
+ * behind) or AW_UNSYNCED. */
 int aw_file_replace(const char *path, const void *buf, size_t len,
                const aw_options *opts, aw_error *err);
 
+/* The same for name relative to dirfd (aw_file_begin_at()). */
 int aw_file_replace_at(int dirfd, const char *name, const void *buf, size_t len,
                   const aw_options *opts, aw_error *err);
 
@@ -378,40 +454,65 @@ typedef enum aw_batch_flush {
 } aw_batch_flush;
 
 typedef struct aw_batch_options {
+	size_t size;               /* 0 (the 1.0 layout) or sizeof */
 	aw_durability durability;  /* for the whole batch; FULL by default */
-	unsigned int flags;        /* aw_flags for every file; AW_LOCK and
-	                            * AW_MODE (a batch has no mode: every file
-	                            * keeps its old one, or 0666 & ~umask) fail
-	                            * aw_batch_new() with EINVAL, as do unknown
-	                            * flags and durabilities */
+	unsigned int flags;        /* aw_flags for every file; AW_LOCK fails
+	                            * aw_batch_new() with EINVAL (entries
+	                            * sharing a directory would wait for each
+	                            * other), as do unknown flags */
 	aw_batch_flush flush;
+	mode_t mode;               /* with AW_MODE: every file's exact mode;
+	                            * else 0, and every file keeps its old
+	                            * mode (or gets 0666 & ~umask) */
 } aw_batch_options;
 
+/* The defaults, with size set. */
+#define AW_BATCH_OPTIONS_INIT \
+	{ sizeof(aw_batch_options), AW_DURABILITY_FULL, 0, AW_BATCH_AUTO, 0 }
+
+/*
+ * Makes an empty batch (opts NULL: the defaults) and stores it in *ret.
+ * Returns 0, or -1 at AW_STEP_ARGS: EINVAL for AW_LOCK, an unknown flag,
+ * durability or flush, or a mode without AW_MODE; E2BIG or EINVAL for a
+ * size as OPTION STRUCTS says; ENOMEM.  Nothing is opened until entries
+ * are added.  Free it with aw_batch_commit() or aw_batch_discard().
+ */
 int aw_batch_new(aw_batch **ret, const aw_batch_options *opts, aw_error *err);
 
-/* Stages the replacement of path, as aw_file_begin() does, and returns its
- * handle: write to it with aw_file_write(), aw_file_fd() or aw_file_copy_from(), but do
- * not commit or discard it: the batch does.
+/* Stages the replacement of path, as aw_file_begin() does (with the
+ * batch's durability, flags and mode), and returns its handle: write to
+ * it with aw_file_write(), aw_file_fd() or aw_file_copy_from(), but do not
+ * commit or discard it: the batch does.
  *
  * A batch of any size fits the usual limit of 1024 descriptors: it holds
  * one descriptor per distinct directory (so the number of directories, not
  * of files, must stay below the limit: beyond it, EMFILE) and at most 64
- * temporary files open.  Staging the 65th closes the oldest (naming it first), and
- * aw_file_write(), aw_file_copy_from() and aw_file_fd() on a closed handle reopen it by
- * name (O_NOFOLLOW, and only the very inode it closed, else ESTALE at
- * AW_STEP_CREATE_TEMP), at the end of its contents.  So a descriptor from
- * aw_file_fd() on a batch entry stays valid only until 64 other entries of the
- * batch have been staged or reopened since: write through it at once, or
- * call aw_file_fd() again.  A closed temporary has no writer's flock() of its
- * own: its name carries the batch's tag, and the batch holds a lock file
- * (".awtmp-INO-TAG-", one inode per filesystem linked into each directory,
- * LOCK_EX for the batch's life) that aw_dir_sweep() honours.
+ * temporary files open.  Staging the 65th closes the oldest (naming it
+ * first), and aw_file_write(), aw_file_copy_from() and aw_file_fd() on a
+ * closed handle reopen it by name (O_NOFOLLOW, and only the very inode it
+ * closed, else ESTALE at AW_STEP_CREATE_TEMP), at the end of its contents.
+ * So a descriptor from aw_file_fd() on a batch entry stays valid only
+ * until 64 other entries of the batch have been staged or reopened since:
+ * write through it at once, or call aw_file_fd() again.  A closed
+ * temporary has no writer's flock() of its own: its name carries the
+ * batch's tag, and the batch holds a lock file (".awtmp-INO-TAG-", one
+ * inode per filesystem linked into each directory, LOCK_EX for the batch's
+ * life) that aw_dir_sweep() honours.
  */
 int aw_batch_add(aw_batch *b, aw_file **ret, const char *path, aw_error *err);
 
-/* Stages path with len bytes of buf. */
+/* The same for name relative to dirfd (see aw_file_begin_at()). */
+int aw_batch_add_at(aw_batch *b, aw_file **ret, int dirfd, const char *name,
+                    aw_error *err);
+
+/* Stages path with len bytes of buf.  Returns 0 or -1; a failed write
+ * fails the batch's commit before any target is touched. */
 int aw_batch_add_buffer(aw_batch *b, const char *path, const void *buf,
                         size_t len, aw_error *err);
+
+/* The same for name relative to dirfd. */
+int aw_batch_add_buffer_at(aw_batch *b, int dirfd, const char *name,
+                           const void *buf, size_t len, aw_error *err);
 
 /* Number of staged entries. */
 size_t aw_batch_size(const aw_batch *b);
@@ -483,6 +584,10 @@ typedef void (*aw_sweep_fn)(const char *name, void *ctx);
  */
 int aw_dir_sweep(const char *path, unsigned int flags, aw_sweep_fn fn,
                  void *ctx, unsigned int *status, aw_error *err);
+
+/* The same for the open directory dirfd itself (not a name in it: its
+ * whole path is the descriptor); dirfd is not closed.  Errors on the
+ * directory itself name it "."; on an entry, the entry's name. */
 int aw_dir_sweep_at(int dirfd, unsigned int flags, aw_sweep_fn fn, void *ctx,
                     unsigned int *status, aw_error *err);
 
@@ -569,23 +674,39 @@ enum aw_publish_flags {
 	AW_PUBLISH_ADOPT = 1u << 0,
 	/* With AW_PUBLISH_ADOPT and keep 0: keep 0 means 0, the adopted
 	 * directory is removed once the link is in its place. */
-	AW_PUBLISH_DISCARD_ADOPTED = 1u << 1
+	AW_PUBLISH_DISCARD_ADOPTED = 1u << 1,
+	/* Give the new version directory exactly aw_publish_options.mode
+	 * (MODES above) instead of the source tree's mode
+	 * (aw_link_publish_tree()) or 0755 (aw_link_publish()). */
+	AW_PUBLISH_MODE = 1u << 2
 };
 
 typedef struct aw_publish_options {
+	size_t size;               /* 0 (the 1.0 layout) or sizeof */
 	aw_durability durability;  /* as for files; FULL by default */
 	unsigned int flags;        /* an OR of enum aw_publish_flags */
 	unsigned int keep;         /* older versions kept for rollback, <= 999 */
-	mode_t mode;               /* the version directory's final mode, or 0:
-	                            * the source tree's (aw_link_publish_tree()) or
-	                            * 0755 (aw_link_publish()) */
+	mode_t mode;               /* with AW_PUBLISH_MODE: the version
+	                            * directory's final mode; else 0 */
 } aw_publish_options;
+
+/* The defaults, with size set. */
+#define AW_PUBLISH_OPTIONS_INIT \
+	{ sizeof(aw_publish_options), AW_DURABILITY_FULL, 0, 0, 0 }
 
 /* Publishes a new version filled by populate.  Returns AW_OK, AW_FAILED
  * (LINK untouched, nothing left behind) or AW_UNSYNCED (LINK switched,
- * the parent's fsync failed). */
+ * the parent's fsync failed).  EINVAL at AW_STEP_ARGS for a NULL link or
+ * populate, an unknown flag or durability, keep over 999, or a mode
+ * without AW_PUBLISH_MODE. */
 int aw_link_publish(const char *link, aw_populate_fn populate, void *ctx,
                const aw_publish_options *opts, aw_error *err);
+
+/* The same for link relative to dirfd.  The path given to populate is
+ * then relative to dirfd too (it names the version beside link). */
+int aw_link_publish_at(int dirfd, const char *link, aw_populate_fn populate,
+                       void *ctx, const aw_publish_options *opts,
+                       aw_error *err);
 
 /* Publishes a copy of the tree at srcdir: regular files (by reflink,
  * copy_file_range or read/write), directories and symbolic links, with
@@ -600,21 +721,44 @@ int aw_link_publish(const char *link, aw_populate_fn populate, void *ctx,
 int aw_link_publish_tree(const char *link, const char *srcdir,
                     const aw_publish_options *opts, aw_error *err);
 
+/* The same for link relative to dirfd and srcdir relative to srcdirfd
+ * (each AT_FDCWD or a directory descriptor; neither is closed). */
+int aw_link_publish_tree_at(int dirfd, const char *link, int srcdirfd,
+                            const char *srcdir,
+                            const aw_publish_options *opts, aw_error *err);
+
 /* Points LINK back at the newest kept version older than the current one,
  * atomically and durably, and removes the version it rolled back from.
  * Only complete versions of ours count (see above).  ENOENT
  * (AW_STEP_FIND_VERSION) if no older version is kept. */
 int aw_link_rollback(const char *link, aw_error *err);
 
+/* The same for link relative to dirfd. */
+int aw_link_rollback_at(int dirfd, const char *link, aw_error *err);
+
 /* Makes linkpath a symbolic link to target, atomically (a temporary link
- * renamed over it) and durably (the parent is fsynced).  Whatever stood at
- * linkpath is replaced, except a directory: EISDIR. */
+ * renamed over it, under the directory's lock) and durably (the parent is
+ * fsynced).  Whatever stood at linkpath is replaced, except a directory:
+ * EISDIR (AW_STEP_TARGET_TYPE).  target is stored as it is, never
+ * resolved; an empty one fails with EINVAL.  Returns AW_OK, AW_FAILED
+ * (nothing changed) or AW_UNSYNCED (replaced, the fsync failed). */
 int aw_link_set(const char *target, const char *linkpath, aw_error *err);
+
+/* The same for linkpath relative to dirfd, as symlinkat() takes them. */
+int aw_link_set_at(const char *target, int dirfd, const char *linkpath,
+                   aw_error *err);
 
 /* Swaps the two paths atomically, whatever their types (renameat2
  * RENAME_EXCHANGE), and fsyncs both parents.  Both must exist on one
- * filesystem.  EOPNOTSUPP where the kernel or filesystem cannot. */
+ * filesystem.  EOPNOTSUPP where the kernel or filesystem cannot.  Returns
+ * AW_OK, AW_FAILED (nothing changed) or AW_UNSYNCED (swapped, a parent's
+ * fsync failed); the error carries path1 in path and path2 in path2. */
 int aw_path_exchange(const char *path1, const char *path2, aw_error *err);
+
+/* The same for path1 relative to dirfd1 and path2 relative to dirfd2, as
+ * renameat2() takes them. */
+int aw_path_exchange_at(int dirfd1, const char *path1, int dirfd2,
+                        const char *path2, aw_error *err);
 
 /* ---- opt-in cleanup on exit and fatal signals ------------------------ */
 

@@ -98,7 +98,7 @@ int aw_file_keep_backup(aw_file *f, const char *suffix, aw_error *e)
 	 * the commit's: refuse now. */
 	if (aw__fstatat(f->dirfd, f->backup_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 	    S_ISDIR(st.st_mode))
-		return aw__fail(e, AW_STEP_BACKUP, f->path, EISDIR);
+		return aw__fail2(e, AW_STEP_BACKUP, f->path, f->backup_name, EISDIR);
 
 	int fd = aw__openat(f->dirfd, f->name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
 	                    O_CLOEXEC | O_NOCTTY, 0);
@@ -106,7 +106,7 @@ int aw_file_keep_backup(aw_file *f, const char *suffix, aw_error *e)
 		if (aw__fstat(fd, &st) < 0) {
 			int err = errno;
 			aw__close(fd);
-			return aw__fail(e, AW_STEP_BACKUP, f->path, err);
+			return aw__fail2(e, AW_STEP_BACKUP, f->path, f->backup_name, err);
 		}
 		take_shared_lock(fd);
 	} else {
@@ -114,11 +114,11 @@ int aw_file_keep_backup(aw_file *f, const char *suffix, aw_error *e)
 		 * as itself; a file we may not read gets an unlocked link. */
 		if (errno != ELOOP && errno != EACCES && errno != EPERM &&
 		    errno != ENOENT)
-			return aw__fail(e, AW_STEP_BACKUP, f->path, errno);
+			return aw__fail2(e, AW_STEP_BACKUP, f->path, f->backup_name, errno);
 		if (aw__fstatat(f->dirfd, f->name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 			if (errno == ENOENT)
 				return 0;   /* no old file: nothing to keep */
-			return aw__fail(e, AW_STEP_BACKUP, f->path, errno);
+			return aw__fail2(e, AW_STEP_BACKUP, f->path, f->backup_name, errno);
 		}
 	}
 	if (link_old(f, fd, &st, f->backup_name) < 0) {
@@ -127,7 +127,7 @@ int aw_file_keep_backup(aw_file *f, const char *suffix, aw_error *e)
 			aw__close(fd);
 		if (err == ENOENT)
 			return 0;   /* the old file went meanwhile */
-		return aw__fail(e, AW_STEP_BACKUP, f->path, err);
+		return aw__fail2(e, AW_STEP_BACKUP, f->path, f->backup_name, err);
 	}
 	f->backup_fd = fd;
 	f->backup_pending = true;
@@ -147,7 +147,7 @@ int aw__backup_finish(struct aw_file *f, aw_error *e)
 			aw__unlinkat(f->dirfd, f->backup_tmp, 0);
 			result = -2;
 		}
-		aw__fail(e, AW_STEP_BACKUP, f->path, err);
+		aw__fail2(e, AW_STEP_BACKUP, f->path, f->backup_name, err);
 	}
 	if (f->backup_fd >= 0)
 		aw__close(f->backup_fd);

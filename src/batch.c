@@ -88,21 +88,11 @@ struct aw_batch {
 
 int aw_batch_new(aw_batch **ret, const aw_batch_options *opts, aw_error *e)
 {
-	static const aw_batch_options defaults;
+	aw_batch_options o;
 	if (!ret)
 		return aw__fail(e, AW_STEP_ARGS, NULL, EINVAL);
-	if (!opts)
-		opts = &defaults;
-	/* What a batch cannot honour: a mode (there is no mode field, and
-	 * AW_MODE would give every file mode 0000), the directory lock
-	 * (entries sharing a directory would wait for each other), and
-	 * anything unknown. */
-	if ((opts->flags & ~(unsigned)AW__ALL_FLAGS) ||
-	    (opts->flags & (AW_LOCK | AW_MODE)) || opts->flush > AW_BATCH_SYNCFS ||
-	    (opts->durability != AW_DURABILITY_FULL &&
-	     opts->durability != AW_DURABILITY_FILE &&
-	     opts->durability != AW_DURABILITY_NONE))
-		return aw__fail(e, AW_STEP_ARGS, NULL, EINVAL);
+	if (aw__batch_options(&o, opts, e) < 0)
+		return -1;
 	aw_batch *b = calloc(1, sizeof *b);
 	if (!b)
 		return aw__fail(e, AW_STEP_ARGS, NULL, ENOMEM);
@@ -113,7 +103,7 @@ int aw_batch_new(aw_batch **ret, const aw_batch_options *opts, aw_error *e)
 		return aw__fail(e, AW_STEP_ARGS, NULL, ENOMEM);
 	}
 	b->ring_cap = cap;
-	b->o = *opts;
+	b->o = o;
 	aw__random_tag(b->tag);
 	*ret = b;
 	return 0;
@@ -358,7 +348,8 @@ int aw__batch_reopen(struct aw_file *f, aw_error *e)
 
 /* ---- staging ----------------------------------------------------------- */
 
-int aw_batch_add(aw_batch *b, aw_file **ret, const char *path, aw_error *e)
+int aw_batch_add_at(aw_batch *b, aw_file **ret, int dirfd, const char *path,
+                    aw_error *e)
 {
 	if (!b || !ret)
 		return aw__fail(e, AW_STEP_ARGS, path, EINVAL);
@@ -373,9 +364,10 @@ int aw_batch_add(aw_batch *b, aw_file **ret, const char *path, aw_error *e)
 	/* Room for one more open temporary first. */
 	if (trim(b, b->ring_cap - 1, e) < 0)
 		return -1;
-	aw_options o = { b->o.durability, b->o.flags, 0 };
+	aw_options o = { .durability = b->o.durability, .flags = b->o.flags,
+	                 .mode = b->o.mode };
 	aw_file *f;
-	if (aw_file_begin(&f, path, &o, e) < 0)
+	if (aw_file_begin_at(&f, dirfd, path, &o, e) < 0)
 		return -1;
 	f->batch = b;
 	long d = share_dir(b, f);
@@ -394,17 +386,28 @@ int aw_batch_add(aw_batch *b, aw_file **ret, const char *path, aw_error *e)
 	return 0;
 }
 
-int aw_batch_add_buffer(aw_batch *b, const char *path, const void *buf,
-                        size_t len, aw_error *e)
+int aw_batch_add(aw_batch *b, aw_file **ret, const char *path, aw_error *e)
+{
+	return aw_batch_add_at(b, ret, AT_FDCWD, path, e);
+}
+
+int aw_batch_add_buffer_at(aw_batch *b, int dirfd, const char *path,
+                           const void *buf, size_t len, aw_error *e)
 {
 	aw_file *f;
 	if (!buf && len)
 		return aw__fail(e, AW_STEP_ARGS, path, EINVAL);
-	if (aw_batch_add(b, &f, path, e) < 0)
+	if (aw_batch_add_at(b, &f, dirfd, path, e) < 0)
 		return -1;
 	/* A failed write marks the handle; the commit then fails the whole
 	 * batch before touching anything. */
 	return aw_file_write(f, buf, len, e);
+}
+
+int aw_batch_add_buffer(aw_batch *b, const char *path, const void *buf,
+                        size_t len, aw_error *e)
+{
+	return aw_batch_add_buffer_at(b, AT_FDCWD, path, buf, len, e);
 }
 
 size_t aw_batch_size(const aw_batch *b)

@@ -8,15 +8,23 @@
 #include <stdio.h>
 #include <string.h>
 
-int aw__fail(aw_error *e, aw_step step, const char *path, int err)
+int aw__fail2(aw_error *e, aw_step step, const char *path, const char *path2,
+              int err)
 {
 	if (e) {
+		memset(e->reserved, 0, sizeof e->reserved);
 		e->err = err;
 		e->step = step;
 		snprintf(e->path, sizeof e->path, "%s", path ? path : "");
+		snprintf(e->path2, sizeof e->path2, "%s", path2 ? path2 : "");
 	}
 	errno = err;
 	return -1;
+}
+
+int aw__fail(aw_error *e, aw_step step, const char *path, int err)
+{
+	return aw__fail2(e, step, path, NULL, err);
 }
 
 const char *aw_step_name(aw_step step)
@@ -56,6 +64,20 @@ const char *aw_step_name(aw_step step)
 	return "unknown step for";
 }
 
+/* What joins the two paths of a two-path step in a message. */
+static const char *path2_joint(aw_step step)
+{
+	return step == AW_STEP_BACKUP ? "as" : "and";
+}
+
+/*
+ * Every part has a bounded length, so that AW_ERROR_FORMAT_SIZE holds the
+ * whole message: the step's name (ours, under 64 bytes), each path at most
+ * AW_PATH_MAX_BYTES - 1 (precision: a caller's aw_error need not hold a
+ * terminated string), the reason at most REASON_MAX.
+ */
+#define REASON_MAX 255
+
 char *aw_error_format(const aw_error *e, char *buf, size_t size)
 {
 	if (size == 0)
@@ -70,7 +92,14 @@ char *aw_error_format(const aw_error *e, char *buf, size_t size)
 	if (e->step == AW_STEP_CREATE_TEMP && e->err == EACCES)
 		reason = "Permission denied (its directory must be writable: "
 		         "the new file is made there)";
-	snprintf(buf, size, "%s %s: %s", aw_step_name(e->step), e->path, reason);
+	int pmax = AW_PATH_MAX_BYTES - 1;
+	if (e->path2[0])
+		snprintf(buf, size, "%s %.*s %s %.*s: %.*s", aw_step_name(e->step),
+		         pmax, e->path, path2_joint(e->step), pmax, e->path2,
+		         REASON_MAX, reason);
+	else
+		snprintf(buf, size, "%s %.*s: %.*s", aw_step_name(e->step),
+		         pmax, e->path, REASON_MAX, reason);
 	return buf;
 }
 

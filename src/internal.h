@@ -88,8 +88,23 @@ struct aw_file {
 	char path[];           /* the target's path as the caller gave it */
 };
 
-/* Fills e (if not NULL) and sets errno to err; returns -1. */
+/* Fills e (if not NULL: path2 empty, reserved zeroed) and sets errno to
+ * err; returns -1.  aw__fail2() names a second path too (path2 may be
+ * NULL). */
 int aw__fail(aw_error *e, aw_step step, const char *path, int err);
+int aw__fail2(aw_error *e, aw_step step, const char *path, const char *path2,
+              int err);
+
+/* Options (options.c): copy the caller's struct (NULL: the defaults; any
+ * size the header's OPTION STRUCTS allows) into *o, the library's full
+ * layout, and check it.  0, or -1 with e filled (AW_STEP_ARGS, naming
+ * path): EINVAL, or E2BIG for fields this library does not know. */
+int aw__file_options(aw_options *o, const aw_options *given,
+                     const char *path, aw_error *e);
+int aw__batch_options(aw_batch_options *o, const aw_batch_options *given,
+                      aw_error *e);
+int aw__publish_options(aw_publish_options *o, const aw_publish_options *given,
+                        const char *link, aw_error *e);
 
 /* ---- temporary names (tmpname.c) ------------------------------------ */
 

@@ -12,12 +12,13 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
-int aw_link_set(const char *target, const char *linkpath, aw_error *e)
+int aw_link_set_at(const char *target, int at, const char *linkpath,
+                   aw_error *e)
 {
 	if (!target || !linkpath || !*target)
 		return aw__fail(e, AW_STEP_ARGS, linkpath, EINVAL);
 	char name[NAME_MAX + 1], tmp[NAME_MAX + 1];
-	int dirfd = aw__open_parent(AT_FDCWD, linkpath, name, linkpath,
+	int dirfd = aw__open_parent(at, linkpath, name, linkpath,
 	                            AW_STEP_OPEN_DIR, e);
 	if (dirfd < 0)
 		return AW_FAILED;
@@ -72,6 +73,11 @@ out:
 	return result;
 }
 
+int aw_link_set(const char *target, const char *linkpath, aw_error *e)
+{
+	return aw_link_set_at(target, AT_FDCWD, linkpath, e);
+}
+
 static bool same_dir(int a, int b)
 {
 	struct stat sa, sb;
@@ -79,19 +85,16 @@ static bool same_dir(int a, int b)
 	       sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
-int aw_path_exchange(const char *path1, const char *path2, aw_error *e)
+int aw_path_exchange_at(int at1, const char *path1, int at2,
+                        const char *path2, aw_error *e)
 {
-	char both[4096];
 	char name1[NAME_MAX + 1], name2[NAME_MAX + 1];
 	if (!path1 || !path2)
-		return aw__fail(e, AW_STEP_ARGS, path1, EINVAL);
-	int n = snprintf(both, sizeof both, "%s and %s", path1, path2);
-	if (n < 0 || (size_t)n >= sizeof both)
-		both[sizeof both - 1] = '\0';
-	int d1 = aw__open_parent(AT_FDCWD, path1, name1, path1, AW_STEP_OPEN_DIR, e);
+		return aw__fail2(e, AW_STEP_ARGS, path1, path2, EINVAL);
+	int d1 = aw__open_parent(at1, path1, name1, path1, AW_STEP_OPEN_DIR, e);
 	if (d1 < 0)
 		return AW_FAILED;
-	int d2 = aw__open_parent(AT_FDCWD, path2, name2, path2, AW_STEP_OPEN_DIR, e);
+	int d2 = aw__open_parent(at2, path2, name2, path2, AW_STEP_OPEN_DIR, e);
 	if (d2 < 0) {
 		aw__close(d1);
 		return AW_FAILED;
@@ -101,16 +104,21 @@ int aw_path_exchange(const char *path1, const char *path2, aw_error *e)
 		/* EINVAL and ENOSYS are how the kernel or the filesystem says
 		 * it has no exchange (or that one path contains the other). */
 		int err = errno == ENOSYS ? EOPNOTSUPP : errno;
-		aw__fail(e, AW_STEP_EXCHANGE, both, err);
+		aw__fail2(e, AW_STEP_EXCHANGE, path1, path2, err);
 		goto out;
 	}
 	result = AW_OK;
 	if (aw__fsync(d1) < 0 || (!same_dir(d1, d2) && aw__fsync(d2) < 0)) {
-		aw__fail(e, AW_STEP_SYNC_DIR, both, errno);
+		aw__fail2(e, AW_STEP_SYNC_DIR, path1, path2, errno);
 		result = AW_UNSYNCED;
 	}
 out:
 	aw__close(d1);
 	aw__close(d2);
 	return result;
+}
+
+int aw_path_exchange(const char *path1, const char *path2, aw_error *e)
+{
+	return aw_path_exchange_at(AT_FDCWD, path1, AT_FDCWD, path2, e);
 }

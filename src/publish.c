@@ -34,22 +34,13 @@ struct publish {
 	bool tmplink_made;
 };
 
-static int check_publish_options(const aw_publish_options *o)
-{
-	if ((o->flags & ~(unsigned)(AW_PUBLISH_ADOPT | AW_PUBLISH_DISCARD_ADOPTED)) != 0 ||
-	    o->keep > AW__MAX_KEEP || (o->mode & ~(mode_t)07777) != 0)
-		return -1;
-	return o->durability == AW_DURABILITY_FULL ||
-	       o->durability == AW_DURABILITY_FILE ||
-	       o->durability == AW_DURABILITY_NONE ? 0 : -1;
-}
-
 /* Opens and locks the link's parent, with the lock AW_LOCK writers take
  * (lock.c): a killed holder's lock is cleared by the next one. */
-static int open_locked(struct publish *p, const char *link, aw_error *e)
+static int open_locked(struct publish *p, int at, const char *link,
+                       aw_error *e)
 {
 	p->link = link;
-	p->dirfd = aw__open_parent(AT_FDCWD, link, p->name, link,
+	p->dirfd = aw__open_parent(at, link, p->name, link,
 	                           AW_STEP_OPEN_DIR, e);
 	if (p->dirfd < 0)
 		return -1;
@@ -278,18 +269,18 @@ static void finish(struct publish *p)
 	errno = saved;
 }
 
-static int publish(const char *link, aw_populate_fn populate, void *ctx,
-                   mode_t default_mode, const aw_publish_options *opts,
-                   aw_error *e)
+static int publish(int at, const char *link, aw_populate_fn populate,
+                   void *ctx, mode_t default_mode,
+                   const aw_publish_options *opts, aw_error *e)
 {
-	static const aw_publish_options defaults;
 	struct publish p = { .dirfd = -1, .lockfd = -1 };
-	p.o = opts ? *opts : defaults;
-	if (!link || !populate || check_publish_options(&p.o) < 0)
+	if (!link || !populate)
 		return aw__fail(e, AW_STEP_ARGS, link, EINVAL);
+	if (aw__publish_options(&p.o, opts, link, e) < 0)
+		return AW_FAILED;
 	bool sync = p.o.durability != AW_DURABILITY_NONE;
 
-	if (open_locked(&p, link, e) < 0 || inspect_link(&p, e) < 0)
+	if (open_locked(&p, at, link, e) < 0 || inspect_link(&p, e) < 0)
 		goto fail;
 	/* An adopted directory is kept (as the previous version, for
 	 * rollback) unless the caller says to discard it. */
@@ -320,7 +311,7 @@ static int publish(const char *link, aw_populate_fn populate, void *ctx,
 	 * disk, then the version's final name in the parent (the
 	 * completeness mark) and the parent on disk, all before any link can
 	 * point at it. */
-	mode_t mode = p.o.mode ? p.o.mode : default_mode;
+	mode_t mode = (p.o.flags & AW_PUBLISH_MODE) ? p.o.mode : default_mode;
 	if (aw__fchmod(vfd, mode) < 0 || (sync && aw__sync_tree(vfd) < 0)) {
 		err = errno;
 		aw__close(vfd);
@@ -350,10 +341,17 @@ fail:
 	return AW_FAILED;
 }
 
+int aw_link_publish_at(int dirfd, const char *link, aw_populate_fn populate,
+                       void *ctx, const aw_publish_options *opts,
+                       aw_error *e)
+{
+	return publish(dirfd, link, populate, ctx, 0755, opts, e);
+}
+
 int aw_link_publish(const char *link, aw_populate_fn populate, void *ctx,
                const aw_publish_options *opts, aw_error *e)
 {
-	return publish(link, populate, ctx, 0755, opts, e);
+	return aw_link_publish_at(AT_FDCWD, link, populate, ctx, opts, e);
 }
 
 struct tree_source {
@@ -372,8 +370,7 @@ static int copy_source(int dirfd, const char *path, void *ctx)
 		return 0;
 	int err = errno;
 	src->failed = true;
-	src->err.err = err;
-	src->err.step = AW_STEP_COPY_TREE;
+	aw__fail(&src->err, AW_STEP_COPY_TREE, NULL, err);
 	int n = snprintf(src->err.path, sizeof src->err.path, "%s/%s", src->path, rel);
 	if (n < 0 || (size_t)n >= sizeof src->err.path)
 		src->err.path[sizeof src->err.path - 1] = '\0';
@@ -381,13 +378,14 @@ static int copy_source(int dirfd, const char *path, void *ctx)
 	return -1;
 }
 
-int aw_link_publish_tree(const char *link, const char *srcdir,
-                    const aw_publish_options *opts, aw_error *e)
+int aw_link_publish_tree_at(int dirfd, const char *link, int srcdirfd,
+                            const char *srcdir,
+                            const aw_publish_options *opts, aw_error *e)
 {
 	if (!srcdir)
 		return aw__fail(e, AW_STEP_ARGS, link, EINVAL);
 	struct tree_source src = { .fd = -1, .path = srcdir };
-	src.fd = aw__openat(AT_FDCWD, srcdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+	src.fd = aw__openat(srcdirfd, srcdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
 	struct stat st;
 	if (src.fd < 0 || aw__fstat(src.fd, &st) < 0) {
 		int err = errno;
@@ -395,7 +393,8 @@ int aw_link_publish_tree(const char *link, const char *srcdir,
 			aw__close(src.fd);
 		return aw__fail(e, AW_STEP_COPY_TREE, srcdir, err);
 	}
-	int r = publish(link, copy_source, &src, st.st_mode & 07777, opts, e);
+	int r = publish(dirfd, link, copy_source, &src, st.st_mode & 07777,
+	                opts, e);
 	aw__close(src.fd);
 	/* The entry that could not be copied tells more than "populating
 	 * new version of LINK". */
@@ -407,12 +406,18 @@ int aw_link_publish_tree(const char *link, const char *srcdir,
 	return r;
 }
 
-int aw_link_rollback(const char *link, aw_error *e)
+int aw_link_publish_tree(const char *link, const char *srcdir,
+                    const aw_publish_options *opts, aw_error *e)
+{
+	return aw_link_publish_tree_at(AT_FDCWD, link, AT_FDCWD, srcdir, opts, e);
+}
+
+int aw_link_rollback_at(int dirfd, const char *link, aw_error *e)
 {
 	struct publish p = { .dirfd = -1, .lockfd = -1 };
 	if (!link)
 		return aw__fail(e, AW_STEP_ARGS, NULL, EINVAL);
-	if (open_locked(&p, link, e) < 0)
+	if (open_locked(&p, dirfd, link, e) < 0)
 		goto fail;
 	struct aw__version live;
 	int r = aw__live_version(p.dirfd, p.name, &live);
@@ -455,4 +460,9 @@ int aw_link_rollback(const char *link, aw_error *e)
 fail:
 	finish(&p);
 	return AW_FAILED;
+}
+
+int aw_link_rollback(const char *link, aw_error *e)
+{
+	return aw_link_rollback_at(AT_FDCWD, link, e);
 }

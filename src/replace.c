@@ -147,19 +147,6 @@ static int name_unnamed(struct aw_file *f, aw_error *e)
 	return 0;
 }
 
-static int check_options(const aw_options *o)
-{
-	if ((o->flags & ~(unsigned)AW__ALL_FLAGS) != 0)
-		return -1;
-	if (o->durability != AW_DURABILITY_FULL &&
-	    o->durability != AW_DURABILITY_FILE &&
-	    o->durability != AW_DURABILITY_NONE)
-		return -1;
-	if ((o->flags & AW_MODE) && (o->mode & ~(mode_t)07777))
-		return -1;
-	return 0;
-}
-
 /* Looks at what stands at the target's name now. */
 static int inspect_target(struct aw_file *f, aw_error *e)
 {
@@ -219,13 +206,11 @@ static int copy_target(struct aw_file *f, aw_error *e)
 int aw_file_begin_at(aw_file **ret, int dirfd, const char *name,
                 const aw_options *opts, aw_error *e)
 {
-	static const aw_options defaults;
+	aw_options o;
 	if (!ret || !name)
 		return aw__fail(e, AW_STEP_ARGS, name, EINVAL);
-	if (!opts)
-		opts = &defaults;
-	if (check_options(opts) < 0)
-		return aw__fail(e, AW_STEP_ARGS, name, EINVAL);
+	if (aw__file_options(&o, opts, name, e) < 0)
+		return -1;
 
 	size_t len = strlen(name);
 	struct aw_file *f = calloc(1, sizeof *f + len + 1);
@@ -237,7 +222,7 @@ int aw_file_begin_at(aw_file **ret, int dirfd, const char *name,
 	f->cleanup_slot = -1;
 	f->backup_fd = -1;
 	f->lockfd = -1;
-	f->opts = *opts;
+	f->opts = o;
 
 	if (aw__open_target(f, dirfd, name, e) < 0)
 		goto fail;

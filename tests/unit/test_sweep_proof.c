@@ -272,12 +272,14 @@ TEST(failed_commit_keeps_the_old_backup)
 	ASSERT_NO_TEMPS(".");
 }
 
-/* D14: a batch has no mode field; AW_MODE gave every file mode 0000. */
+/* D14: AW_LOCK in a batch would make entries sharing a directory wait for
+ * each other.  (AW_MODE is honoured since 1.0: aw_batch_options.mode, see
+ * test_api.c.) */
 TEST(batch_refuses_flags_it_cannot_honour)
 {
 	aw_batch *b = NULL;
 	aw_error e;
-	aw_batch_options mode = { .flags = AW_MODE };
+	aw_batch_options mode = { .mode = 0644 };
 	ASSERT_ERRNO(aw_batch_new(&b, &mode, &e), EINVAL);
 	ASSERT_EQ(e.step, AW_STEP_ARGS);
 	aw_batch_options lock = { .flags = AW_LOCK | AW_NO_TMPFILE };
