@@ -33,15 +33,16 @@ CFLAGS    ?= -O2 -g
 AW_WARNINGS := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
                -Wformat=2 -Wundef -Wno-unused-parameter
 AW_INCDIR ?= include
-# -ffile-prefix-map: no build directory in the binaries, so that two builds
-# of the same source in different places are identical.
 AW_CPPFLAGS = -D_GNU_SOURCE -I$(AW_INCDIR) -Isrc $(AW_DEFS)
-AW_CFLAGS   = -std=c11 $(AW_WARNINGS) -ffile-prefix-map=$(CURDIR)/=
+AW_CFLAGS   = -std=c11 $(AW_WARNINGS)
+# After the user's CFLAGS (the last map wins): no source directory in the
+# binaries, so that two builds of the same source in different places are
+# identical, whatever map the user's flags bring.
+AW_REPRO    = -ffile-prefix-map=$(CURDIR)=.
 AW_LDLIBS   = -lpthread
-# Kept for the recipes below and for out-of-tree callers of the old names.
-ALL_CFLAGS  = $(AW_CFLAGS) $(CFLAGS)
-COMPILE     = $(CC) $(AW_CPPFLAGS) $(CPPFLAGS) $(AW_CFLAGS) $(CFLAGS)
-LINK_TOOL   = $(CC) $(AW_CFLAGS) $(CFLAGS) $(LDFLAGS)
+ALL_CFLAGS  = $(AW_CFLAGS) $(CFLAGS) $(AW_REPRO)
+COMPILE     = $(CC) $(AW_CPPFLAGS) $(CPPFLAGS) $(ALL_CFLAGS)
+LINK_TOOL   = $(CC) $(ALL_CFLAGS) $(LDFLAGS)
 # A shared object cannot be linked -static: a packager's LDFLAGS=-static
 # (meant for the programs) does not reach the -shared link.
 SHARED_LDFLAGS = $(filter-out -static -static-pie,$(LDFLAGS))
@@ -70,7 +71,7 @@ PUBLIC_SYMS   = $(shell sed -n 's/^[[:space:]]*\(aw_[a-z0-9_]*\);.*/\1/p' src/li
 .PHONY: all check check-unit check-cli check-header check-batch-big check-asan check-valgrind \
         check-posix check-warnings amalgamation check-fuzz fuzzers tools bench-tools \
         powerloss-tools check-faults check-powerloss check-hostile check-abi abi-baseline \
-        bench demo install uninstall dist distcheck clean version
+        bench demo install uninstall dist distcheck clean version FORCE
 
 all: $(B)/libatomicwrite.a $(B)/libatomicwrite.so $(B)/atomicwrite $(B)/atomicwrite.pc
 
@@ -84,7 +85,7 @@ $(B)/obj/%.o: src/%.c $(HEADERS)
 # The same sources with the test seam (src/sys.c's fault injection) compiled in.
 $(B)/testobj/%.o: src/%.c $(HEADERS)
 	@mkdir -p $(@D)
-	$(CC) $(AW_CPPFLAGS) -DAW_TESTING $(CPPFLAGS) $(AW_CFLAGS) $(CFLAGS) -c -o $@ $<
+	$(CC) $(AW_CPPFLAGS) -DAW_TESTING $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
 $(B)/cli/%.o: cli/%.c $(HEADERS) $(wildcard cli/*.h)
 	@mkdir -p $(@D)
@@ -92,7 +93,7 @@ $(B)/cli/%.o: cli/%.c $(HEADERS) $(wildcard cli/*.h)
 
 $(B)/unit/%.o: tests/unit/%.c $(HEADERS) $(wildcard tests/unit/*.h)
 	@mkdir -p $(@D)
-	$(CC) $(AW_CPPFLAGS) -DAW_TESTING -Itests/unit $(CPPFLAGS) $(AW_CFLAGS) $(CFLAGS) -c -o $@ $<
+	$(CC) $(AW_CPPFLAGS) -DAW_TESTING -Itests/unit $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
 # The static library hides the internal aw__ functions as the shared one
 # does: every object is linked into one relocatable object, in which only
@@ -110,7 +111,7 @@ $(B)/libatomicwrite.a: $(LIB_OBJ) $(B)/public.syms
 OBJCOPY ?= objcopy
 
 $(B)/libatomicwrite.so.$(VERSION): $(LIB_OBJ) src/libatomicwrite.map
-	$(CC) $(AW_CFLAGS) $(CFLAGS) -shared -Wl,-soname,$(SONAME) \
+	$(CC) $(ALL_CFLAGS) -shared -Wl,-soname,$(SONAME) \
 	    -Wl,--version-script=src/libatomicwrite.map -o $@ $(LIB_OBJ) $(SHARED_LDFLAGS) $(LDLIBS) $(AW_LDLIBS)
 
 $(B)/libatomicwrite.so: $(B)/libatomicwrite.so.$(VERSION)
@@ -123,7 +124,13 @@ ifeq ($(CLI_LIB_$(CLI_LINK)),)
 $(error CLI_LINK must be static or shared, not "$(CLI_LINK)")
 endif
 
-$(B)/atomicwrite: $(CLI_OBJ) $(CLI_LIB_$(CLI_LINK))
+# Remembers the last CLI_LINK, so that changing it relinks the CLI.
+$(B)/cli-link: FORCE
+	@mkdir -p $(@D)
+	@echo $(CLI_LINK) | cmp -s - $@ 2>/dev/null || echo $(CLI_LINK) > $@
+FORCE:
+
+$(B)/atomicwrite: $(CLI_OBJ) $(CLI_LIB_$(CLI_LINK)) $(B)/cli-link
 	$(LINK_TOOL) -o $@ $(CLI_OBJ) $(CLI_LIB_$(CLI_LINK)) $(LDLIBS) $(AW_LDLIBS)
 
 $(B)/unit-tests: $(UNIT_OBJ) $(LIB_TEST_OBJ)
