@@ -147,9 +147,11 @@ $(B)/atomicwrite.pc: atomicwrite.pc.in Makefile
 
 # Programs linked with the static library (they run in a VM or on a
 # scratch filesystem), the project's warnings, CC and B honoured.
-TOOL_WITH_LIB = $(LINK_TOOL) $(AW_CPPFLAGS) $(CPPFLAGS) -o $@ $(filter %.c,$^) \
+# (Each tool defines the feature macros it needs itself.)
+TOOL_CPPFLAGS = -I$(AW_INCDIR) $(AW_DEFS) $(CPPFLAGS)
+TOOL_WITH_LIB = $(LINK_TOOL) $(TOOL_CPPFLAGS) -o $@ $(filter %.c,$^) \
 	$(B)/libatomicwrite.a $(LDLIBS) $(AW_LDLIBS)
-TOOL_PLAIN    = $(LINK_TOOL) $(AW_CPPFLAGS) $(CPPFLAGS) -o $@ $(filter %.c,$^)
+TOOL_PLAIN    = $(LINK_TOOL) $(TOOL_CPPFLAGS) -o $@ $(filter %.c,$^)
 
 # The power-loss campaign: the guest's programs are static (busybox initrd).
 POWERLOSS_TOOLS := $(addprefix $(B)/powerloss/,workload dmlog check replay check_selftest)
@@ -165,7 +167,7 @@ $(B)/powerloss/check $(B)/powerloss/replay: $(B)/powerloss/%: tests/powerloss/%.
 	$(TOOL_PLAIN)
 $(B)/powerloss/check_selftest: tests/powerloss/check_selftest.c tests/powerloss/version_format.h
 	@mkdir -p $(@D)
-	$(TOOL_PLAIN)
+	$(TOOL_PLAIN) -D_POSIX_C_SOURCE=200809L
 
 # The benchmarks' drivers (bench/run.sh; glib's needs glib-2.0, so it is
 # built only by bench-tools), the batch and the reflink benchmarks.
@@ -174,13 +176,13 @@ tools: $(POWERLOSS_TOOLS) $(BENCH_TOOLS)
 bench-tools: $(BENCH_TOOLS) $(B)/bench/glib
 $(B)/bench/minimal $(B)/bench/prep $(B)/bench/spawn: $(B)/bench/%: bench/drivers/%.c bench/drivers/driver.h
 	@mkdir -p $(@D)
-	$(TOOL_PLAIN)
+	$(TOOL_PLAIN) -D_GNU_SOURCE
 $(B)/bench/aw: bench/drivers/aw.c bench/drivers/driver.h $(B)/libatomicwrite.a
 	@mkdir -p $(@D)
-	$(TOOL_WITH_LIB)
+	$(TOOL_WITH_LIB) -D_GNU_SOURCE
 $(B)/bench/glib: bench/drivers/glib.c bench/drivers/driver.h
 	@mkdir -p $(@D)
-	$(TOOL_PLAIN) $$(pkg-config --cflags --libs glib-2.0)
+	$(TOOL_PLAIN) -D_GNU_SOURCE $$(pkg-config --cflags --libs glib-2.0)
 $(B)/bench/batch_bench: bench/batch/batch_bench.c $(B)/libatomicwrite.a
 	@mkdir -p $(@D)
 	$(TOOL_WITH_LIB)
@@ -254,16 +256,16 @@ $(B)/faults/killer-control: tests/faults/killer.c $(B)/libatomicwrite.a
 # options.  FUZZ_SECONDS each; new inputs go to build/fuzz/corpus-*.
 FUZZ_SECONDS ?= 60
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-FUZZ_CPPFLAGS := -D_GNU_SOURCE -I$(AW_INCDIR) -Isrc -Icli
+FUZZ_CPPFLAGS := -D_GNU_SOURCE -I$(AW_INCDIR) -Isrc -Icli -include tests/fuzz/fuzz_protos.h
 FUZZERS := $(B)/fuzz/fuzz_cli $(B)/fuzz/fuzz_options
 fuzzers: $(FUZZERS)
 
-$(B)/fuzz/fuzz_cli: tests/fuzz/fuzz_cli.c tests/fuzz/scratch.c tests/fuzz/fuzz_stubs.h $(LIB_SRC) $(CLI_SRC) $(HEADERS)
+$(B)/fuzz/fuzz_cli: tests/fuzz/fuzz_cli.c tests/fuzz/scratch.c tests/fuzz/fuzz_stubs.h tests/fuzz/fuzz_protos.h $(LIB_SRC) $(CLI_SRC) $(HEADERS)
 	@mkdir -p $(@D)
 	$(CLANG) $(FUZZ_CPPFLAGS) $(AW_WARNINGS) $(FUZZ_FLAGS) -Dmain=cli_main -include tests/fuzz/fuzz_stubs.h \
 	    -o $@ tests/fuzz/fuzz_cli.c tests/fuzz/scratch.c $(LIB_SRC) $(CLI_SRC) -lpthread
 
-$(B)/fuzz/fuzz_options: tests/fuzz/fuzz_options.c tests/fuzz/scratch.c $(LIB_SRC) $(HEADERS)
+$(B)/fuzz/fuzz_options: tests/fuzz/fuzz_options.c tests/fuzz/scratch.c tests/fuzz/fuzz_protos.h $(LIB_SRC) $(HEADERS)
 	@mkdir -p $(@D)
 	$(CLANG) $(FUZZ_CPPFLAGS) $(AW_WARNINGS) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_options.c tests/fuzz/scratch.c $(LIB_SRC) -lpthread
 
