@@ -37,8 +37,13 @@ mk() { as_user "$MAKE" --no-print-directory -C "$src" B="$tmp/build" "$@"; }
 step "building $DIST_NAME out of tree as $user (source read-only)"
 mk -s -j2 all
 step "make check"
-mk check > "$tmp/check.log" 2>&1 || { tail -60 "$tmp/check.log"; echo "distcheck: make check failed"; exit 1; }
-tail -n 1 "$tmp/check.log"
+log=$(dirname "$dist")/distcheck-check.log
+if ! mk check > "$log" 2>&1; then
+	grep -E '^(FAIL|== |    )' "$log" | grep -B1 -A3 '^FAIL\|^    ' | head -60
+	echo "distcheck: make check failed (the whole log: $log)"
+	exit 1
+fi
+tail -n 1 "$log"
 step "make install DESTDIR=..."
 mk -s install DESTDIR="$tmp/dest" PREFIX=/usr > /dev/null
 for f in usr/bin/atomicwrite usr/include/atomicwrite.h usr/lib/pkgconfig/atomicwrite.pc \
