@@ -6,12 +6,16 @@
 # linked against the installed shared library (CLI_LINK=shared).
 . "$(dirname "$0")/lib.sh"
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# Not the caller's make variables (`make check B=... CC=...` passes them
+# down in MAKEFLAGS): each build here says what it wants.
+unset MAKEFLAGS MFLAGS MAKELEVEL
 VERSION=$(make -s -C "$REPO" version)
 jobs=-j2
 
 copy_tree() {  # copy_tree DIR: what `make all` needs, in a fresh directory
 	mkdir -p "$1"
 	(cd "$REPO" && cp -r Makefile atomicwrite.pc.in src include cli "$1/")
+	chmod -R u+w "$1"   # the source may be read-only (make distcheck)
 }
 
 t_case "make CPPFLAGS=... CFLAGS=... LDFLAGS=-static keeps the project's flags; the .so stays shared"
