@@ -17,6 +17,7 @@ pkgs=(
 	util-linux procps psmisc           # mount, losetup, pkill, fuser
 	man-db groff-base                  # `man -l` on our pages
 	bash-completion zsh                # completion tests
+	abigail-tools                      # make check-abi (abidw, abidiff)
 )
 # shellcheck disable=SC2206
 pkgs+=(${AW_DEPS:-})

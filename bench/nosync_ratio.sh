@@ -14,17 +14,16 @@
 # driver, in alternating order (A B, B A, ...).  Printed per filesystem: the
 # median µs per replace of each driver, min-max, and the median of the
 # per-round ratios (a ratio within one round shares that round's load).
-# Needs root (loop mounts) and the drivers built by bench/run.sh.
+# Needs root (loop mounts).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
-bin=$top/build/bench/bin
+bin=$top/build/bench   # the drivers, built by the Makefile
+make -s -C "$top" build/bench/aw build/bench/minimal build/bench/prep
 rounds=${1:-15}
 n=2000
 size=4096
 filesystems=${BENCH_FS:-ext4 xfs btrfs tmpfs}
-[ -x "$bin/aw" ] && [ -x "$bin/minimal" ] && [ -x "$bin/prep" ] ||
-	{ echo "nosync_ratio: run bench/run.sh once first (it builds the drivers)" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "nosync_ratio: needs root to mount" >&2; exit 1; }
 
 declare -A drivers=([aw]=$bin/aw [minimal]=$bin/minimal)

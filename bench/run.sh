@@ -46,19 +46,15 @@ done
 
 # ---- build the drivers ----------------------------------------------------
 
-bin=$top/build/bench/bin
+# The C drivers are built by the Makefile (make bench-tools: the project's
+# warnings, CC and B honoured) into $B/bench.
+B=${B:-build}
+case $B in /*) ;; *) B=$top/$B ;; esac
+bin=$B/bench
 mkdir -p "$bin" "$out"
-make -s -C "$top" all
-cflags="-std=c11 -O2 -D_GNU_SOURCE -Wall -Wextra -Werror"
-for d in minimal prep spawn; do
-	cc $cflags -o "$bin/$d" "$here/drivers/$d.c"
-done
-cc $cflags -I"$top/include" -o "$bin/aw" "$here/drivers/aw.c" \
-	"$top/build/libatomicwrite.a" -lpthread
-# shellcheck disable=SC2046
-cc $cflags -o "$bin/glib" "$here/drivers/glib.c" $(pkg-config --cflags --libs glib-2.0)
+make -s -C "$top" B="$B" all bench-tools
 (cd "$here/drivers/renameio" &&
-	GOFLAGS=-mod=mod GOPROXY=off GOCACHE="$top/build/bench/gocache" \
+	GOFLAGS=-mod=mod GOPROXY=off GOCACHE="$B/bench/gocache" \
 	go build -o "$bin/renameio" .)
 
 # ---- scratch filesystems, removed whatever happens ------------------------
@@ -125,7 +121,7 @@ run_alt() {  # run_alt ALT MODE DIR N SIZE -> total microseconds
 	[ "$mode" = small-nosync ] && nosync=--no-sync
 	case $alt in
 	aw)       "$bin/aw" "$mode" "$dir" "$n" "$size" ;;
-	aw-cli)   "$bin/spawn" "$mode" "$dir" "$n" "$size" "$src" "$top/build/atomicwrite" $nosync ;;
+	aw-cli)   "$bin/spawn" "$mode" "$dir" "$n" "$size" "$src" "$B/atomicwrite" $nosync ;;
 	minimal)  "$bin/minimal" "$mode" "$dir" "$n" "$size" ;;
 	plain)    "$bin/minimal" "$mode" "$dir" "$n" "$size" plain ;;
 	sponge)   "$bin/spawn" "$mode" "$dir" "$n" "$size" "$src" sponge ;;

@@ -9,12 +9,12 @@
 #
 #   bench/syscalls.sh [DIR]     DIR: where to write (default: a fresh
 #                               directory under /tmp)
-# Needs strace and the drivers that bench/run.sh builds.
+# Needs strace.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
-bin=$top/build/bench/bin
-[ -x "$bin/aw" ] || { echo "syscalls: run bench/run.sh once first (it builds the drivers)" >&2; exit 1; }
+bin=$top/build/bench   # the drivers, built by the Makefile
+make -s -C "$top" build/bench/aw build/bench/prep build/bench/minimal build/bench/spawn
 command -v strace >/dev/null || { echo "syscalls: strace missing" >&2; exit 1; }
 
 work=$(mktemp -d "${1:-/tmp}/aw-bench-syscalls.XXXXXX")

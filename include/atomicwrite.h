@@ -140,12 +140,12 @@
 extern "C" {
 #endif
 
-#define AW_VERSION_MAJOR 0
-#define AW_VERSION_MINOR 1
+#define AW_VERSION_MAJOR 1
+#define AW_VERSION_MINOR 0
 #define AW_VERSION_PATCH 0
-#define AW_VERSION_STRING "0.1.0"
+#define AW_VERSION_STRING "1.0.0"
 
-/* The version of the library actually linked, e.g. "0.1.0". */
+/* The version of the library actually linked, e.g. "1.0.0". */
 const char *aw_lib_version(void);
 
 /*

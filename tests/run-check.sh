@@ -5,6 +5,8 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 B=${B:-build}
+case $B in /*) ;; *) B=$PWD/$B ;; esac   # the build directory may be out of tree
+export B
 passed=0
 failed=0
 skipped=0
@@ -41,7 +43,7 @@ tally "$log" unit-tests
 
 for t in tests/cli/test_*.sh; do
 	echo "== $t"
-	AW="$PWD/$B/atomicwrite" bash "$t" 2>&1 | tee "$log"
+	AW="$B/atomicwrite" bash "$t" 2>&1 | tee "$log"
 	tally "$log" "$t"
 done
 

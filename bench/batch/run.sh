@@ -5,9 +5,8 @@ set -eu
 cd "$(dirname "$0")/../.."
 N=${N:-1000}
 ROUNDS=${ROUNDS:-3}
-make -s build/libatomicwrite.a
-mkdir -p build/bench
-cc -std=c11 -O2 -Iinclude -o build/bench/batch_bench bench/batch/batch_bench.c build/libatomicwrite.a -lpthread
+B=${B:-build}
+make -s B="$B" "$B/bench/batch_bench"
 base=$(mktemp -d /tmp/aw-bench-batch.XXXXXX)
 trap 'for m in "$base"/*/; do umount -l "$m" 2>/dev/null; done; rm -rf "$base"' EXIT
 echo "batch benchmark: $N x 4 KiB existing files, $ROUNDS interleaved rounds, median per file"
@@ -23,6 +22,6 @@ for fs in ext4 xfs btrfs tmpfs; do
 	fi
 	echo
 	echo "== loop-mounted $fs (tmpfs: in memory) =="
-	build/bench/batch_bench "$base/$fs" "$N" "$ROUNDS"
+	"$B/bench/batch_bench" "$base/$fs" "$N" "$ROUNDS"
 	umount "$base/$fs"
 done

@@ -90,7 +90,7 @@ expect_no_temps .
 t_case "atomicwrite(3): the example program compiles, runs and saves"
 examples "$DOCS/atomicwrite.3" | awk '/^--8<--$/ { exit } { print }' > save.c
 ${AW_CC:-cc} ${AW_CFLAGS:-} -std=c99 -Wall -Wextra -Werror -I"$REPO/include" -o save save.c \
-	"$REPO/${B:-build}/libatomicwrite.a" -lpthread 2>"$err" || fail "does not compile: $(cat "$err")"
+	"$(case ${B:-build} in /*) echo "$B" ;; *) echo "$REPO/${B:-build}" ;; esac)/libatomicwrite.a" -lpthread 2>"$err" || fail "does not compile: $(cat "$err")"
 expect_status 0 ./save
 expect_eq "$(cat state.txt | tr '\n' ' ')" "version=2 items=3 " "state.txt"
 expect_no_temps .

@@ -227,13 +227,6 @@ int main(int argc, char **argv)
 	long left = second != 0;
 	if (swept < 0 || second != 0)
 		fprintf(stderr, "VIOLATION: sweep removed %d, then %d\n", swept, second);
-	long entries = 0;
-	struct stat st;
-	for (uint32_t id = 0; id < FILES; id++) {
-		char name[32];
-		snprintf(name, sizeof name, "file%" PRIu32, id);
-		entries += stat(name, &st) == 0;
-	}
 	long violations = (long)atomic_load(&sh->bad_reads) + bad_files + left +
 	                  writer_failures + (swept < 0);
 	printf("random-kill: %ld kills, %lu replaces completed, %lu reads checked, "

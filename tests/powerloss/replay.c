@@ -63,11 +63,9 @@ static uint64_t log_size, nr_entries, sectorsize;
 static struct entry *entries;
 static uint64_t stop = UINT64_MAX;   /* index of the "stop" mark */
 
-static _Noreturn void die(const char *fmt, const char *arg)
+static _Noreturn void die(const char *path, const char *what)
 {
-	fprintf(stderr, "replay: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\n");
+	fprintf(stderr, "replay: %s: %s\n", path, what);
 	exit(1);
 }
 
@@ -91,56 +89,56 @@ static void load(const char *path)
 	int fd = open(path, O_RDONLY);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) < 0)
-		die("%s: cannot open", path);
+		die(path, "cannot open");
 	log_size = (uint64_t)st.st_size;
 	if (log_size < 512)
-		die("%s: too short for a super block", path);
+		die(path, "too short for a super block");
 	log_map = mmap(NULL, log_size, PROT_READ, MAP_PRIVATE, fd, 0);
 	if (log_map == MAP_FAILED)
-		die("%s: cannot map", path);
+		die(path, "cannot map");
 	close(fd);
 	if (le64(log_map) != MAGIC)
-		die("%s: no log-writes super block (bad magic)", path);
+		die(path, "no log-writes super block (bad magic)");
 	if (le64(log_map + 8) != VERSION)
-		die("%s: unknown log version", path);
+		die(path, "unknown log version");
 	nr_entries = le64(log_map + 16);
 	sectorsize = (uint64_t)log_map[24] | (uint64_t)log_map[25] << 8 |
 	             (uint64_t)log_map[26] << 16 | (uint64_t)log_map[27] << 24;
 	if (sectorsize < 512 || sectorsize > 65536 || (sectorsize & (sectorsize - 1)))
-		die("%s: implausible sector size", path);
+		die(path, "implausible sector size");
 	if (nr_entries > log_size / sectorsize)
-		die("%s: more entries than the log can hold", path);
+		die(path, "more entries than the log can hold");
 	entries = calloc(nr_entries ? nr_entries : 1, sizeof *entries);
 	if (!entries)
-		die("%s: out of memory", path);
+		die(path, "out of memory");
 	uint64_t pos = sectorsize;
 	for (uint64_t i = 0; i < nr_entries; i++) {
 		struct entry *e = &entries[i];
 		if (pos + sectorsize > log_size)
-			die("%s: an entry lies past the end of the log", path);
+			die(path, "an entry lies past the end of the log");
 		const unsigned char *h = log_map + pos;
 		e->sector = le64(h);
 		e->nr_sectors = le64(h + 8);
 		e->flags = le64(h + 16);
 		e->data_len = le64(h + 24);
 		if (e->flags & ~(uint64_t)(F_FLUSH | F_FUA | F_DISCARD | F_MARK | F_META))
-			die("%s: an entry has unknown flags", path);
+			die(path, "an entry has unknown flags");
 		if (e->flags & F_MARK) {
 			if (e->data_len >= sectorsize - HEADER || e->data_len >= sizeof e->mark ||
 			    e->nr_sectors)
-				die("%s: a malformed mark", path);
+				die(path, "a malformed mark");
 			memcpy(e->mark, h + HEADER, e->data_len);
 			if (!strcmp(e->mark, "stop") && stop == UINT64_MAX)
 				stop = i;
 		} else if (e->data_len) {
 			/* Inline data outside marks: no kernel of ours writes it. */
-			die("%s: an entry with inline data (unsupported)", path);
+			die(path, "an entry with inline data (unsupported)");
 		}
 		pos += sectorsize;
 		e->data = pos;
 		if (!(e->flags & F_DISCARD)) {
 			if (e->nr_sectors > (log_size - pos) / sectorsize)
-				die("%s: an entry's data lies past the end of the log", path);
+				die(path, "an entry's data lies past the end of the log");
 			pos += e->nr_sectors * sectorsize;
 		}
 	}
@@ -269,32 +267,32 @@ static void apply(const char *image, uint64_t n, const char *ackpath)
 	int fd = open(image, O_WRONLY);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) < 0)
-		die("%s: cannot open", image);
+		die(image, "cannot open");
 	uint64_t image_sectors = (uint64_t)st.st_size / sectorsize;
 	for (uint64_t i = 0; i < n; i++) {
 		const struct entry *e = &entries[i];
 		if ((e->flags & F_MARK) || !e->nr_sectors)
 			continue;
 		if (e->sector > image_sectors || e->nr_sectors > image_sectors - e->sector)
-			die("%s: an entry writes past the end of the image", image);
+			die(image, "an entry writes past the end of the image");
 		off_t off = (off_t)(e->sector * sectorsize), len = (off_t)(e->nr_sectors * sectorsize);
 		if (e->flags & F_DISCARD) {
 			/* A discarded range reads back as zeros here (the guest's
 			 * disk punches holes too), so the final state can be compared. */
 			if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len) < 0)
-				die("%s: cannot punch a discarded range", image);
+				die(image, "cannot punch a discarded range");
 			continue;
 		}
 		if (pwrite(fd, log_map + e->data, (size_t)len, off) != len)
-			die("%s: short write", image);
+			die(image, "short write");
 	}
 	if (close(fd) < 0)
-		die("%s: cannot write", image);
+		die(image, "cannot write");
 	if (!strcmp(ackpath, "-"))
 		return;
 	FILE *acks = fopen(ackpath, "w");
 	if (!acks)
-		die("%s: cannot create", ackpath);
+		die(ackpath, "cannot create");
 	for (uint64_t i = 0, q = next_barrier(n); i < q; i++) {
 		const struct entry *e = &entries[i];
 		unsigned id;
@@ -308,7 +306,7 @@ static void apply(const char *image, uint64_t n, const char *ackpath)
 			fprintf(acks, "PUB %llu\n", v);
 	}
 	if (fclose(acks) != 0)
-		die("%s: cannot write", ackpath);
+		die(ackpath, "cannot write");
 }
 
 int main(int argc, char **argv)

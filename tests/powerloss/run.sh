@@ -17,7 +17,8 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 REPO=$PWD
 B=${B:-build}
-W=$REPO/$B/powerloss
+case $B in /*) ;; *) B=$REPO/$B ;; esac
+W=$B/powerloss
 LONG=${LONG:-0}
 CUTS=${CUTS:-$(( LONG == 1 ? 30 : 4 ))}
 CONTROL_CUTS=${CONTROL_CUTS:-$(( LONG == 1 ? 10 : 2 ))}
@@ -48,12 +49,9 @@ if [ ! -d "$W/root/boot" ]; then
 fi
 kv=$(ls "$W/root/lib/modules" | head -n 1)
 depmod -b "$W/root" "$kv"
-make -s "$B/libatomicwrite.a" "$B/atomicwrite" || exit 1
-cc -std=c11 -O2 -static -Iinclude -o "$W/workload" tests/powerloss/workload.c tests/powerloss/dmctl.c \
-	"$B/libatomicwrite.a" -lpthread || exit 1
-cc -std=c11 -O2 -static -o "$W/dmlog" tests/powerloss/dmlog.c tests/powerloss/dmctl.c || exit 1
-cc -std=c11 -O2 -o "$W/check" tests/powerloss/check.c || exit 1
-cc -std=c11 -O2 -o "$W/replay" tests/powerloss/replay.c || exit 1
+# The Makefile builds the guest's static workload and dmlog and the host's
+# check and replay into $B/powerloss (= $W), with the project's warnings.
+make -s B="$B" "$B/libatomicwrite.a" "$B/atomicwrite" powerloss-tools || exit 1
 
 rm -rf "$W/initrd" && mkdir -p "$W/initrd/bin" "$W/initrd/modules" "$W/initrd/proc" "$W/initrd/sys" "$W/initrd/dev"
 cp /bin/busybox "$W/initrd/bin/busybox"
