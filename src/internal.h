@@ -219,9 +219,6 @@ void aw__unlock(int dirfd, int lockfd);
 /* Whether name is the lock file's name. */
 bool aw__is_lock_name(const char *name);
 
-/* Writes all of len bytes, treating a 0-byte write as ENOSPC. */
-int aw__write_all(int fd, const void *buf, size_t len);
-
 /* How aw__copy_data() copied. */
 enum aw__copy_method {
 	AW__COPY_CLONE,       /* shared extents (FICLONE) */

@@ -15,25 +15,6 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-int aw__write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-	while (len > 0) {
-		ssize_t n = aw__write(fd, p, len);
-		if (n < 0)
-			return -1;
-		/* A write that makes no progress will not make any on a
-		 * retry either: the disk is full. */
-		if (n == 0) {
-			errno = ENOSPC;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Frees f; removes its temporary file unless it became the target.
  * Keeps errno. */
 static void release(struct aw_file *f)

@@ -204,6 +204,25 @@ ssize_t aw__write(int fd, const void *buf, size_t len)
 	RETRY(AW_SYS_WRITE, ssize_t, write(fd, buf, len));
 }
 
+int aw__write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	while (len > 0) {
+		ssize_t n = aw__write(fd, p, len);
+		if (n < 0)
+			return -1;
+		/* A write that makes no progress will not make any on a
+		 * retry either: the disk is full. */
+		if (n == 0) {
+			errno = ENOSPC;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
 static int full_fsync(int fd)
 {
 #ifdef F_FULLFSYNC

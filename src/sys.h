@@ -68,6 +68,10 @@ int aw__close(int fd);
 ssize_t aw__read(int fd, void *buf, size_t len);
 ssize_t aw__pread(int fd, void *buf, size_t len, off_t off);
 ssize_t aw__write(int fd, const void *buf, size_t len);
+/* Writes all of len bytes: a short write is continued where it stopped,
+ * and a write that makes no progress (returns 0) fails with ENOSPC rather
+ * than being retried forever. */
+int aw__write_all(int fd, const void *buf, size_t len);
 /* Flushes fd to stable storage: F_FULLFSYNC where it exists (macOS's
  * fsync leaves data in the drive's cache), fsync otherwise. */
 int aw__fsync(int fd);
