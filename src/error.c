@@ -73,8 +73,3 @@ char *aw_error_format(const aw_error *e, char *buf, size_t size)
 	snprintf(buf, size, "%s %s: %s", aw_step_name(e->step), e->path, reason);
 	return buf;
 }
-
-const char *aw_lib_version(void)
-{
-	return AW_VERSION_STRING;
-}
