@@ -166,6 +166,7 @@ struct name_list {
 static int add_name(int dirfd, const struct dirent *de, void *ctx)
 {
 	struct name_list *l = ctx;
+	(void)dirfd;
 	if (!l->keep(de->d_name))
 		return 0;
 	char **names = aw__grow(l->names, l->n, &l->cap, sizeof *names, 16);
@@ -394,6 +395,7 @@ static bool publish_candidate(const struct dirent *de)
 static int find_candidate(int dirfd, const struct dirent *de, void *ctx)
 {
 	int *found = ctx;
+	(void)dirfd;
 	if (!publish_candidate(de))
 		return 0;
 	if (!aw__is_lock_name(de->d_name)) {

@@ -154,6 +154,7 @@ int aw__remove_our_tree(int dirfd, const char *name, dev_t dev, ino_t ino)
 static int sync_entry(int dirfd, const struct dirent *de, void *ctx)
 {
 	unsigned char type;
+	(void)ctx;
 	if (entry_type(dirfd, de, &type) < 0)
 		return -1;
 	if (type != DT_DIR && type != DT_REG)
