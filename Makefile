@@ -384,7 +384,7 @@ $(B)/amalgamation/atomicwrite.h: include/atomicwrite.h
 	cp $< $@
 
 # (AW__AMALG_STATIC also marks them unused: a build may not call them all.)
-AMALGAMATE_STATIC = sed -E 's/^([A-Za-z_][A-Za-z0-9_ ]*[ *]aw__[a-z0-9_]+\()/AW__AMALG_STATIC \1/'
+AMALGAMATE_STATIC = sed -E '/^typedef /!s/^([A-Za-z_][A-Za-z0-9_ ]*[ *]aw__[a-z0-9_]+\()/AW__AMALG_STATIC \1/'
 $(B)/amalgamation/atomicwrite.c: src/internal.h src/sys.h $(LIB_SRC) Makefile
 	@mkdir -p $(@D)
 	{ printf '/* SPDX-License-Identifier: MIT */\n'; \

@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
-#include <time.h>
 
 /* A sweeper holds LOCK_EX on an inode for a few system calls; someone
  * else's long-held LOCK_EX (an application locking its own file) keeps
@@ -32,8 +31,7 @@ static void take_shared_lock(int fd)
 	for (int i = 0; i < AW__SHARED_LOCK_TRIES; i++) {
 		if (aw__flock(fd, LOCK_SH | LOCK_NB) == 0 || errno != EWOULDBLOCK)
 			return;
-		struct timespec ms = { 0, 1000000 };
-		nanosleep(&ms, NULL);
+		aw__sleep_ms(1);   /* through the seam; a signal only shortens it */
 	}
 }
 
@@ -50,6 +48,28 @@ void aw__backup_drop(struct aw_file *f)
 	errno = saved;
 }
 
+struct name_link {
+	struct aw_file *f;
+	const struct stat *st;
+};
+
+/* Links the target's name at the candidate name, and keeps the link only
+ * if it is the inode looked at (the name may have been replaced
+ * meanwhile). */
+static int try_link_name(int dirfd, const char *tmp, void *ctx)
+{
+	struct name_link *l = ctx;
+	if (aw__linkat(dirfd, l->f->name, dirfd, tmp, 0) < 0)
+		return errno == EEXIST ? 1 : -1;
+	struct stat now;
+	if (aw__fstatat(dirfd, tmp, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    now.st_dev == l->st->st_dev && now.st_ino == l->st->st_ino)
+		return 0;
+	aw__unlinkat(dirfd, tmp, 0);
+	errno = ESTALE;
+	return -1;
+}
+
 /* Links the old file (fd, st) under its marked name for backup.  Returns
  * 0, or -1 with errno. */
 static int link_old(struct aw_file *f, int fd, const struct stat *st,
@@ -61,28 +81,10 @@ static int link_old(struct aw_file *f, int fd, const struct stat *st,
 		if (errno != ENOENT && errno != EPERM && errno != EACCES)
 			return -1;
 	}
-	/* No way to link a descriptor here: link the name, and keep the link
-	 * only if it is the inode looked at (the name may have been replaced
-	 * meanwhile). */
-	for (int tries = 0; tries < AW__NAME_TRIES; tries++) {
-		if (aw__tmpname_marked(f->backup_tmp, backup, (uint64_t)st->st_ino,
-		                       NULL, NAME_MAX) < 0)
-			return -1;
-		if (aw__linkat(f->dirfd, f->name, f->dirfd, f->backup_tmp, 0) < 0) {
-			if (errno == EEXIST)
-				continue;
-			return -1;
-		}
-		struct stat now;
-		if (aw__fstatat(f->dirfd, f->backup_tmp, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    now.st_dev == st->st_dev && now.st_ino == st->st_ino)
-			return 0;
-		aw__unlinkat(f->dirfd, f->backup_tmp, 0);
-		errno = ESTALE;
-		return -1;
-	}
-	errno = EEXIST;
-	return -1;
+	/* No way to link a descriptor here: link the name. */
+	struct name_link l = { f, st };
+	struct aw__name_spec spec = { backup, true, (uint64_t)st->st_ino, NULL };
+	return aw__fresh_name(f->dirfd, &spec, f->backup_tmp, try_link_name, &l);
 }
 
 int aw_file_keep_backup(aw_file *f, const char *suffix, aw_error *e)

@@ -148,15 +148,8 @@ static long share_dir(aw_batch *b, struct aw_file *f)
 			struct batch_dir *d = &b->dirs[b->hash[k] - 1];
 			if (d->dev != st.st_dev || d->ino != st.st_ino)
 				continue;
-			/* Known: f uses the batch's descriptor (the cleanup
-			 * registry, if f's temporary is named, too). */
-			if (f->cleanup_slot >= 0) {
-				aw__cleanup_unregister(f->cleanup_slot);
-				f->cleanup_slot = aw__cleanup_register(d->fd, f->tmpname);
-			}
-			aw__close(f->dirfd);
-			f->dirfd = d->fd;
-			f->shared_dir = true;
+			/* Known: f uses the batch's descriptor. */
+			aw__temp_use_dir(f, d->fd);
 			f->batch_dir = b->hash[k] - 1;
 			return (long)f->batch_dir;
 		}
@@ -166,16 +159,11 @@ static long share_dir(aw_batch *b, struct aw_file *f)
 		errno = ENOMEM;
 		return -1;
 	}
-	if (b->ndirs == b->dircap) {
-		size_t cap = b->dircap ? b->dircap * 2 : 16;
-		struct batch_dir *d = realloc(b->dirs, cap * sizeof *d);
-		if (!d) {
-			errno = ENOMEM;
-			return -1;
-		}
-		b->dirs = d;
-		b->dircap = cap;
-	}
+	struct batch_dir *dirs = aw__grow(b->dirs, b->ndirs, &b->dircap,
+	                                  sizeof *dirs, 16);
+	if (!dirs)
+		return -1;
+	b->dirs = dirs;
 	size_t i = b->ndirs++;
 	b->dirs[i] = (struct batch_dir){ st.st_dev, st.st_ino, f->dirfd, -1, -1,
 	                                 false, false };
@@ -183,7 +171,7 @@ static long share_dir(aw_batch *b, struct aw_file *f)
 	while (b->hash[k])
 		k = (k + 1) & (b->hashcap - 1);
 	b->hash[k] = i + 1;
-	f->shared_dir = true;
+	aw__temp_use_dir(f, f->dirfd);   /* the batch's to close now */
 	f->batch_dir = i;
 	return (long)i;
 }
@@ -211,16 +199,11 @@ static int ensure_lock(aw_batch *b, struct batch_dir *d)
 		/* EXDEV (another mount of the same filesystem) and the like:
 		 * a lock inode of its own. */
 	}
-	if (b->nlocks == b->lockcap) {
-		size_t cap = b->lockcap ? b->lockcap * 2 : 4;
-		struct batch_lock *l = realloc(b->locks, cap * sizeof *l);
-		if (!l) {
-			errno = ENOMEM;
-			return -1;
-		}
-		b->locks = l;
-		b->lockcap = cap;
-	}
+	struct batch_lock *locks = aw__grow(b->locks, b->nlocks, &b->lockcap,
+	                                    sizeof *locks, 4);
+	if (!locks)
+		return -1;
+	b->locks = locks;
 	struct batch_lock *l = &b->locks[b->nlocks];
 	struct stat st;
 	int fd = aw__create_marked(d->fd, "", b->tag, 0600, l->name, &st);
@@ -267,27 +250,12 @@ static int evict(aw_batch *b, struct aw_file *f, bool prepared, aw_error *e)
 	}
 	if (ensure_lock(b, dir_of(b, f)) < 0)
 		return aw__fail(e, AW_STEP_CREATE_TEMP, f->path, errno);
-	if (strcmp(f->tag, b->tag) != 0) {
-		memcpy(f->tag, b->tag, sizeof f->tag);
-		if (f->named) {
-			/* Named before the lock was here: the tagged name. */
-			char name[NAME_MAX + 1];
-			st.st_dev = f->temp_dev;
-			st.st_ino = f->temp_ino;
-			if (aw__rename_marked(f->dirfd, f->tmpname, &st, f->name,
-			                      f->tag, name) < 0)
-				return aw__fail(e, AW_STEP_LINK_TEMP, f->path, errno);
-			memcpy(f->tmpname, name, sizeof name);
-			if (f->cleanup_slot >= 0) {
-				aw__cleanup_unregister(f->cleanup_slot);
-				f->cleanup_slot = aw__cleanup_register(f->dirfd, f->tmpname);
-			}
-		}
-	}
-	if (f->unnamed && !aw_file_temp_name(f, e))
+	/* Named before the lock was here: the tagged name. */
+	if (aw__temp_retag(f, b->tag, e) < 0)
 		return -1;
-	aw__close(f->fd);
-	f->fd = -1;
+	if (!aw_file_temp_name(f, e))
+		return -1;
+	aw__temp_close(f);
 	b->evicted = true;
 	return 0;
 }
@@ -303,45 +271,12 @@ static int trim(aw_batch *b, size_t max, aw_error *e)
 	return 0;
 }
 
-/* Opens f's temporary again by name: the inode it closed, or ESTALE. */
-static int reopen(struct aw_file *f, int flags)
-{
-	int fd = aw__openat(f->dirfd, f->tmpname, flags | O_NOFOLLOW | O_NONBLOCK |
-	                    O_CLOEXEC | O_NOCTTY, 0);
-	if (fd < 0)
-		return -1;
-	struct stat st;
-	int err = 0;
-	if (aw__fstat(fd, &st) < 0)
-		err = errno;
-	else if (!S_ISREG(st.st_mode) || st.st_dev != f->temp_dev ||
-	         st.st_ino != f->temp_ino)
-		err = ESTALE;   /* someone else's file at our name */
-	if (err) {
-		aw__close(fd);
-		errno = err;
-		return -1;
-	}
-	return fd;
-}
-
 int aw__batch_reopen(struct aw_file *f, aw_error *e)
 {
 	aw_batch *b = f->batch;
-	if (!f->named || !f->temp_known)
-		return aw__fail(e, AW_STEP_CREATE_TEMP, f->path, EBADF);
-	int fd = reopen(f, O_RDWR);
-	if (fd < 0 || aw__lseek(fd, 0, SEEK_END) < 0) {
-		int err = errno;
-		if (fd >= 0)
-			aw__close(fd);
-		return aw__fail(e, AW_STEP_CREATE_TEMP, f->path, err);
-	}
-	if (trim(b, b->ring_cap - 1, e) < 0) {
-		aw__close(fd);
+	/* Room for it among the open ones first. */
+	if (trim(b, b->ring_cap - 1, e) < 0 || aw__temp_reopen(f, e) < 0)
 		return -1;
-	}
-	f->fd = fd;
 	ring_push(b, f);
 	return 0;
 }
@@ -379,7 +314,7 @@ int aw_batch_add_at(aw_batch *b, aw_file **ret, int dirfd, const char *path,
 	/* Where the batch's lock is, a temporary named from now on carries
 	 * the tag. */
 	if (b->dirs[d].lock >= 0 && !f->named)
-		memcpy(f->tag, b->tag, sizeof f->tag);
+		aw__temp_retag(f, b->tag, NULL);   /* not named: cannot fail */
 	b->files[b->n++] = f;
 	ring_push(b, f);
 	*ret = f;
@@ -459,9 +394,9 @@ static int sync_one(struct aw_file *f, bool by_name)
 	if (!by_name || f->fd >= 0)
 		return aw__fsync(f->fd);
 	/* Its mode is the target's now: read-only will do for fsync. */
-	int fd = reopen(f, O_RDONLY);
+	int fd = aw__temp_open_again(f, O_RDONLY);
 	if (fd < 0 && errno == EACCES)
-		fd = reopen(f, O_WRONLY);
+		fd = aw__temp_open_again(f, O_WRONLY);
 	if (fd < 0)
 		return -1;
 	int r = aw__fsync(fd);
@@ -594,7 +529,8 @@ static int prepare_and_flush(aw_batch *b, aw_batch_flush how, aw_error *e)
 			if (closing && f->unnamed) {
 				if (ensure_lock(b, dir_of(b, f)) < 0)
 					return aw__fail(e, AW_STEP_LINK_TEMP, f->path, errno);
-				memcpy(f->tag, b->tag, sizeof f->tag);
+				if (aw__temp_retag(f, b->tag, e) < 0)
+					return -1;
 			}
 			if (aw__prepare(f, e) < 0)
 				return -1;

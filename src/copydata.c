@@ -24,11 +24,17 @@ static bool unsupported(int err)
 	       err == EBADF || err == ETXTBSY || err == EPERM;
 }
 
-static int copy_read_write(int dst, int src, aw_step *failed)
+/* Reads src and writes what it read to dst until the source ends or, if
+ * max >= 0, *done reaches max bytes; *done counts what was copied. */
+static int copy_buffered(int dst, int src, off_t max, off_t *done,
+                         aw_step *failed)
 {
 	char buf[65536];
-	for (;;) {
-		ssize_t n = aw__read(src, buf, sizeof buf);
+	while (max < 0 || *done < max) {
+		size_t want = sizeof buf;
+		if (max >= 0 && max - *done < (off_t)want)
+			want = (size_t)(max - *done);
+		ssize_t n = aw__read(src, buf, want);
 		if (n < 0) {
 			*failed = AW_STEP_READ_SOURCE;
 			return -1;
@@ -37,7 +43,15 @@ static int copy_read_write(int dst, int src, aw_step *failed)
 			return 0;
 		if (aw__write_all(dst, buf, (size_t)n) < 0)
 			return -1;
+		*done += n;
 	}
+	return 0;
+}
+
+static int copy_read_write(int dst, int src, aw_step *failed)
+{
+	off_t done = 0;
+	return copy_buffered(dst, src, -1, &done, failed);
 }
 
 #ifdef SEEK_DATA
@@ -63,22 +77,7 @@ static int copy_region(int dst, int src, off_t len, bool *use_range,
 			return -1;
 		*use_range = false;
 	}
-	char buf[65536];
-	while (*done < len) {
-		off_t left = len - *done;
-		size_t want = left > (off_t)sizeof buf ? sizeof buf : (size_t)left;
-		ssize_t n = aw__read(src, buf, want);
-		if (n < 0) {
-			*failed = AW_STEP_READ_SOURCE;
-			return -1;
-		}
-		if (n == 0)
-			return 0;
-		if (aw__write_all(dst, buf, (size_t)n) < 0)
-			return -1;
-		*done += n;
-	}
-	return 0;
+	return copy_buffered(dst, src, len, done, failed);
 }
 
 /*

@@ -102,8 +102,3 @@ char *aw_error_format(const aw_error *e, char *buf, size_t size)
 		         pmax, e->path, REASON_MAX, reason);
 	return buf;
 }
-
-const char *aw_lib_version(void)
-{
-	return AW_VERSION_STRING;
-}

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * internal.h - what the library's files share and nothing outside sees.
  * Internal names start with aw__ so that the symbol map exports none.
@@ -131,6 +132,29 @@ int aw__parse_tmpname(const char *name, struct aw__tmpname_parts *parts);
 /* Whether name has either form. */
 bool aw__is_tmpname(const char *name);
 
+/* What aw__fresh_name() makes of a candidate name: 0 done, 1 taken (try
+ * another), -1 failed (errno). */
+typedef int aw__name_attempt(int dirfd, const char *name, void *ctx);
+/* The form of the fresh names to try: unmarked (marked false) or marked
+ * with ino and tag (NULL or "": a random one). */
+struct aw__name_spec {
+	const char *target;
+	bool marked;
+	uint64_t ino;
+	const char *tag;
+};
+/* The one "create under a fresh temporary name" loop: writes candidate
+ * names of spec's form into name (NAME_MAX + 1 bytes) and calls attempt()
+ * on each, until one is done.  One policy for every temporary name: a
+ * taken name gets another random part (a marked name with a given tag is
+ * final), ENAMETOOLONG asks the directory's NAME_MAX once and cuts names
+ * to it (eCryptfs: 143), and after AW__NAME_TRIES taken names it gives up
+ * with EEXIST.  0, or -1 with errno and name "". */
+int aw__fresh_name(int dirfd, const struct aw__name_spec *spec, char *name,
+                   aw__name_attempt *attempt, void *ctx);
+
+/* ---- the temporary file's life (tempfile.c) --------------------------- */
+
 /* Takes a writer's lock (flock LOCK_EX|LOCK_NB) on a temporary file, which
  * tells aw_dir_sweep() that it is alive.  Filesystems without flock() get no
  * such protection but still work.  EWOULDBLOCK: a sweeper holds it. */
@@ -154,6 +178,35 @@ int aw__rename_marked(int dirfd, const char *from, const struct stat *st,
 int aw__create_marked(int dirfd, const char *target, const char *tag,
                       mode_t mode, char *name, struct stat *st);
 
+/* Makes a symbolic link to target under a fresh unmarked temporary name
+ * for name in dirfd (written to tmp).  0, or -1 with errno. */
+int aw__temp_symlink(const char *target, int dirfd, const char *name, char *tmp);
+
+/* The steps of an aw_file's temporary (see the diagram in tempfile.c).
+ * create: an O_TMPFILE, or a named file where there is none (f->fd set).
+ * name: gives an O_TMPFILE its marked name (nothing if named already).
+ * retag: the temporary is to carry tag; renamed to it if named already.
+ * use_dir: f's directory is reached through dirfd (the same directory,
+ * a batch's descriptor, or f's own handed over) from now on, which f no
+ * longer closes; f's own is closed if it is another one.
+ * close / open_again / reopen: a batch closes a named temporary and opens
+ * it again by name (O_NOFOLLOW, the same inode or ESTALE): open_again
+ * returns a new descriptor with flags, reopen makes it f's, at the end.
+ * Those that take e fill it on failure. */
+int aw__temp_create(struct aw_file *f, aw_error *e);
+int aw__temp_name(struct aw_file *f, aw_error *e);
+int aw__temp_retag(struct aw_file *f, const char *tag, aw_error *e);
+void aw__temp_use_dir(struct aw_file *f, int dirfd);
+void aw__temp_close(struct aw_file *f);
+int aw__temp_open_again(const struct aw_file *f, int flags);
+int aw__temp_reopen(struct aw_file *f, aw_error *e);
+
+/* Room for element n of the array p (*cap elements of size bytes): p
+ * itself while n < *cap, else p grown (doubled; first elements the first
+ * time; *cap updated).  NULL with ENOMEM when memory runs out, p then
+ * untouched and still the caller's. */
+void *aw__grow(void *p, size_t n, size_t *cap, size_t size, size_t first);
+
 /* Opens the directory part of path relative to at (never following the
  * last component) and stores the last component in name (NAME_MAX + 1
  * bytes).  Returns the directory's fd, or -1 with e filled: open_step and
@@ -176,9 +229,10 @@ int aw__open_target(struct aw_file *f, int dirfd, const char *path,
  * new file must have (see aw_file_commit()). */
 int aw__apply_metadata(struct aw_file *f, aw_error *e);
 
-/* The steps of aw_file_commit() (replace.c), for batches: prepare names the
- * temporary file and gives it its metadata, install renames it over the
- * target, release frees f and removes whatever temporary file is left. */
+/* The steps of aw_file_commit() (tempfile.c), for batches too: prepare
+ * names the temporary file and gives it its metadata, install renames it
+ * over the target, release frees f and removes whatever temporary file is
+ * left (keeps errno). */
 int aw__prepare(struct aw_file *f, aw_error *e);
 int aw__install(struct aw_file *f, aw_error *e);
 void aw__release(struct aw_file *f);
@@ -233,9 +287,6 @@ int aw__trylock(int dirfd, int *lockfd, bool *cleared);
 void aw__unlock(int dirfd, int lockfd);
 /* Whether name is the lock file's name. */
 bool aw__is_lock_name(const char *name);
-
-/* Writes all of len bytes, treating a 0-byte write as ENOSPC. */
-int aw__write_all(int fd, const void *buf, size_t len);
 
 /* How aw__copy_data() copied. */
 enum aw__copy_method {
@@ -298,6 +349,15 @@ int aw__list_versions(int dirfd, const char *link, struct aw__version **out,
  * directory of one of link's complete versions in dirfd (same device and
  * inode), 1 and *v filled; 0 if not; -1 on error. */
 int aw__live_version(int dirfd, const char *link, struct aw__version *v);
+
+/* The keep rule, the one place that says which versions of a link stay:
+ * the live one (stamp live), and the keep newest of those older than it,
+ * counting only versions up to upto (a publication passes the previous
+ * live version's stamp: the ones between it and the new one were never
+ * switched to, a killed publisher's; UINT64_MAX counts all).  v: all the
+ * link's complete versions (aw__list_versions()). */
+bool aw__version_kept(const struct aw__version *v, size_t n, uint64_t stamp,
+                      uint64_t live, uint64_t upto, unsigned keep);
 
 /* Removes name (a directory: its whole tree, never following links) from
  * dirfd.  ENOENT counts as done.  Directories the caller owns but may not

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * link.c - replacing a symbolic link and exchanging two paths, each in
  * one atomic step, made durable by fsyncing the parents.
@@ -36,25 +37,11 @@ int aw_link_set_at(const char *target, int at, const char *linkpath,
 		aw__fail(e, AW_STEP_TARGET_TYPE, linkpath, EISDIR);
 		goto out;
 	}
-	long name_max = aw__name_max(dirfd);
-	if (name_max <= 0 || name_max > NAME_MAX)
-		name_max = NAME_MAX;
-	for (int tries = 0; tries < 100 && !made; tries++) {
-		if (aw__tmpname(tmp, name, name_max) < 0) {
-			aw__fail(e, AW_STEP_MAKE_LINK, linkpath, errno);
-			goto out;
-		}
-		if (aw__symlinkat(target, dirfd, tmp) == 0)
-			made = true;
-		else if (errno != EEXIST) {
-			aw__fail(e, AW_STEP_MAKE_LINK, linkpath, errno);
-			goto out;
-		}
-	}
-	if (!made) {
-		aw__fail(e, AW_STEP_MAKE_LINK, linkpath, EEXIST);
+	if (aw__temp_symlink(target, dirfd, name, tmp) < 0) {
+		aw__fail(e, AW_STEP_MAKE_LINK, linkpath, errno);
 		goto out;
 	}
+	made = true;
 	if (aw__renameat(dirfd, tmp, dirfd, name) < 0) {
 		aw__fail(e, AW_STEP_SWITCH_LINK, linkpath, errno);
 		goto out;

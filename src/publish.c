@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * publish.c - publishing a directory tree by switching a symbolic link to
  * a complete new version, and rolling back to a kept one.  The protocol
@@ -110,7 +111,7 @@ static int make_version(struct publish *p, aw_error *e)
 		if (aw__mkdirat(p->dirfd, p->building, 0700) == 0)
 			break;
 		/* A leftover (or a planted name) is never reused. */
-		if (errno != EEXIST || tries == 100)
+		if (errno != EEXIST || tries == AW__NAME_TRIES)
 			return aw__fail(e, AW_STEP_MAKE_VERSION, p->link, errno);
 		p->stamp += 2;
 	}
@@ -145,7 +146,7 @@ static int mark_complete(struct publish *p, bool sync, aw_error *e)
 		}
 		if (r == 0)
 			break;
-		if (errno != EEXIST || tries == 100)
+		if (errno != EEXIST || tries == AW__NAME_TRIES)
 			return aw__fail(e, AW_STEP_MAKE_VERSION, p->link, errno);
 		/* Something planted at the final name: another stamp. */
 		p->stamp += 2;
@@ -174,20 +175,10 @@ static char *sibling_path(const struct publish *p, const char *name)
 
 static int make_tmplink(struct publish *p, const char *target, aw_error *e)
 {
-	long name_max = aw__name_max(p->dirfd);
-	if (name_max <= 0 || name_max > NAME_MAX)
-		name_max = NAME_MAX;
-	for (int tries = 0; tries < 100; tries++) {
-		if (aw__tmpname(p->tmplink, p->name, name_max) < 0)
-			return aw__fail(e, AW_STEP_MAKE_LINK, p->link, errno);
-		if (aw__symlinkat(target, p->dirfd, p->tmplink) == 0) {
-			p->tmplink_made = true;
-			return 0;
-		}
-		if (errno != EEXIST)
-			return aw__fail(e, AW_STEP_MAKE_LINK, p->link, errno);
-	}
-	return aw__fail(e, AW_STEP_MAKE_LINK, p->link, EEXIST);
+	if (aw__temp_symlink(target, p->dirfd, p->name, p->tmplink) < 0)
+		return aw__fail(e, AW_STEP_MAKE_LINK, p->link, errno);
+	p->tmplink_made = true;
+	return 0;
 }
 
 /* Puts the temporary link in the link's place.  Adopting, the real
@@ -239,18 +230,9 @@ static void prune(int dirfd, const char *name, uint64_t live, uint64_t upto,
 	size_t n;
 	if (aw__list_versions(dirfd, name, &v, &n) < 0)
 		return;
-	size_t older = 0;
 	for (size_t i = 0; i < n; i++)
-		older += v[i].stamp <= upto && v[i].stamp < live;
-	size_t seen = 0;
-	for (size_t i = 0; i < n; i++) {
-		bool candidate = v[i].stamp <= upto && v[i].stamp < live;
-		seen += candidate;
-		bool kept = v[i].stamp == live ||
-		            (candidate && older - seen < keep);
-		if (!kept)
+		if (!aw__version_kept(v, n, v[i].stamp, live, upto, keep))
 			aw__remove_our_tree(dirfd, v[i].name, v[i].dev, v[i].ino);
-	}
 	free(v);
 }
 

@@ -157,44 +157,40 @@ out:
 	return result;
 }
 
-/* The names of one readdir() pass that keep(name) accepts (malloc'd). */
+struct name_list {
+	bool (*keep)(const char *);
+	char **names;
+	size_t n, cap;
+};
+
+static int add_name(int dirfd, const struct dirent *de, void *ctx)
+{
+	struct name_list *l = ctx;
+	(void)dirfd;
+	if (!l->keep(de->d_name))
+		return 0;
+	char **names = aw__grow(l->names, l->n, &l->cap, sizeof *names, 16);
+	if (!names)
+		return -1;
+	l->names = names;
+	if (!(l->names[l->n] = strdup(de->d_name))) {
+		errno = ENOMEM;
+		return -1;
+	}
+	l->n++;
+	return 0;
+}
+
+/* The names of one readdir() pass that keep(name) accepts (malloc'd; to
+ * be freed even on failure). */
 static int list_names(int dirfd, bool (*keep)(const char *), char ***out,
                       size_t *n)
 {
-	*out = NULL;
-	*n = 0;
-	DIR *d = aw__opendirat(dirfd);
-	if (!d)
-		return -1;
-	size_t cap = 0;
-	int err = 0;
-	for (;;) {
-		struct dirent *de = aw__readdir(d);
-		if (!de) {
-			err = errno;
-			break;
-		}
-		if (!keep(de->d_name))
-			continue;
-		if (*n == cap) {
-			size_t ncap = cap ? cap * 2 : 16;
-			char **p = realloc(*out, ncap * sizeof *p);
-			if (!p) {
-				err = ENOMEM;
-				break;
-			}
-			*out = p;
-			cap = ncap;
-		}
-		if (!((*out)[*n] = strdup(de->d_name))) {
-			err = ENOMEM;
-			break;
-		}
-		(*n)++;
-	}
-	closedir(d);
-	errno = err;
-	return err ? -1 : 0;
+	struct name_list l = { keep, NULL, 0, 0 };
+	int r = aw__dir_walk(dirfd, add_name, &l);
+	*out = l.names;
+	*n = l.n;
+	return r;
 }
 
 static void free_names(char **names, size_t n)
@@ -210,26 +206,45 @@ static bool is_batch_lock_name(const char *name)
 	return aw__parse_tmpname(name, &parts) == AW__TMP_MARKED && !parts.target[0];
 }
 
-/* The temporary files of dead writers in fd.  Returns 0 or -1 (errno, and
- * failed names the entry); *removed counts. */
-static int sweep_temps(struct sweep *sw, aw_sweep_fn fn, void *ctx, int *removed,
-                       char *failed, size_t size)
+/* What a sweep did: removed entries (each told to fn), and its first
+ * failure (err, on the entry failed; "." for the directory itself). */
+struct sweep_report {
+	aw_sweep_fn fn;
+	void *ctx;
+	int removed;
+	int err;
+	char failed[NAME_MAX + 1];
+};
+
+/* Counts one entry's outcome r (1 removed, 0 left, -1 failed: errno).
+ * A failure is kept going past: one stuck file must not shield the rest;
+ * the first is reported. */
+static void tally(struct sweep_report *rp, const char *name, int r)
 {
-	char **names, **locks = NULL;
-	size_t n, nlocks = 0;
-	if (list_names(sw->dirfd, aw__is_tmpname, &names, &n) < 0) {
-		free_names(names, n);
-		return -1;
+	if (r < 0 && !rp->err) {
+		rp->err = errno ? errno : EIO;
+		snprintf(rp->failed, sizeof rp->failed, "%s", name);
 	}
-	/* A second pass, after the first: the locks of the batches whose
-	 * temporaries the first one saw (see the top of this file). */
-	int err = 0, fatal = 0;
-	if (n > 0 && list_names(sw->dirfd, is_batch_lock_name, &locks, &nlocks) < 0)
-		err = fatal = errno;
+	if (r > 0) {
+		rp->removed++;
+		if (rp->fn)
+			rp->fn(name, rp->ctx);
+	}
+}
+
+/* The batch locks among the directory's entries, read in a pass after the
+ * one that saw the temporaries (see the top of this file), into sw. */
+static int load_batch_locks(struct sweep *sw)
+{
+	char **locks;
+	size_t nlocks;
+	int err = 0;
+	if (list_names(sw->dirfd, is_batch_lock_name, &locks, &nlocks) < 0)
+		err = errno;
 	if (!err && nlocks > 0) {
 		sw->locks = calloc(nlocks, sizeof *sw->locks);
 		if (!sw->locks)
-			err = fatal = ENOMEM;
+			err = ENOMEM;
 		for (size_t i = 0; sw->locks && i < nlocks; i++) {
 			struct aw__tmpname_parts parts;
 			aw__parse_tmpname(locks[i], &parts);
@@ -240,33 +255,35 @@ static int sweep_temps(struct sweep *sw, aw_sweep_fn fn, void *ctx, int *removed
 		sw->nlocks = sw->locks ? nlocks : 0;
 	}
 	free_names(locks, nlocks);
+	errno = err;
+	return err ? -1 : 0;
+}
+
+/* The temporary files of dead writers in the directory, into rp. */
+static void sweep_temps(struct sweep *sw, struct sweep_report *rp)
+{
+	char **names;
+	size_t n;
+	if (list_names(sw->dirfd, aw__is_tmpname, &names, &n) < 0) {
+		tally(rp, ".", -1);
+		free_names(names, n);
+		return;
+	}
+	size_t todo = n;
+	if (n > 0 && load_batch_locks(sw) < 0) {
+		tally(rp, ".", -1);
+		todo = 0;   /* nothing can be judged without them */
+	}
 	/* Temporaries first, then batch locks (whose liveness the first
 	 * decide on). */
-	for (int pass = 0; !fatal && pass < 2; pass++) {
-		for (size_t i = 0; i < n; i++) {
-			if (is_batch_lock_name(names[i]) != (pass == 1))
-				continue;
-			int r = sweep_one(sw, names[i]);
-			if (r < 0 && !err) {
-				/* Keep going: one stuck file must not shield the
-				 * rest.  Report the first failure. */
-				err = errno;
-				snprintf(failed, size, "%s", names[i]);
-				err = err ? err : EIO;
-			}
-			if (r > 0) {
-				(*removed)++;
-				if (fn)
-					fn(names[i], ctx);
-			}
-		}
-	}
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < todo; i++)
+			if (is_batch_lock_name(names[i]) == (pass == 1))
+				tally(rp, names[i], sweep_one(sw, names[i]));
 	free(sw->locks);
 	sw->locks = NULL;
 	sw->nlocks = 0;
 	free_names(names, n);
-	errno = err;
-	return err ? -1 : 0;
 }
 
 /* Whether a version of link is one the link keeps: the one it points at
@@ -279,19 +296,13 @@ static int version_kept(int dirfd, const char *link, uint64_t stamp)
 	int r = aw__live_version(dirfd, link, &live);
 	if (r <= 0)
 		return r;
-	if (stamp == live.stamp)
-		return 1;
-	if (stamp > live.stamp)
-		return 0;   /* built, never switched to, or rolled back from */
 	struct aw__version *v;
 	size_t n;
 	if (aw__list_versions(dirfd, link, &v, &n) < 0)
 		return -1;
-	unsigned newer = 0;   /* versions between this one and the live one */
-	for (size_t i = 0; i < n; i++)
-		newer += v[i].stamp > stamp && v[i].stamp < live.stamp;
+	bool kept = aw__version_kept(v, n, stamp, live.stamp, UINT64_MAX, live.keep);
 	free(v);
-	return newer < live.keep;
+	return kept;
 }
 
 /* Removes a dead publisher's half-built version: only a real directory
@@ -381,98 +392,75 @@ static bool publish_candidate(const struct dirent *de)
 	return aw__is_tmpname(de->d_name);
 }
 
+static int find_candidate(int dirfd, const struct dirent *de, void *ctx)
+{
+	int *found = ctx;
+	(void)dirfd;
+	if (!publish_candidate(de))
+		return 0;
+	if (!aw__is_lock_name(de->d_name)) {
+		*found = 2;
+		return 1;
+	}
+	*found = 1;
+	return 0;
+}
+
 /* Whether the directory holds any publish_candidate(): 2 if one that is
  * not the lock file, 1 if only the lock file, 0 if none, or -1. */
 static int has_publish_candidates(int dirfd)
 {
-	DIR *d = aw__opendirat(dirfd);
-	if (!d)
-		return -1;
 	int found = 0;
-	for (;;) {
-		errno = 0;
-		struct dirent *de = aw__readdir(d);
-		if (!de) {
-			if (errno)
-				found = -1;
-			break;
-		}
-		if (!publish_candidate(de))
-			continue;
-		if (!aw__is_lock_name(de->d_name)) {
-			found = 2;
-			break;
-		}
-		found = 1;
-	}
-	int err = errno;
-	closedir(d);
-	errno = err;
-	return found;
+	return aw__dir_walk(dirfd, find_candidate, &found) < 0 ? -1 : found;
+}
+
+struct leftovers {
+	bool dry_run;
+	struct sweep_report *rp;
+};
+
+static int sweep_leftover(int dirfd, const struct dirent *de, void *ctx)
+{
+	struct leftovers *l = ctx;
+	if (aw__is_tmpname(de->d_name) ||
+	    strncmp(de->d_name, AW__VER_PREFIX, AW__VER_PREFIX_LEN) == 0 ||
+	    strncmp(de->d_name, AW__BLD_PREFIX, AW__VER_PREFIX_LEN) == 0)
+		tally(l->rp, de->d_name, sweep_publish_one(dirfd, de->d_name,
+		                                           l->dry_run));
+	return 0;
 }
 
 /* What dead publishers leave, removed only while the directory's lock
  * (the one publishers hold) is ours; if a live writer holds it, left for
  * a later sweep and *held set. */
-static int sweep_publish_leftovers(int dirfd, bool dry_run, aw_sweep_fn fn,
-                                   void *ctx, int *removed, char *failed,
-                                   size_t size, bool *held)
+static void sweep_publish_leftovers(int dirfd, bool dry_run,
+                                    struct sweep_report *rp, bool *held)
 {
 	int candidates = has_publish_candidates(dirfd);
-	if (candidates <= 0)
-		return candidates;
+	if (candidates <= 0) {
+		if (candidates < 0)
+			tally(rp, ".", -1);
+		return;
+	}
 	int lockfd = -1;
 	bool cleared = false;
 	/* A dry run changes nothing, not even a dead holder's lock file: it
 	 * lists what a sweep would remove if no publisher were at work. */
 	if (!dry_run && aw__trylock(dirfd, &lockfd, &cleared) < 0) {
-		if (errno == EWOULDBLOCK) {
-			/* A live writer's lock file alone leaves nothing
-			 * undone: only say so when leftovers were skipped. */
+		/* A live writer's lock file alone leaves nothing undone:
+		 * only say so when leftovers were skipped. */
+		if (errno == EWOULDBLOCK)
 			*held = candidates == 2;
-			return 0;
-		}
-		snprintf(failed, size, "%s", AW__LOCK_NAME);
-		return -1;
+		else
+			tally(rp, AW__LOCK_NAME, -1);
+		return;
 	}
-	if (cleared) {
-		/* A dead holder's lock file. */
-		(*removed)++;
-		if (fn)
-			fn(AW__LOCK_NAME, ctx);
-	}
-	DIR *d = aw__opendirat(dirfd);
-	if (!d) {
-		aw__unlock(dirfd, lockfd);
-		return -1;
-	}
-	int err = 0;
-	for (;;) {
-		struct dirent *de = aw__readdir(d);
-		if (!de) {
-			if (errno && !err)
-				err = errno;
-			break;
-		}
-		if (!aw__is_tmpname(de->d_name) &&
-		    strncmp(de->d_name, AW__VER_PREFIX, AW__VER_PREFIX_LEN) != 0 &&
-		    strncmp(de->d_name, AW__BLD_PREFIX, AW__VER_PREFIX_LEN) != 0)
-			continue;
-		int r = sweep_publish_one(dirfd, de->d_name, dry_run);
-		if (r < 0 && !err) {
-			err = errno;
-			snprintf(failed, size, "%s", de->d_name);
-		}
-		if (r > 0) {
-			(*removed)++;
-			if (fn)
-				fn(de->d_name, ctx);
-		}
-	}
-	closedir(d);
+	if (cleared)
+		tally(rp, AW__LOCK_NAME, 1);   /* a dead holder's lock file */
+	struct leftovers l = { dry_run, rp };
+	if (aw__dir_walk(dirfd, sweep_leftover, &l) < 0)
+		tally(rp, ".", -1);
 	aw__unlock(dirfd, lockfd);
-	errno = err;
-	return err ? -1 : 0;
 }
 
 static int sweep_at(int dirfd, unsigned int flags, aw_sweep_fn fn, void *ctx,
@@ -491,20 +479,16 @@ static int sweep_at(int dirfd, unsigned int flags, aw_sweep_fn fn, void *ctx,
 	}
 	struct sweep sw = { fd, st.st_dev, geteuid(), (flags & AW_SWEEP_DRY_RUN) != 0,
 	                    NULL, 0 };
-	int removed = 0, err = 0;
+	struct sweep_report rp = { fn, ctx, 0, 0, "." };
 	bool held = false;
-	char failed[NAME_MAX + 1] = ".";
-	if (sweep_temps(&sw, fn, ctx, &removed, failed, sizeof failed) < 0)
-		err = errno;
-	if (sweep_publish_leftovers(fd, sw.dry_run, fn, ctx, &removed, failed,
-	                            sizeof failed, &held) < 0 && !err)
-		err = errno;
+	sweep_temps(&sw, &rp);
+	sweep_publish_leftovers(fd, sw.dry_run, &rp, &held);
 	aw__close(fd);
 	if (status)
 		*status = held ? AW_SWEEP_LOCK_HELD : 0;
-	if (err)
-		return aw__fail(e, AW_STEP_SWEEP, failed, err);
-	return removed;
+	if (rp.err)
+		return aw__fail(e, AW_STEP_SWEEP, rp.failed, rp.err);
+	return rp.removed;
 }
 
 int aw_dir_sweep_at(int dirfd, unsigned int flags, aw_sweep_fn fn, void *ctx,

@@ -1,6 +1,7 @@
+/* SPDX-License-Identifier: MIT */
 /*
- * sys.c - system call wrappers: the EINTR policy and the test seam.
- * See sys.h.
+ * sys.c - system call wrappers: the EINTR and short-write policy, the one
+ * directory walk, and the test seam.  See sys.h.
  */
 #include "sys.h"
 
@@ -74,24 +75,23 @@ size_t aw__fault_trace(int *kinds, size_t max)
 const char *aw__sys_call_name(int kind)
 {
 	static const char *const names[AW_SYS_COUNT] = {
-		"openat", "close", "read", "write", "fsync", "fstat", "fstatat",
-		"fchown", "fchmod", "linkat", "renameat", "unlinkat", "flock",
-		"readlinkat", "xattr", "pathconf", "clone", "copy_file_range",
-		"mkdirat", "symlinkat", "exchange", "opendir", "utimens",
-		"fchownat", "readdir", "syncfs", "lseek", "dupfd", "ftruncate",
-		"sleep",
+#define AW_SYS_NAME_(kind, name) name,
+		AW_SYS_CALLS(AW_SYS_NAME_)
+#undef AW_SYS_NAME_
 	};
 	return kind >= 0 && kind < AW_SYS_COUNT ? names[kind] : "?";
 }
 
-/* Counts the call; returns the errno to inject, or 0 to make the call. */
+/* Counts the call; returns the errno to inject, AW_FAULT_SHORT_WRITE or
+ * AW_FAULT_ZERO_WRITE (writes only), or 0 to make the call. */
 static int fault_hit(int kind)
 {
 	unsigned long all = atomic_fetch_add(&calls_all, 1) + 1;
 	unsigned long mine = atomic_fetch_add(&calls_kind[kind], 1) + 1;
 	if (all <= AW_TRACE_MAX)
 		atomic_store(&trace[all - 1], kind);
-	if (plan.err == 0 || (plan.kind >= 0 && plan.kind != kind))
+	if (plan.err == 0 || (plan.kind >= 0 && plan.kind != kind) ||
+	    (plan.err < 0 && kind != AW_SYS_WRITE))
 		return 0;
 	unsigned long n = plan.kind < 0 ? all : mine;
 	int fired = atomic_load(&fired_kind);
@@ -119,20 +119,23 @@ static int fault_hit(int kind)
 #define FAULT(kind, fail_value) do { } while (0)
 #endif
 
-/* Every wrapper: make the call (unless the seam fails it), retry EINTR. */
-#define RETRY(kind, type, call)                                   \
+/* Every wrapper: make the call (unless the seam fails it), retry EINTR.
+ * The call returns a type whose failure is fail_value (-1, NULL); failed
+ * tests r for it. */
+#define RETRY_AS(kind, type, fail_value, failed, call)            \
 	do {                                                      \
 		type r;                                           \
 		for (;;) {                                        \
-			FAULT(kind, -1);                          \
+			FAULT(kind, fail_value);                  \
 			r = (call);                               \
 			goto done;                                \
 		done:                                             \
-			if (r < 0 && errno == EINTR)              \
+			if ((failed) && errno == EINTR)           \
 				continue;                         \
 			return r;                                 \
 		}                                                 \
 	} while (0)
+#define RETRY(kind, type, call) RETRY_AS(kind, type, -1, r < 0, call)
 
 static int raw_openat(int dirfd, const char *path, int flags, mode_t mode)
 {
@@ -201,7 +204,48 @@ ssize_t aw__pread(int fd, void *buf, size_t len, off_t off)
 
 ssize_t aw__write(int fd, const void *buf, size_t len)
 {
-	RETRY(AW_SYS_WRITE, ssize_t, write(fd, buf, len));
+	ssize_t r;
+	for (;;) {
+#ifdef AW_TESTING
+		int injected = fault_hit(AW_SYS_WRITE);
+		if (injected == AW_FAULT_ZERO_WRITE)
+			return 0;
+		if (injected > 0) {
+			errno = injected;
+			r = -1;
+			goto done;
+		}
+		/* A short write: the kernel is asked for half, as a full
+		 * device or a signal can make it write only part. */
+		size_t want = injected == AW_FAULT_SHORT_WRITE && len > 1 ? len / 2 : len;
+		r = write(fd, buf, want);
+	done:
+#else
+		r = write(fd, buf, len);
+#endif
+		if (r < 0 && errno == EINTR)
+			continue;
+		return r;
+	}
+}
+
+int aw__write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	while (len > 0) {
+		ssize_t n = aw__write(fd, p, len);
+		if (n < 0)
+			return -1;
+		/* A write that makes no progress will not make any on a
+		 * retry either: the disk is full. */
+		if (n == 0) {
+			errno = ENOSPC;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
 }
 
 static int full_fsync(int fd)
@@ -470,47 +514,55 @@ static DIR *opendir_at(int fd)
 
 DIR *aw__opendirat(int fd)
 {
-	DIR *r;
-	for (;;) {
-#ifdef AW_TESTING
-		int injected = fault_hit(AW_SYS_OPENDIR);
-		if (injected) {
-			errno = injected;
-			r = NULL;
-			goto done;
-		}
-#endif
-		r = opendir_at(fd);
-#ifdef AW_TESTING
-	done:
-#endif
-		if (!r && errno == EINTR)
-			continue;
-		return r;
-	}
+	RETRY_AS(AW_SYS_OPENDIR, DIR *, NULL, !r, opendir_at(fd));
 }
 
 struct dirent *aw__readdir(DIR *d)
 {
-	struct dirent *r;
-	for (;;) {
-		errno = 0;
+	/* errno 0 first: NULL with errno 0 is the end, not a failure. */
+	RETRY_AS(AW_SYS_READDIR, struct dirent *, NULL, !r,
+	         (errno = 0, readdir(d)));
+}
+
+int aw__closedir(DIR *d)
+{
 #ifdef AW_TESTING
-		int injected = fault_hit(AW_SYS_READDIR);
-		if (injected) {
-			errno = injected;
-			r = NULL;
-			goto done;
-		}
-#endif
-		r = readdir(d);
-#ifdef AW_TESTING
-	done:
-#endif
-		if (!r && errno == EINTR)
-			continue;
-		return r;
+	int injected = fault_hit(AW_SYS_CLOSE);
+	if (injected) {
+		closedir(d);   /* an injected failure still releases it */
+		errno = injected;
+		return -1;
 	}
+#endif
+	int r = closedir(d);
+	/* As for close(): the stream is gone, never retried. */
+	return r < 0 && errno == EINTR ? 0 : r;
+}
+
+int aw__dir_walk(int dirfd, aw__dir_fn *fn, void *ctx)
+{
+	DIR *d = aw__opendirat(dirfd);
+	if (!d)
+		return -1;
+	int r = 0;
+	for (;;) {
+		struct dirent *de = aw__readdir(d);
+		if (!de) {
+			if (errno)
+				r = -1;
+			break;
+		}
+		const char *n = de->d_name;
+		if (n[0] == '.' && (n[1] == '\0' || (n[1] == '.' && n[2] == '\0')))
+			continue;
+		r = fn(dirfd, de, ctx);
+		if (r != 0)
+			break;
+	}
+	int err = errno;
+	aw__closedir(d);
+	errno = err;
+	return r < 0 ? -1 : 0;
 }
 
 off_t aw__lseek(int fd, off_t off, int whence)

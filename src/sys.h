@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sys.h - the thin layer every system call of the library goes through.
  *
@@ -22,38 +23,44 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
-/* The kinds of call the seam can count and fail. */
+/* The kinds of call the seam can count and fail, each with the name tests
+ * print: the one list (X(KIND, "name")) the enum and the names come from. */
+#define AW_SYS_CALLS(X)                                          \
+	X(OPENAT, "openat")                                      \
+	X(CLOSE, "close")                                        \
+	X(READ, "read")                                          \
+	X(WRITE, "write")                                        \
+	X(FSYNC, "fsync")                                        \
+	X(FSTAT, "fstat")                                        \
+	X(FSTATAT, "fstatat")                                    \
+	X(FCHOWN, "fchown")                                      \
+	X(FCHMOD, "fchmod")                                      \
+	X(LINKAT, "linkat")                                      \
+	X(RENAMEAT, "renameat")                                  \
+	X(UNLINKAT, "unlinkat")                                  \
+	X(FLOCK, "flock")                                        \
+	X(READLINKAT, "readlinkat")                              \
+	X(XATTR, "xattr")                                        \
+	X(PATHCONF, "pathconf")                                  \
+	X(CLONE, "clone")                                        \
+	X(COPY_RANGE, "copy_file_range")                         \
+	X(MKDIRAT, "mkdirat")                                    \
+	X(SYMLINKAT, "symlinkat")                                \
+	X(EXCHANGE, "exchange")                                  \
+	X(OPENDIR, "opendir")                                    \
+	X(UTIMENS, "utimens")                                    \
+	X(FCHOWNAT, "fchownat")                                  \
+	X(READDIR, "readdir")                                    \
+	X(SYNCFS, "syncfs")                                      \
+	X(LSEEK, "lseek")                                        \
+	X(DUPFD, "dupfd")   /* moving a descriptor 0-2 up */     \
+	X(FTRUNCATE, "ftruncate")                                \
+	X(SLEEP, "sleep")
+
 enum aw_sys_call {
-	AW_SYS_OPENAT,
-	AW_SYS_CLOSE,
-	AW_SYS_READ,
-	AW_SYS_WRITE,
-	AW_SYS_FSYNC,
-	AW_SYS_FSTAT,
-	AW_SYS_FSTATAT,
-	AW_SYS_FCHOWN,
-	AW_SYS_FCHMOD,
-	AW_SYS_LINKAT,
-	AW_SYS_RENAMEAT,
-	AW_SYS_UNLINKAT,
-	AW_SYS_FLOCK,
-	AW_SYS_READLINKAT,
-	AW_SYS_XATTR,
-	AW_SYS_PATHCONF,
-	AW_SYS_CLONE,
-	AW_SYS_COPY_RANGE,
-	AW_SYS_MKDIRAT,
-	AW_SYS_SYMLINKAT,
-	AW_SYS_EXCHANGE,
-	AW_SYS_OPENDIR,
-	AW_SYS_UTIMENS,
-	AW_SYS_FCHOWNAT,
-	AW_SYS_READDIR,
-	AW_SYS_SYNCFS,
-	AW_SYS_LSEEK,
-	AW_SYS_DUPFD,     /* moving a descriptor 0-2 up (fcntl F_DUPFD) */
-	AW_SYS_FTRUNCATE,
-	AW_SYS_SLEEP,
+#define AW_SYS_ENUM_(kind, name) AW_SYS_##kind,
+	AW_SYS_CALLS(AW_SYS_ENUM_)
+#undef AW_SYS_ENUM_
 	AW_SYS_COUNT
 };
 
@@ -68,6 +75,10 @@ int aw__close(int fd);
 ssize_t aw__read(int fd, void *buf, size_t len);
 ssize_t aw__pread(int fd, void *buf, size_t len, off_t off);
 ssize_t aw__write(int fd, const void *buf, size_t len);
+/* Writes all of len bytes: a short write is continued where it stopped,
+ * and a write that makes no progress (returns 0) fails with ENOSPC rather
+ * than being retried forever. */
+int aw__write_all(int fd, const void *buf, size_t len);
 /* Flushes fd to stable storage: F_FULLFSYNC where it exists (macOS's
  * fsync leaves data in the drive's cache), fsync otherwise. */
 int aw__fsync(int fd);
@@ -123,6 +134,18 @@ DIR *aw__opendirat(int fd);
 /* readdir() with EINTR retried (getdents can be interrupted on FUSE and
  * network filesystems); NULL with errno 0 at the end. */
 struct dirent *aw__readdir(DIR *d);
+/* closedir(); like aw__close(), never retried (counted and failed as
+ * AW_SYS_CLOSE; an injected failure still frees the stream). */
+int aw__closedir(DIR *d);
+/* What aw__dir_walk() calls for each entry: 0 to go on, 1 to stop, -1
+ * to stop with errno. */
+typedef int aw__dir_fn(int dirfd, const struct dirent *de, void *ctx);
+/* The one directory walk: one readdir() pass over the directory dirfd
+ * refers to (dirfd itself left as it is), calling fn(dirfd, entry, ctx)
+ * for each entry but "." and "..", every step through this seam.  0 when
+ * the pass ended or fn stopped it with 1; -1 with errno when the walk
+ * (opendir, readdir) or fn failed. */
+int aw__dir_walk(int dirfd, aw__dir_fn *fn, void *ctx);
 off_t aw__lseek(int fd, off_t off, int whence);
 int aw__ftruncate(int fd, off_t len);
 /* Flushes the whole filesystem fd is on (syncfs; ENOSYS elsewhere). */
@@ -142,11 +165,18 @@ void aw__random(void *buf, size_t len);
  * without reaching the kernel; an injected EINTR fails it once and the
  * wrapper's retry then reaches the kernel.  `kind` filters: -1 counts every
  * call, otherwise only calls of that kind are numbered.
+ *
+ * `err` may also be a fault other than an errno, for writes (calls of
+ * other kinds are then only counted): AW_FAULT_SHORT_WRITE writes half of
+ * what was asked (at least one byte) and returns that, AW_FAULT_ZERO_WRITE
+ * writes nothing and returns 0, as write(2) may on a full device.
  */
+#define AW_FAULT_SHORT_WRITE (-1)
+#define AW_FAULT_ZERO_WRITE (-2)
 struct aw_fault_plan {
 	int kind;
 	unsigned long nth;
-	int err;
+	int err;          /* an errno, or one of the AW_FAULT_*_WRITE */
 	int persistent;
 };
 void aw__fault_reset(void);

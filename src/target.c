@@ -163,6 +163,125 @@ static bool maybe_link(int err)
 	       ;
 }
 
+/* A walk of open_dir_judged(): the path left to walk (p, in rest), room
+ * for the next one (spare), and the directory reached (cur). */
+struct walk {
+	char *rest, *spare;
+	const char *p;
+	bool from_root;         /* p is absolute: walked from "/" */
+	int cur;
+	bool own;               /* whether cur is ours to close */
+	bool readable;          /* whether cur was opened O_RDONLY */
+	int *hops;
+};
+
+/* The walk has reached fd, opened with flags. */
+static void walk_enter(struct walk *w, int fd, int flags)
+{
+	if (w->own)
+		aw__close(w->cur);
+	w->cur = fd;
+	w->own = true;
+	w->readable = flags == O_RDONLY;
+}
+
+/* Puts the link text read into spare (got bytes) in front of what is left
+ * of the path.  0, or -1 with errno. */
+static int walk_splice(struct walk *w, size_t got)
+{
+	size_t tail = strlen(w->p);
+	if (got >= PATH_MAX || got + 1 + tail >= PATH_MAX) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if (got == 0) {
+		errno = ENOENT;
+		return -1;
+	}
+	/* The link's text, then what was left after it. */
+	w->spare[got] = '/';
+	memcpy(w->spare + got + 1, w->p, tail + 1);
+	char *t = w->rest;
+	w->rest = w->spare;
+	w->spare = t;
+	w->p = w->rest;
+	w->from_root = *w->p == '/';
+	return 0;
+}
+
+/* The component name (starting at start in the path) could not be opened
+ * as a directory (err): a link, perhaps, judged where it is and followed;
+ * anything that changed meanwhile is looked at again.  0 to go on, or -1
+ * with errno. */
+static int walk_link(struct walk *w, const char *name, const char *start,
+                     int err)
+{
+	struct stat before, after;
+	if (may_follow(w->cur, name, &before) < 0)
+		return -1;
+	if (!S_ISLNK(before.st_mode) && !S_ISDIR(before.st_mode)) {
+		errno = err;   /* not a directory: err says so */
+		return -1;
+	}
+	/* A link, or a directory now (swapped in since: look again), each
+	 * bounded like a hop. */
+	if (++*w->hops > AW__MAX_LINKS) {
+		errno = ELOOP;
+		return -1;
+	}
+	const char *next = w->p;   /* past the component */
+	w->p = start;
+	if (!S_ISLNK(before.st_mode))
+		return 0;
+	ssize_t got = aw__readlinkat(w->cur, name, w->spare, PATH_MAX);
+	if (got < 0)   /* no longer a link, or gone: look again */
+		return errno == EINVAL || errno == ENOENT ? 0 : -1;
+	/* The text read must be that of the link judged. */
+	if (aw__fstatat(w->cur, name, &after, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : -1;
+	if (!same_file(&before, &after))
+		return 0;
+	w->p = next;
+	return walk_splice(w, (size_t)got);
+}
+
+/* One step of the walk: the next component.  0 to go on, 1 at the end,
+ * -1 with errno. */
+static int walk_step(struct walk *w)
+{
+	if (w->from_root) {
+		w->from_root = false;
+		/* An absolute path (or link text): from the root. */
+		int flags = path_done(w->p) ? O_RDONLY : AW__SEARCH;
+		int fd = aw__openat(AT_FDCWD, "/", flags | O_DIRECTORY | O_CLOEXEC, 0);
+		if (fd < 0)
+			return -1;
+		walk_enter(w, fd, flags);
+	}
+	const char *comp, *start = w->p;
+	size_t n = next_component(&w->p, &comp);
+	if (n == 0)
+		return 1;
+	if (n > NAME_MAX) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	char name[NAME_MAX + 1];
+	memcpy(name, comp, n);
+	name[n] = '\0';
+	int flags = path_done(w->p) ? O_RDONLY : AW__SEARCH;
+	int fd = aw__openat(w->cur, name, flags | O_DIRECTORY | O_NOFOLLOW |
+	                    O_CLOEXEC, 0);
+	if (fd >= 0) {
+		walk_enter(w, fd, flags);
+		return 0;
+	}
+	int err = errno;
+	if (!maybe_link(err))
+		return -1;
+	return walk_link(w, name, start, err);
+}
+
 /*
  * Opens the directory dir (the directory part of a link's text) relative
  * to at, or to "/" if dir is absolute, the way the kernel would resolve it
@@ -180,146 +299,33 @@ static int open_dir_judged(int at, const char *dir, int *hops)
 		errno = ENOMEM;
 		return -1;
 	}
-	char *rest = buf, *spare = buf + PATH_MAX;
 	size_t len = strlen(dir);
 	if (len >= PATH_MAX) {
 		free(buf);
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	memcpy(rest, dir, len + 1);
-
-	int cur = at;        /* the directory reached so far */
-	bool own = false;    /* whether cur is ours to close */
-	bool readable = false;  /* whether cur was opened O_RDONLY */
-	int err = 0;
-	const char *p = rest;
-	bool from_root = *p == '/';
-	for (;;) {
-		if (from_root) {
-			from_root = false;
-			/* An absolute path (or link text): from the root. */
-			int flags = path_done(p) ? O_RDONLY : AW__SEARCH;
-			int fd = aw__openat(AT_FDCWD, "/", flags | O_DIRECTORY |
-			                    O_CLOEXEC, 0);
-			if (fd < 0) {
-				err = errno;
-				goto out;
-			}
-			if (own)
-				aw__close(cur);
-			cur = fd;
-			own = true;
-			readable = flags == O_RDONLY;
-		}
-		const char *comp;
-		const char *start = p;
-		size_t n = next_component(&p, &comp);
-		if (n == 0)
-			break;
-		if (n > NAME_MAX) {
-			err = ENAMETOOLONG;
-			goto out;
-		}
-		char name[NAME_MAX + 1];
-		memcpy(name, comp, n);
-		name[n] = '\0';
-		int flags = path_done(p) ? O_RDONLY : AW__SEARCH;
-		int fd = aw__openat(cur, name, flags | O_DIRECTORY | O_NOFOLLOW |
-		                    O_CLOEXEC, 0);
-		if (fd >= 0) {
-			if (own)
-				aw__close(cur);
-			cur = fd;
-			own = true;
-			readable = flags == O_RDONLY;
-			continue;
-		}
-		err = errno;
-		if (!maybe_link(err))
-			goto out;
-		/* A link, perhaps: judge it where it is. */
-		struct stat before, after;
-		if (may_follow(cur, name, &before) < 0) {
-			err = errno;
-			goto out;
-		}
-		if (!S_ISLNK(before.st_mode)) {
-			if (!S_ISDIR(before.st_mode))
-				goto out;   /* not a directory: err says so */
-			/* A directory now (swapped in since): look again,
-			 * bounded like a hop. */
-			if (++*hops > AW__MAX_LINKS) {
-				err = ELOOP;
-				goto out;
-			}
-			p = start;
-			continue;
-		}
-		if (++*hops > AW__MAX_LINKS) {
-			err = ELOOP;
-			goto out;
-		}
-		ssize_t got = aw__readlinkat(cur, name, spare, PATH_MAX);
-		if (got < 0) {
-			err = errno;
-			/* No longer a link, or gone: look again. */
-			if (err == EINVAL || err == ENOENT) {
-				p = start;
-				continue;
-			}
-			goto out;
-		}
-		/* The text read must be that of the link judged. */
-		if (aw__fstatat(cur, name, &after, AT_SYMLINK_NOFOLLOW) < 0) {
-			err = errno;
-			if (err == ENOENT) {
-				p = start;
-				continue;
-			}
-			goto out;
-		}
-		if (!same_file(&before, &after)) {
-			p = start;
-			continue;
-		}
-		size_t tail = strlen(p);
-		if ((size_t)got >= PATH_MAX || (size_t)got + 1 + tail >= PATH_MAX) {
-			err = ENAMETOOLONG;
-			goto out;
-		}
-		if (got == 0) {
-			err = ENOENT;
-			goto out;
-		}
-		/* The link's text, then what was left after it. */
-		spare[got] = '/';
-		memcpy(spare + got + 1, p, tail + 1);
-		char *t = rest;
-		rest = spare;
-		spare = t;
-		p = rest;
-		from_root = *p == '/';
-	}
-	if (!readable) {
+	memcpy(buf, dir, len + 1);
+	struct walk w = { buf, buf + PATH_MAX, buf, *dir == '/', at, false,
+	                  false, hops };
+	int r;
+	while ((r = walk_step(&w)) == 0)
+		;
+	if (r > 0 && !w.readable) {
 		/* Nothing walked ("." or only slashes and dots), or the walk
 		 * ended in a directory opened to search (a link to "."). */
-		int fd = aw__openat(cur, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
-		if (fd < 0) {
-			err = errno;
-			goto out;
-		}
-		if (own)
-			aw__close(cur);
-		cur = fd;
+		int fd = aw__openat(w.cur, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+		if (fd < 0)
+			r = -1;
+		else
+			walk_enter(&w, fd, O_RDONLY);
 	}
+	int err = errno;
 	free(buf);
-	return cur;
-
-out:
-	if (own)
-		aw__close(cur);
-	free(buf);
+	if (r > 0)
+		return w.cur;
+	if (w.own)
+		aw__close(w.cur);
 	errno = err;
 	return -1;
 }

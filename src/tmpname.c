@@ -10,16 +10,16 @@
  * (".awtmp-...-f.swp"), a file renamed over a scratch copy, a file planted
  * under a guessed name: none is the inode its name spells, and aw_dir_sweep()
  * leaves them all.  Every temporary file the library names gets its name
- * here, once its inode is known.
+ * here, once its inode is known, and every "create under a fresh
+ * temporary name" goes through aw__fresh_name(): one retry rule, one
+ * name-length rule.  What is done under the name (create, link, rename)
+ * is tempfile.c's.
  */
 #include "internal.h"
 #include "sys.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
 #include <string.h>
-#include <sys/file.h>
 
 static const char alphabet[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
@@ -160,15 +160,6 @@ bool aw__is_tmpname(const char *name)
 	return aw__parse_tmpname(name, NULL) != AW__TMP_NONE;
 }
 
-int aw__lock_temp(int fd)
-{
-	if (aw__flock(fd, LOCK_EX | LOCK_NB) == 0)
-		return 0;
-	if (errno == ENOLCK || errno == EINVAL || errno == EOPNOTSUPP)
-		return 0;
-	return -1;
-}
-
 /* The filesystem's NAME_MAX when a name of max bytes was too long (eCryptfs:
  * 143): a shorter limit to cut names to, or 0 if asking does not help. */
 static long shorter_name_max(int dirfd, long *name_max)
@@ -183,135 +174,31 @@ static long shorter_name_max(int dirfd, long *name_max)
 	return 0;
 }
 
-int aw__link_marked(int dirfd, int fd, const struct stat *st,
-                    const char *target, const char *tag, char *name)
+int aw__fresh_name(int dirfd, const struct aw__name_spec *spec, char *name,
+                   aw__name_attempt *attempt, void *ctx)
 {
-	char proc[64];
-	snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
-	long name_max = NAME_MAX;
-	/* AT_EMPTY_PATH names the descriptor itself: allowed to callers with
-	 * CAP_DAC_READ_SEARCH, and since Linux 6.10 to whoever opened it.
-	 * Elsewhere it fails (ENOENT; EPERM from a seccomp filter that looks
-	 * at the flags) and the /proc magic link, a longer lookup, does the
-	 * same. */
-	bool use_proc = false;
-	for (int tries = 0; tries < AW__NAME_TRIES; tries++) {
-		if (aw__tmpname_marked(name, target, (uint64_t)st->st_ino, tag,
-		                       name_max) < 0)
-			return -1;
-		int r = use_proc
-			? aw__linkat(AT_FDCWD, proc, dirfd, name, AT_SYMLINK_FOLLOW)
-			: aw__linkat(fd, "", dirfd, name, AT_EMPTY_PATH);
-		if (r == 0)
-			return 0;
-		/* A name that spells our inode and exists already was planted
-		 * by a guesser: try another random part (a batch's tag cannot
-		 * change). */
-		if (errno == EEXIST && !(tag && tag[0]))
-			continue;
-		if (errno == ENAMETOOLONG && shorter_name_max(dirfd, &name_max))
-			continue;
-		if (!use_proc && errno != ENAMETOOLONG && errno != EEXIST) {
-			use_proc = true;
-			continue;
-		}
-		break;
-	}
-	name[0] = '\0';
-	return -1;
-}
-
-int aw__rename_marked(int dirfd, const char *from, const struct stat *st,
-                      const char *target, const char *tag, char *name)
-{
-	long name_max = NAME_MAX;
-	for (int tries = 0; tries < AW__NAME_TRIES; tries++) {
-		if (aw__tmpname_marked(name, target, (uint64_t)st->st_ino, tag,
-		                       name_max) < 0)
-			return -1;
-		int r = aw__renameat_noreplace(dirfd, from, dirfd, name);
-		if (r < 0 && (errno == EINVAL || errno == ENOSYS ||
-		              errno == EOPNOTSUPP)) {
-			/* No such rename here: a plain one.  It would replace
-			 * an entry at the marked name, but only one planted by
-			 * someone who guessed both our inode and 8 random
-			 * letters and digits; and it is one atomic step (a
-			 * link and an unlink would be two, and a failed
-			 * unlink would leave a second name behind). */
-			r = aw__renameat(dirfd, from, dirfd, name);
-		}
-		if (r == 0)
-			return 0;
-		if (errno == EEXIST && !(tag && tag[0]))
-			continue;
-		if (errno == ENAMETOOLONG && shorter_name_max(dirfd, &name_max))
-			continue;
-		break;
-	}
-	name[0] = '\0';
-	return -1;
-}
-
-int aw__create_marked(int dirfd, const char *target, const char *tag,
-                      mode_t mode, char *name, struct stat *st)
-{
-	char unmarked[NAME_MAX + 1];
+	/* A marked name with a given tag (a batch's) is the same name at
+	 * every try: taken is final. */
+	bool fixed = spec->marked && spec->tag && spec->tag[0];
 	long name_max = NAME_MAX;
 	int err = EEXIST;
 	for (int tries = 0; tries < AW__NAME_TRIES; tries++) {
-		if (aw__tmpname(unmarked, target, name_max) < 0)
-			return -1;
-		int fd = aw__openat(dirfd, unmarked,
-		                    O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
-		                    O_CLOEXEC | O_NOCTTY, mode);
-		if (fd < 0) {
-			err = errno;
-			if (errno == EEXIST)
-				continue;
-			if (errno == ENAMETOOLONG && shorter_name_max(dirfd, &name_max))
-				continue;
-			return -1;
-		}
-		/* Until the lock is ours a sweeper may take the empty file for
-		 * what a writer killed right here leaves, and remove it; if it
-		 * did, start over. */
-		if (aw__lock_temp(fd) < 0 || aw__fstat(fd, st) < 0) {
-			err = errno;
-			/* EWOULDBLOCK: someone else holds the new file's lock
-			 * first - a sweeper, or anyone who may read the
-			 * directory (the file is not yet 0600 everywhere).
-			 * The name is still ours to remove if it refers to our
-			 * file: nothing is left behind either way. */
-			struct stat mine, there;
-			if (err != EWOULDBLOCK)
-				aw__unlinkat(dirfd, unmarked, 0);
-			else if (aw__fstat(fd, &mine) == 0 &&
-			         aw__fstatat(dirfd, unmarked, &there,
-			                     AT_SYMLINK_NOFOLLOW) == 0 &&
-			         mine.st_dev == there.st_dev &&
-			         mine.st_ino == there.st_ino)
-				aw__unlinkat(dirfd, unmarked, 0);
-			aw__close(fd);
-			if (err == EWOULDBLOCK)
-				continue;
-			errno = err;
-			return -1;
-		}
-		if (st->st_nlink == 0) {
-			aw__close(fd);
-			err = EEXIST;
+		int r = spec->marked
+			? aw__tmpname_marked(name, spec->target, spec->ino,
+			                     spec->tag, name_max)
+			: aw__tmpname(name, spec->target, name_max);
+		if (r == 0)
+			r = attempt(dirfd, name, ctx);
+		if (r == 0)
+			return 0;
+		if (r > 0 && !fixed)
+			continue;   /* taken: another random part */
+		err = r > 0 ? EEXIST : errno;
+		if (r < 0 && err == ENAMETOOLONG && shorter_name_max(dirfd, &name_max))
 			continue;
-		}
-		/* Only now is the inode known: give the file its marked name. */
-		if (aw__rename_marked(dirfd, unmarked, st, target, tag, name) < 0) {
-			err = errno;
-			aw__unlinkat(dirfd, unmarked, 0);
-			aw__close(fd);
-			errno = err;
-			return -1;
-		}
-		return fd;
+		break;
 	}
-	errno = err == EWOULDBLOCK ? EEXIST : err;
+	name[0] = '\0';
+	errno = err;
 	return -1;
 }

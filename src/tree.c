@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tree.c - whole directory trees: copying one into a new version,
  * flushing one to disk bottom-up, and removing one.  None of them follows
@@ -18,11 +19,6 @@
 #include <unistd.h>
 
 #define DIR_FLAGS (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-
-static bool is_dot(const char *name)
-{
-	return name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'));
-}
 
 /* The entry's type from readdir, or from fstatat where the filesystem
  * does not say. */
@@ -59,6 +55,22 @@ static int open_for_removal(int dirfd, const char *name)
 	return aw__openat(dirfd, name, DIR_FLAGS, 0);
 }
 
+/* Removes one entry of dirfd (a directory: its tree); goes on past a
+ * failure, keeping the first errno in *first. */
+static int remove_entry(int dirfd, const struct dirent *de, void *ctx)
+{
+	int *first = ctx;
+	unsigned char type;
+	int r = entry_type(dirfd, de, &type);
+	if (r == 0 && type == DT_DIR)
+		r = aw__remove_tree(dirfd, de->d_name);
+	else if (r == 0 && aw__unlinkat(dirfd, de->d_name, 0) < 0 && errno != ENOENT)
+		r = -1;
+	if (r < 0 && !*first)
+		*first = errno;   /* go on: remove as much as we can */
+	return 0;
+}
+
 /* Removes everything in the opened directory fd; the first error is kept
  * (its own errno: the EACCES of an entry that cannot go, not the
  * ENOTEMPTY its parent's rmdir then meets). */
@@ -71,30 +83,9 @@ static int remove_contents(int fd)
 	if (geteuid() != 0 && aw__fstat(fd, &st) == 0 && aw__is_our_dir(&st) &&
 	    (st.st_mode & 0700) != 0700)
 		aw__fchmod(fd, (st.st_mode & 07777) | 0700);   /* else the unlinks say why */
-	DIR *d = aw__opendirat(fd);
-	if (!d)
-		return -1;
 	int err = 0;
-	for (;;) {
-		errno = 0;
-		struct dirent *de = aw__readdir(d);
-		if (!de) {
-			if (errno && !err)
-				err = errno;
-			break;
-		}
-		if (is_dot(de->d_name))
-			continue;
-		unsigned char type;
-		int r = entry_type(fd, de, &type);
-		if (r == 0 && type == DT_DIR)
-			r = aw__remove_tree(fd, de->d_name);
-		else if (r == 0 && aw__unlinkat(fd, de->d_name, 0) < 0 && errno != ENOENT)
-			r = -1;
-		if (r < 0 && !err)
-			err = errno;   /* go on: remove as much as we can */
-	}
-	closedir(d);
+	if (aw__dir_walk(fd, remove_entry, &err) < 0)
+		err = errno;
 	errno = err;
 	return err ? -1 : 0;
 }
@@ -160,45 +151,31 @@ int aw__remove_our_tree(int dirfd, const char *name, dev_t dev, ino_t ino)
 	return err ? -1 : 0;
 }
 
+/* fsyncs one entry of dirfd: a regular file, or a directory's tree. */
+static int sync_entry(int dirfd, const struct dirent *de, void *ctx)
+{
+	unsigned char type;
+	(void)ctx;
+	if (entry_type(dirfd, de, &type) < 0)
+		return -1;
+	if (type != DT_DIR && type != DT_REG)
+		return 0;  /* a symbolic link lives in its directory */
+	int fd = aw__openat(dirfd, de->d_name, type == DT_DIR ? DIR_FLAGS :
+	                    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	int r = type == DT_DIR ? aw__sync_tree(fd) : aw__fsync(fd);
+	int err = errno;
+	aw__close(fd);
+	errno = err;
+	return r;
+}
+
 int aw__sync_tree(int dirfd)
 {
-	DIR *d = aw__opendirat(dirfd);
-	if (!d)
+	if (aw__dir_walk(dirfd, sync_entry, NULL) < 0)
 		return -1;
-	int err = 0;
-	for (;;) {
-		struct dirent *de = aw__readdir(d);
-		if (!de) {
-			err = errno;
-			break;
-		}
-		if (is_dot(de->d_name))
-			continue;
-		unsigned char type;
-		if (entry_type(dirfd, de, &type) < 0) {
-			err = errno;
-			break;
-		}
-		if (type != DT_DIR && type != DT_REG)
-			continue;  /* a symbolic link lives in its directory */
-		int fd = aw__openat(dirfd, de->d_name, type == DT_DIR ? DIR_FLAGS :
-		                    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0);
-		if (fd < 0) {
-			err = errno;
-			break;
-		}
-		int r = type == DT_DIR ? aw__sync_tree(fd) : aw__fsync(fd);
-		if (r < 0)
-			err = errno;
-		aw__close(fd);
-		if (err)
-			break;
-	}
-	closedir(d);
-	if (!err && aw__fsync(dirfd) < 0)
-		err = errno;
-	errno = err;
-	return err ? -1 : 0;
+	return aw__fsync(dirfd);
 }
 
 /* Gives fd (the copy of an entry) the entry's owner (as root only), mode
@@ -214,6 +191,18 @@ static int copy_attrs(int fd, const struct stat *st)
 	return aw__futimens(fd, times);
 }
 
+/* The end of copying into to (r: how the copy went): the attributes if
+ * it went well, then to closed.  Keeps errno. */
+static int finish_copy(int to, int r, const struct stat *st)
+{
+	if (r == 0)
+		r = copy_attrs(to, st);
+	int err = errno;
+	aw__close(to);
+	errno = err;
+	return r;
+}
+
 /* from: the source file, opened; st: its fstat. */
 static int copy_file(int from, int dst, const char *name, const struct stat *st)
 {
@@ -223,13 +212,7 @@ static int copy_file(int from, int dst, const char *name, const struct stat *st)
 		return -1;
 	enum aw__copy_method how;
 	aw_step step;
-	int r = aw__copy_data(to, from, true, &how, &step);
-	if (r == 0)
-		r = copy_attrs(to, st);
-	int err = errno;
-	aw__close(to);
-	errno = err;
-	return r;
+	return finish_copy(to, aw__copy_data(to, from, true, &how, &step), st);
 }
 
 /* Copies the symbolic link name: its target and (as root) its owner,
@@ -297,15 +280,9 @@ static int copy_subdir(int from, int dst, const char *name, const struct stat *s
 	int to = aw__openat(dst, name, DIR_FLAGS, 0);
 	if (to < 0)
 		return -1;
-	int r = copy_dir(from, to, rel, len, size);
 	/* The mode comes last: a read-only source directory must still be
 	 * filled first. */
-	if (r == 0)
-		r = copy_attrs(to, st);
-	int err = errno;
-	aw__close(to);
-	errno = err;
-	return r;
+	return finish_copy(to, copy_dir(from, to, rel, len, size), st);
 }
 
 /* Every entry is opened first (never following a link, never waiting:
@@ -356,37 +333,34 @@ static int copy_entry(int src, int dst, const char *name, char *rel,
 	return r;
 }
 
+struct copy_walk {
+	int dst;
+	char *rel;      /* the path of src relative to the tree's root */
+	size_t len, size;
+};
+
+static int copy_one(int src, const struct dirent *de, void *ctx)
+{
+	struct copy_walk *c = ctx;
+	int n = snprintf(c->rel + c->len, c->size - c->len, "%s%s",
+	                 c->len ? "/" : "", de->d_name);
+	if (n < 0 || (size_t)n >= c->size - c->len) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if (copy_entry(src, c->dst, de->d_name, c->rel, c->len + (size_t)n,
+	               c->size) < 0)
+		return -1;   /* rel names the entry that failed */
+	c->rel[c->len] = '\0';
+	return 0;
+}
+
 /* rel holds the path of src relative to the tree's root (len bytes);
  * entries are appended to it for error messages. */
 static int copy_dir(int src, int dst, char *rel, size_t len, size_t size)
 {
-	DIR *d = aw__opendirat(src);
-	if (!d)
-		return -1;
-	int err = 0;
-	for (;;) {
-		struct dirent *de = aw__readdir(d);
-		if (!de) {
-			err = errno;
-			break;
-		}
-		if (is_dot(de->d_name))
-			continue;
-		int n = snprintf(rel + len, size - len, "%s%s", len ? "/" : "",
-		                 de->d_name);
-		if (n < 0 || (size_t)n >= size - len) {
-			err = ENAMETOOLONG;
-			break;
-		}
-		if (copy_entry(src, dst, de->d_name, rel, len + (size_t)n, size) < 0) {
-			err = errno;
-			break;
-		}
-		rel[len] = '\0';
-	}
-	closedir(d);
-	errno = err;
-	return err ? -1 : 0;
+	struct copy_walk c = { dst, rel, len, size };
+	return aw__dir_walk(src, copy_one, &c);
 }
 
 int aw__copy_tree(int src, int dst, char *failed_at, size_t size)

@@ -1,5 +1,7 @@
+/* SPDX-License-Identifier: MIT */
 /*
- * version.c - the names of version directories and what a link points at.
+ * version.c - the names of version directories, what a link points at,
+ * and which versions a link keeps (the keep rule, aw__version_kept()).
  *
  * A version's name carries everything a later publisher or a sweep needs
  * without any other state: which link it belongs to, its age (names sort
@@ -95,67 +97,57 @@ static int by_stamp(const void *a, const void *b)
 	return x->stamp < y->stamp ? -1 : x->stamp > y->stamp;
 }
 
+struct version_list {
+	const char *link;
+	struct aw__version *v;
+	size_t n, cap;
+};
+
+static int add_version(int dirfd, const struct dirent *de, void *ctx)
+{
+	struct version_list *l = ctx;
+	uint64_t stamp;
+	unsigned keep;
+	const char *owner;
+	if (!aw__parse_version(de->d_name, &stamp, &keep, &owner) ||
+	    strcmp(owner, l->link) != 0)
+		return 0;
+	/* The name is not enough: a version is a real directory of ours.
+	 * A symbolic link, a file or another user's directory with a
+	 * version's name (planted in a sticky directory, say) is not one,
+	 * and is never served, counted or removed. */
+	struct stat st;
+	if (aw__fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : -1;
+	if (!aw__is_our_dir(&st))
+		return 0;
+	struct aw__version *all = aw__grow(l->v, l->n, &l->cap, sizeof *all, 8);
+	if (!all)
+		return -1;
+	l->v = all;
+	struct aw__version *v = &l->v[l->n++];
+	v->stamp = stamp;
+	v->keep = keep;
+	v->dev = st.st_dev;
+	v->ino = st.st_ino;
+	snprintf(v->name, sizeof v->name, "%s", de->d_name);
+	return 0;
+}
+
 int aw__list_versions(int dirfd, const char *link, struct aw__version **out,
                       size_t *n)
 {
-	DIR *d = aw__opendirat(dirfd);
-	if (!d)
-		return -1;
-	struct aw__version *v = NULL;
-	size_t count = 0, cap = 0;
-	int err = 0;
-	for (;;) {
-		struct dirent *de = aw__readdir(d);
-		if (!de) {
-			err = errno;
-			break;
-		}
-		uint64_t stamp;
-		unsigned keep;
-		const char *owner;
-		if (!aw__parse_version(de->d_name, &stamp, &keep, &owner) ||
-		    strcmp(owner, link) != 0)
-			continue;
-		/* The name is not enough: a version is a real directory of
-		 * ours.  A symbolic link, a file or another user's directory
-		 * with a version's name (planted in a sticky directory, say)
-		 * is not one, and is never served, counted or removed. */
-		struct stat st;
-		if (aw__fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-			if (errno == ENOENT)
-				continue;
-			err = errno;
-			break;
-		}
-		if (!aw__is_our_dir(&st))
-			continue;
-		if (count == cap) {
-			size_t ncap = cap ? cap * 2 : 8;
-			struct aw__version *nv = realloc(v, ncap * sizeof *v);
-			if (!nv) {
-				err = ENOMEM;
-				break;
-			}
-			v = nv;
-			cap = ncap;
-		}
-		v[count].stamp = stamp;
-		v[count].keep = keep;
-		v[count].dev = st.st_dev;
-		v[count].ino = st.st_ino;
-		snprintf(v[count].name, sizeof v[count].name, "%s", de->d_name);
-		count++;
-	}
-	closedir(d);
-	if (err) {
-		free(v);
+	struct version_list l = { link, NULL, 0, 0 };
+	if (aw__dir_walk(dirfd, add_version, &l) < 0) {
+		int err = errno;
+		free(l.v);
 		errno = err;
 		return -1;
 	}
-	if (count > 1)
-		qsort(v, count, sizeof *v, by_stamp);
-	*out = v;
-	*n = count;
+	if (l.n > 1)
+		qsort(l.v, l.n, sizeof *l.v, by_stamp);
+	*out = l.v;
+	*n = l.n;
 	return 0;
 }
 
@@ -187,4 +179,19 @@ int aw__live_version(int dirfd, const char *link, struct aw__version *v)
 	}
 	free(all);
 	return found;
+}
+
+bool aw__version_kept(const struct aw__version *v, size_t n, uint64_t stamp,
+                      uint64_t live, uint64_t upto, unsigned keep)
+{
+	if (stamp == live)
+		return true;
+	/* Newer than the live one: built, never switched to, or rolled
+	 * back from; likewise one newer than upto. */
+	if (stamp > live || stamp > upto)
+		return false;
+	unsigned newer = 0;   /* kept candidates between this one and live */
+	for (size_t i = 0; i < n; i++)
+		newer += v[i].stamp > stamp && v[i].stamp < live && v[i].stamp <= upto;
+	return newer < keep;
 }

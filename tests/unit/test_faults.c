@@ -12,6 +12,8 @@
 
 #include <fcntl.h>
 #include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -320,4 +322,128 @@ TEST(unnamed_temp_linked_through_proc_when_at_empty_path_is_refused)
 #else
 	th_skip("built without O_TMPFILE (AW_FORCE_POSIX)");
 #endif
+}
+
+/* Begins replacing t (holding OLD), the first write from now on made
+ * short or zero-length (and, persistent, every later one). */
+static aw_file *begin_with_write_fault(int effect, int persistent)
+{
+	aw_file *f;
+	th_write_file("t", OLD, sizeof OLD - 1);
+	ASSERT_OK(aw_file_begin(&f, "t", NULL, NULL));
+	struct aw_fault_plan plan = { AW_SYS_WRITE, 1, effect, persistent };
+	aw__fault_set(&plan);
+	return f;
+}
+
+/* A write may write less than asked (a signal, a nearly full device): the
+ * rest must follow, not be lost, at whichever write it happens, once or
+ * at every write from then on. */
+TEST(short_write_is_continued_and_commits_whole)
+{
+	static char big[200000];
+	for (size_t i = 0; i < sizeof big; i++)
+		big[i] = (char)('a' + i % 26);
+	for (int persistent = 0; persistent <= 1; persistent++) {
+		aw_error e;
+		aw_file *f = begin_with_write_fault(AW_FAULT_SHORT_WRITE, persistent);
+		ASSERT_OK(aw_file_write(f, big, sizeof big, &e));
+		ASSERT_EQ(aw__fault_fired_kind(), AW_SYS_WRITE);
+		/* Continued where it stopped: more writes than one. */
+		ASSERT_TRUE(aw__fault_calls(AW_SYS_WRITE) >= (persistent ? 17u : 2u));
+		ASSERT_OK(aw_file_write(f, NEW, sizeof NEW - 1, &e));
+		aw__fault_reset();
+		ASSERT_AW_OK(aw_file_commit(f, &e));
+		char *want = malloc(sizeof big + sizeof NEW);
+		ASSERT_TRUE(want != NULL);
+		memcpy(want, big, sizeof big);
+		memcpy(want + sizeof big, NEW, sizeof NEW - 1);
+		ASSERT_FILE("t", want, sizeof big + sizeof NEW - 1);
+		free(want);
+		ASSERT_NO_TEMPS(".");
+	}
+}
+
+/* A write that returns 0 (no progress, no errno) is a full device: the
+ * write fails with ENOSPC at once instead of spinning, and the commit is
+ * refused, the old file kept. */
+TEST(zero_length_write_fails_instead_of_spinning)
+{
+	for (int persistent = 0; persistent <= 1; persistent++) {
+		aw_error e;
+		aw_file *f = begin_with_write_fault(AW_FAULT_ZERO_WRITE, persistent);
+		ASSERT_ERRNO(aw_file_write(f, NEW, sizeof NEW - 1, &e), ENOSPC);
+		ASSERT_EQ(aw__fault_calls(AW_SYS_WRITE), 1);
+		ASSERT_EQ(e.step, AW_STEP_WRITE);
+		aw__fault_reset();
+		ASSERT_EQ(aw_file_commit(f, &e), AW_FAILED);
+		ASSERT_EQ(e.err, ENOSPC);
+		ASSERT_FILE("t", OLD, sizeof OLD - 1);
+		ASSERT_NO_TEMPS(".");
+	}
+}
+
+/* Both effects at every write a whole replace makes (the copy of
+ * AW_COPY_TARGET too): a short one never changes what is committed, a
+ * zero-length one always fails it cleanly. */
+TEST(short_and_zero_writes_at_every_write_of_a_replace)
+{
+	aw_options o = { .flags = AW_COPY_TARGET | AW_NO_TMPFILE };
+	for (int zero = 0; zero <= 1; zero++) {
+		th_write_file("t", OLD, sizeof OLD - 1);
+		aw__fault_reset();
+		ASSERT_AW_OK(aw_file_replace("t", NEW, sizeof NEW - 1, &o, NULL));
+		unsigned long writes = aw__fault_calls(AW_SYS_WRITE);
+		ASSERT_TRUE(writes >= 1);
+		for (unsigned long nth = 1; nth <= writes; nth++) {
+			aw_error e;
+			th_write_file("t", OLD, sizeof OLD - 1);
+			struct aw_fault_plan plan = { AW_SYS_WRITE, nth,
+			        zero ? AW_FAULT_ZERO_WRITE : AW_FAULT_SHORT_WRITE, 1 };
+			aw__fault_set(&plan);
+			int r = aw_file_replace("t", NEW, sizeof NEW - 1, &o, &e);
+			aw__fault_reset();
+			if (zero) {
+				ASSERT_EQ(r, AW_FAILED);
+				ASSERT_EQ(e.err, ENOSPC);
+				ASSERT_FILE("t", OLD, sizeof OLD - 1);
+			} else {
+				static const char both[] = "old contents, longer than "
+				                           "the new onesnew contents";
+				ASSERT_AW_OK(r);
+				ASSERT_FILE("t", both, sizeof both - 1);
+			}
+			ASSERT_NO_TEMPS(".");
+		}
+	}
+}
+
+/* One name-length rule for every temporary name, the backup's link made by
+ * name too (a symbolic link at the target is kept as itself): a name the
+ * filesystem finds too long makes it ask the directory's NAME_MAX, once,
+ * and with no shorter limit there the failure is ENAMETOOLONG, named. */
+TEST(backup_link_by_name_asks_name_max_when_too_long)
+{
+	aw_file *f;
+	aw_error e;
+	unlink("t");
+	ASSERT_OK(symlink("elsewhere", "t"));
+	ASSERT_OK(aw_file_begin(&f, "t", NULL, &e));
+	struct aw_fault_plan plan = { AW_SYS_LINKAT, 1, ENAMETOOLONG, 0 };
+	aw__fault_set(&plan);
+	ASSERT_ERRNO(aw_file_keep_backup(f, "~", &e), ENAMETOOLONG);
+	ASSERT_EQ(aw__fault_calls(AW_SYS_PATHCONF), 1);
+	ASSERT_EQ(e.step, AW_STEP_BACKUP);
+	aw__fault_reset();
+	/* Once the name fits, the same handle keeps its backup. */
+	ASSERT_OK(aw_file_keep_backup(f, "~", &e));
+	ASSERT_OK(aw_file_write(f, NEW, sizeof NEW - 1, &e));
+	ASSERT_AW_OK(aw_file_commit(f, &e));
+	ASSERT_FILE("t", NEW, sizeof NEW - 1);
+	char target[32];
+	ssize_t n = readlink("t~", target, sizeof target - 1);
+	ASSERT_EQ(n, 9);
+	ASSERT_TRUE(memcmp(target, "elsewhere", 9) == 0);
+	unlink("t~");
+	ASSERT_NO_TEMPS(".");
 }
