@@ -385,6 +385,23 @@ TEST(killed_batch_leftovers_and_lock_are_swept)
 	ASSERT_EQ(th_count_temps("d2"), 0);
 }
 
+/* In a child: stages n files as stage_many() names them, each holding
+ * "new N", into b as buffers; exit status 4 (and the error on stderr)
+ * on failure. */
+static void stage_buffers(aw_batch *b, int n)
+{
+	for (int i = 0; i < n; i++) {
+		char p[64], data[32];
+		snprintf(p, sizeof p, "%s/f%05d", i % 3 ? "d1" : "d2", i);
+		int len = snprintf(data, sizeof data, "new %d", i);
+		aw_error e;
+		if (aw_batch_add_buffer(b, p, data, (size_t)len, &e) < 0) {
+			fprintf(stderr, "    %s: %s\n", p, strerror(e.err));
+			_exit(4);
+		}
+	}
+}
+
 /* R2: 5000 files under a limit of 256 descriptors (the 100,000-file case
  * under 1024 is in tests/cli/test_sweep.sh's big sibling, make
  * check-batch-big, with the CLI in tests/cli/big_batch.sh). */
@@ -411,16 +428,7 @@ TEST(batch_of_5000_files_within_256_descriptors)
 			aw_batch_options o = { .durability = AW_DURABILITY_NONE };
 			if (aw_batch_new(&b, &o, NULL) < 0)
 				_exit(3);
-			for (int i = 0; i < 5000; i++) {
-				char p[64], data[32];
-				snprintf(p, sizeof p, "%s/f%05d", i % 3 ? "d1" : "d2", i);
-				int len = snprintf(data, sizeof data, "new %d", i);
-				aw_error e;
-				if (aw_batch_add_buffer(b, p, data, (size_t)len, &e) < 0) {
-					fprintf(stderr, "    %s: %s\n", p, strerror(e.err));
-					_exit(4);
-				}
-			}
+			stage_buffers(b, 5000);
 			if (aw_batch_commit(b, NULL, NULL) != AW_OK)
 				_exit(5);
 		}
@@ -452,16 +460,7 @@ TEST(batch_of_100000_files_within_1024_descriptors)
 		aw_batch *b;
 		if (aw_batch_new(&b, NULL, NULL) < 0)
 			_exit(3);
-		for (int i = 0; i < 100000; i++) {
-			char p[64], data[32];
-			snprintf(p, sizeof p, "%s/f%05d", i % 3 ? "d1" : "d2", i);
-			int len = snprintf(data, sizeof data, "new %d", i);
-			aw_error e;
-			if (aw_batch_add_buffer(b, p, data, (size_t)len, &e) < 0) {
-				fprintf(stderr, "    %s: %s\n", p, strerror(e.err));
-				_exit(4);
-			}
-		}
+		stage_buffers(b, 100000);
 		if (aw_batch_commit(b, NULL, NULL) != AW_OK)
 			_exit(5);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
