@@ -48,6 +48,10 @@ int cli_operands(int argc, char **argv, int first, int n, const char *cmd,
  * exit status. */
 int cli_simple_args(int argc, char **argv, const char *cmd, const char *names,
                     int n, const char *help, int *first);
+/* --backup's optional argument arg (NULL: "~") into *out: 0, or
+ * EXIT_USAGE with the usage error printed (naming the subcommand cmd, if
+ * not NULL) for an empty suffix or one with a slash. */
+int cli_parse_backup(const char *cmd, const char *arg, const char **out);
 /* "full", "file" or "none"; -1 for anything else. */
 int cli_parse_durability(const char *s, aw_durability *out);
 /* open(path, O_RDONLY | O_CLOEXEC) with EINTR retried (a FIFO or a
@@ -123,8 +127,9 @@ int cli_run_check(const char *cmd, const char *path, bool verbose);
  * The call is repeated only after it failed with EINTR at AW_STEP_LOCK,
  * which means it changed nothing. */
 extern double cli_lock_wait;   /* seconds; < 0: as long as it takes */
-/* Parses --wait's argument into cli_lock_wait; -1 if invalid. */
-int cli_parse_wait(const char *s);
+/* Parses --wait's argument s into cli_lock_wait: 0, or EXIT_USAGE with
+ * the usage error printed (naming the subcommand cmd, if not NULL). */
+int cli_parse_wait(const char *cmd, const char *s);
 struct cli_waiter {
 	const char *path;      /* the target or link, as given */
 	bool follow;           /* -L: the lock is in the resolved file's dir */

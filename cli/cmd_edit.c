@@ -822,16 +822,15 @@ int cmd_edit(int argc, char **argv)
 			s.check = optarg;
 			break;
 		case 'b':
-			s.backup = optarg ? optarg : "~";
-			if (!*s.backup || strchr(s.backup, '/'))
-				return cli_usage_error("edit: invalid backup suffix '%s'", s.backup);
+			if (cli_parse_backup("edit", optarg, &s.backup))
+				return EXIT_USAGE;
 			break;
 		case 'L':
 			s.opts.flags |= AW_FOLLOW_SYMLINKS;
 			break;
 		case 256:   /* --wait */
-			if (cli_parse_wait(optarg) < 0)
-				return cli_usage_error("edit: invalid --wait '%s': give seconds, such as 10 or 0.5", optarg);
+			if (cli_parse_wait("edit", optarg))
+				return EXIT_USAGE;
 			break;
 		case 'h':
 			usage();

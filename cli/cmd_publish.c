@@ -74,8 +74,8 @@ int cmd_publish(int argc, char **argv)
 				return cli_usage_error("publish: invalid durability '%s': use full, file or none", optarg);
 			break;
 		case OPT_WAIT:
-			if (cli_parse_wait(optarg) < 0)
-				return cli_usage_error("publish: invalid --wait '%s': give seconds, such as 10 or 0.5", optarg);
+			if (cli_parse_wait("publish", optarg))
+				return EXIT_USAGE;
 			break;
 		case 'h':
 			publish_usage();

@@ -230,8 +230,8 @@ static int take_option(struct write_job *j, int c)
 		j->opts.flags |= AW_LOCK;
 		break;
 	case OPT_WAIT:
-		if (cli_parse_wait(optarg) < 0)
-			return cli_usage_error("invalid --wait '%s': give seconds, such as 10 or 0.5", optarg);
+		if (cli_parse_wait(NULL, optarg))
+			return EXIT_USAGE;
 		break;
 	case OPT_FROM:
 		j->from = optarg;
@@ -243,9 +243,8 @@ static int take_option(struct write_job *j, int c)
 		j->check = optarg;
 		break;
 	case 'b':
-		j->backup = optarg ? optarg : "~";
-		if (!*j->backup || strchr(j->backup, '/'))
-			return cli_usage_error("invalid backup suffix '%s'", j->backup);
+		if (cli_parse_backup(NULL, optarg, &j->backup))
+			return EXIT_USAGE;
 		break;
 	case 'p':
 		j->progress = true;

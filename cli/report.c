@@ -93,9 +93,8 @@ int cli_simple_args(int argc, char **argv, const char *cmd, const char *names,
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
 		if (c == 'w') {
-			if (cli_parse_wait(optarg) < 0)
-				return cli_usage_error("%s: invalid --wait '%s': give seconds, such as 10 or 0.5",
-				                       cmd, optarg);
+			if (cli_parse_wait(cmd, optarg))
+				return EXIT_USAGE;
 			continue;
 		}
 		if (c != 'h')
@@ -110,6 +109,16 @@ int cli_simple_args(int argc, char **argv, const char *cmd, const char *names,
 	*first = optind;
 	int r = cli_operands(argc, argv, *first, n, cmd, names);
 	return r ? r : -1;
+}
+
+int cli_parse_backup(const char *cmd, const char *arg, const char **out)
+{
+	const char *suffix = arg ? arg : "~";
+	if (!*suffix || strchr(suffix, '/'))
+		return cli_usage_error("%s%sinvalid backup suffix '%s'",
+		                       cmd ? cmd : "", cmd ? ": " : "", suffix);
+	*out = suffix;
+	return 0;
 }
 
 int cli_parse_durability(const char *s, aw_durability *out)
