@@ -186,7 +186,7 @@ HOSTILE_HELPERS := $(patsubst tests/hostile/%.c,$(B)/hostile/%,$(wildcard tests/
 check-hostile: all $(HOSTILE_HELPERS)
 	@B=$(B) tests/hostile/run.sh
 
-$(B)/hostile/awh-%: tests/hostile/awh-%.c tests/hostile/awh-common.h $(B)/libatomicwrite.a include/atomicwrite.h
+$(B)/hostile/awh-%: tests/hostile/awh-%.c $(B)/libatomicwrite.a include/atomicwrite.h
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libatomicwrite.a $(LDLIBS)
 
