@@ -6,7 +6,7 @@
 #                           3 repetitions, one 256 MiB file twice
 #   bench/run.sh --full     (or FULL=1) 2000 small files, 5 repetitions,
 #                           256 MiB and 1 GiB files 5 times each; writes
-#                           bench/results/latest.md and latest.png
+#                           results/bench/latest.md and latest.png
 #   BENCH_FS="ext4 tmpfs"   only these filesystems
 #   BENCH_OUT=DIR           where the raw data, table and chart go
 #
@@ -22,7 +22,7 @@ full=${FULL:-0}
 [ "${1:-}" = --full ] && full=1
 if [ "$full" = 1 ]; then
 	small_n=2000 small_reps=5 large_sizes="268435456 1073741824" large_reps=5
-	default_out=$here/results
+	default_out=$top/results/bench
 else
 	small_n=${BENCH_N:-500} small_reps=${BENCH_REPS:-3} large_sizes=${BENCH_LARGE:-268435456} large_reps=${BENCH_REPS:-2}
 	default_out=$top/build/bench

@@ -240,6 +240,23 @@ static int collect(pid_t pid, int fd, struct said *s, int *status)
 	return cli_wait(pid, status);
 }
 
+/* Reaps the check with pid (its output on pipe fd, or -1: straight to
+ * standard error) and, when it failed, prints the output kept.  0 with
+ * *status, or -1 with errno set. */
+static int reap_check(pid_t pid, int fd, int *status)
+{
+	if (fd < 0)
+		return cli_wait(pid, status);
+	struct said *said = calloc(1, sizeof *said);
+	static struct said fallback;  /* if calloc fails */
+	struct said *s = said ? said : &fallback;
+	int r = collect(pid, fd, s, status);
+	if (r == 0 && !cli_exited_ok(*status))
+		said_print(s);
+	free(said);
+	return r;
+}
+
 int cli_run_check(const char *cmd, const char *path, bool verbose)
 {
 	char *line = cli_substitute(cmd, path);
@@ -252,64 +269,36 @@ int cli_run_check(const char *cmd, const char *path, bool verbose)
 	/* With --verbose its output goes straight to standard error, as it
 	 * comes; else to us, to be shown only if the check fails. */
 	int out[2] = { -1, -1 };
-	if (!verbose && pipe(out) < 0) {
-		cli_warn("check: pipe: %s", strerror(errno));
-		free(line);
-		return -1;
-	}
-	fflush(NULL);
-	pid_t pid = cli_fork();
-	if (pid < 0) {
-		cli_warn("check: fork: %s", strerror(errno));
-		if (!verbose) {
-			close(out[0]);
-			close(out[1]);
+	struct cli_child child = { .out = STDERR_FILENO, .err = -1, .quiet = true };
+	if (!verbose) {
+		if (pipe2(out, O_CLOEXEC) < 0) {
+			cli_warn("check: pipe: %s", strerror(errno));
+			free(line);
+			return -1;
 		}
-		free(line);
-		return -1;
+		child.out = child.err = out[1];
 	}
-	if (pid == 0) {
-		if (verbose) {
-			dup2(STDERR_FILENO, STDOUT_FILENO);
-		} else {
-			close(out[0]);
-			dup2(out[1], STDOUT_FILENO);
-			dup2(out[1], STDERR_FILENO);
-			close(out[1]);
-		}
-		execl("/bin/sh", "sh", "-c", line, "sh", path, (char *)NULL);
-		_exit(127);
-	}
-	int status;
-	int r;
-	struct said *said = NULL;
-	if (verbose) {
-		r = cli_wait(pid, &status);
-	} else {
+	char *argv[] = { (char *)"sh", (char *)"-c", line, (char *)"sh", (char *)path, NULL };
+	pid_t pid = cli_spawn("/bin/sh", argv, &child);
+	int spawn_err = errno;
+	if (out[1] >= 0)
 		close(out[1]);
-		said = calloc(1, sizeof *said);
-		static struct said fallback;  /* if calloc fails */
-		struct said *s = said ? said : &fallback;
-		r = collect(pid, out[0], s, &status);
-		close(out[0]);
-		if (r == 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
-			said_print(s);
-	}
-	free(said);
-	if (r < 0) {
+	int status, r = -1;
+	if (pid < 0)
+		cli_warn("check: fork: %s", strerror(spawn_err));
+	else if ((r = reap_check(pid, out[0], &status)) < 0)
 		cli_warn("waiting for the check (%s): %s", cmd, strerror(errno));
-		free(line);
-		return -1;
-	}
-	bool passed = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-	if (!passed) {
-		if (WIFEXITED(status))
-			cli_warn("check failed (exit status %d): %s",
-			         WEXITSTATUS(status), cmd);
-		else
-			cli_warn("check failed (killed by signal %d): %s",
-			         WIFSIGNALED(status) ? WTERMSIG(status) : 0, cmd);
-	}
+	if (out[0] >= 0)
+		close(out[0]);
 	free(line);
-	return passed ? 0 : 1;
+	if (r < 0)
+		return -1;
+	if (cli_exited_ok(status))
+		return 0;
+	if (WIFEXITED(status))
+		cli_warn("check failed (exit status %d): %s", WEXITSTATUS(status), cmd);
+	else
+		cli_warn("check failed (killed by signal %d): %s",
+		         WIFSIGNALED(status) ? WTERMSIG(status) : 0, cmd);
+	return 1;
 }

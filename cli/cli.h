@@ -8,7 +8,9 @@
 
 #include "atomicwrite.h"
 
+#include <signal.h>
 #include <stdbool.h>
+#include <sys/types.h>
 
 /* Exit statuses, as documented in atomicwrite(1). */
 enum {
@@ -17,6 +19,8 @@ enum {
 	EXIT_USAGE = 2,
 	EXIT_UNSYNCED = 3   /* FILE replaced, durability not confirmed */
 };
+
+/* ---- report.c: messages, and the parsing several subcommands share */
 
 extern const char *cli_prog;
 /* Standard input was closed when we started (it is /dev/null now): the
@@ -29,10 +33,65 @@ void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_report(int result, const aw_error *e);
 /* Prints a usage error and the hint to try --help; returns EXIT_USAGE. */
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A getopt_long() error c (with opterr 0: getopt would name the
+ * subcommand, not the program) as a usage error naming the program and
+ * cmd.  Returns EXIT_USAGE. */
+int cli_bad_option(const char *cmd, char **argv, int c);
+/* 0 if exactly n operands start at argv[first], else the usage error
+ * (names: the operands, as the help spells them). */
+int cli_operands(int argc, char **argv, int first, int n, const char *cmd,
+                 const char *names);
+/* The whole front of a subcommand that takes only operands: -h/--help
+ * (printing "Usage: ... names" and help), --wait (not for exchange,
+ * which takes no lock), "--", unknown options refused, the operand
+ * count n.  Returns -1 to go on (operands start at argv[*first]), or the
+ * exit status. */
+int cli_simple_args(int argc, char **argv, const char *cmd, const char *names,
+                    int n, const char *help, int *first);
+/* --backup's optional argument arg (NULL: "~") into *out: 0, or
+ * EXIT_USAGE with the usage error printed (naming the subcommand cmd, if
+ * not NULL) for an empty suffix or one with a slash. */
+int cli_parse_backup(const char *cmd, const char *arg, const char **out);
+/* "full", "file" or "none"; -1 for anything else. */
+int cli_parse_durability(const char *s, aw_durability *out);
+/* open(path, O_RDONLY | O_CLOEXEC) with EINTR retried (a FIFO or a
+ * network filesystem can interrupt an open). */
+int cli_open_read(const char *path);
 
-#include <signal.h>
-#include <stdbool.h>
-#include <sys/types.h>
+/* ---- help.c: the global --help and --version (on standard output) */
+
+void cli_help(void);
+void cli_version(void);
+
+/* ---- spawn.c: running another program */
+
+/* How cli_spawn() sets the child up before the exec.  Descriptors of -1
+ * are left as the child inherits them; give pipes O_CLOEXEC, so that only
+ * the copies made here reach the program. */
+struct cli_child {
+	int out;                  /* becomes its standard output */
+	int err;                  /* becomes its standard error */
+	void (*setup)(void *ctx); /* run in the child last (signals, say) */
+	void *ctx;
+	bool quiet;               /* a failed exec: exit status 127 and no
+	                           * message (for /bin/sh); else the shell's
+	                           * message and status, 127 or 126 */
+};
+/* Flushes our output, forks, and executes file (through PATH if it has no
+ * slash) with argv in the child, set up as c says (NULL: as inherited).
+ * Returns the child's pid (reap it with cli_wait()), or -1 with errno set
+ * if there is no child. */
+pid_t cli_spawn(const char *file, char *const argv[], const struct cli_child *c);
+/* fork(); the retry is for EINTR injected by tests, which Linux's fork
+ * never returns. */
+pid_t cli_fork(void);
+/* waitpid(pid, status, 0) with EINTR retried: 0, or -1 with errno set
+ * (then *status means nothing). */
+int cli_wait(pid_t pid, int *status);
+/* Whether a wait status says the program exited with status 0. */
+bool cli_exited_ok(int status);
+
+/* ---- source.c, check.c: the new contents, and their check */
 
 /* Copies everything fd holds into f (what names the source in errors);
  * with progress, a read loop that prints a progress line on stderr. */
@@ -56,18 +115,6 @@ char *cli_substitute(const char *cmd, const char *path);
  * output open. */
 int cli_run_check(const char *cmd, const char *path, bool verbose);
 
-/* "full", "file" or "none"; -1 for anything else. */
-int cli_parse_durability(const char *s, aw_durability *out);
-/* open(path, O_RDONLY | O_CLOEXEC) with EINTR retried (a FIFO or a
- * network filesystem can interrupt an open). */
-int cli_open_read(const char *path);
-/* fork(); the retry is for EINTR injected by tests, which Linux's fork
- * never returns. */
-pid_t cli_fork(void);
-/* waitpid(pid, status, 0) with EINTR retried: 0, or -1 with errno set
- * (then *status means nothing). */
-int cli_wait(pid_t pid, int *status);
-
 /* Waiting for a directory lock (lock_wait.c): --wait=SECONDS, and the
  * loop that makes a wait visible and bounded:
  *
@@ -80,8 +127,9 @@ int cli_wait(pid_t pid, int *status);
  * The call is repeated only after it failed with EINTR at AW_STEP_LOCK,
  * which means it changed nothing. */
 extern double cli_lock_wait;   /* seconds; < 0: as long as it takes */
-/* Parses --wait's argument into cli_lock_wait; -1 if invalid. */
-int cli_parse_wait(const char *s);
+/* Parses --wait's argument s into cli_lock_wait: 0, or EXIT_USAGE with
+ * the usage error printed (naming the subcommand cmd, if not NULL). */
+int cli_parse_wait(const char *cmd, const char *s);
 struct cli_waiter {
 	const char *path;      /* the target or link, as given */
 	bool follow;           /* -L: the lock is in the resolved file's dir */
@@ -98,6 +146,9 @@ void cli_wait_start(struct cli_waiter *w, const char *path, bool follow,
  * for the lock and --wait has not passed), else false (the ticks are
  * stopped; on a timeout, w->timed_out is set and the message printed). */
 bool cli_wait_again(struct cli_waiter *w, int result, const aw_error *e);
+
+/* ---- the subcommands, one file each (cmd_*.c; rollback beside publish,
+ * symlink and exchange in cmd_link.c); main.c dispatches to them */
 
 int cmd_write(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);

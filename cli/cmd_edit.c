@@ -300,6 +300,54 @@ static int open_edited(const struct scratch *sc, bool quiet)
 	return fd;
 }
 
+/* Copies what fd edited holds into the new file out and flushes it: 0,
+ * or an errno value. */
+static int copy_edit(int edited, int out)
+{
+	char buf[65536];
+	for (off_t off = 0;;) {
+		ssize_t n = pread(edited, buf, sizeof buf, off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno;
+		if (n == 0)
+			break;
+		for (ssize_t done = 0; done < n;) {
+			ssize_t w = write(out, buf + done, (size_t)(n - done));
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				return w < 0 ? errno : ENOSPC;
+			done += w;
+		}
+		off += n;
+	}
+	while (fsync(out) < 0) {
+		if (errno != EINTR)
+			return errno;
+	}
+	return 0;
+}
+
+/* Where hard links are not possible: a copy of what was read under the
+ * name keep.  0, EEXIST (the name is taken: try another), or another
+ * errno value. */
+static int keep_copy(const struct scratch *sc, int edited, const char *keep)
+{
+	int out;
+	while ((out = openat(sc->dirfd, keep, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	                     O_CLOEXEC | O_NOCTTY, 0600)) < 0 && errno == EINTR)
+		;
+	if (out < 0)
+		return errno;
+	int err = copy_edit(edited, out);
+	close(out);
+	if (err)
+		unlinkat_r(sc->dirfd, keep, 0);
+	return err;
+}
+
 /*
  * Keeps the edited copy that was not committed: a hard link to what is at
  * the scratch name (or, where links are not possible, a copy), under a
@@ -325,60 +373,11 @@ static void keep_edit(const struct scratch *sc, int edited, const char *file)
 		while ((r = linkat(sc->dirfd, sc->name, sc->dirfd, keep, 0)) < 0 &&
 		       errno == EINTR)
 			;
-		if (r == 0) {
-			err = 0;
-			break;
-		}
-		err = errno;
-		if (err == EEXIST)
-			continue;
+		err = r == 0 ? 0 : errno;
 		/* No hard links here (or the name is gone): copy what was
 		 * read into a new file of that name. */
-		int out;
-		while ((out = openat(sc->dirfd, keep, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-		                     O_CLOEXEC | O_NOCTTY, 0600)) < 0 && errno == EINTR)
-			;
-		if (out < 0) {
-			err = errno;
-			continue;
-		}
-		char buf[65536];
-		err = 0;
-		for (off_t off = 0;;) {
-			ssize_t n = pread(edited, buf, sizeof buf, off);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0) {
-				if (n < 0)
-					err = errno;
-				break;
-			}
-			for (ssize_t done = 0; done < n;) {
-				ssize_t w = write(out, buf + done, (size_t)(n - done));
-				if (w < 0 && errno == EINTR)
-					continue;
-				if (w <= 0) {
-					err = w < 0 ? errno : ENOSPC;
-					break;
-				}
-				done += w;
-			}
-			if (err)
-				break;
-			off += n;
-		}
-		if (!err) {
-			while (fsync(out) < 0) {
-				if (errno != EINTR) {
-					err = errno;
-					break;
-				}
-			}
-		}
-		close(out);
-		if (err)
-			unlinkat_r(sc->dirfd, keep, 0);
-		break;
+		if (err && err != EEXIST)
+			err = keep_copy(sc, edited, keep);
 	}
 	if (err) {
 		cli_warn("could not keep your edit of %s: %s", file, strerror(err));
@@ -389,6 +388,82 @@ static void keep_edit(const struct scratch *sc, int edited, const char *file)
 		;
 	cli_warn("your edit is saved in %s/%s",
 	         strcmp(sc->shown_dir, "/") == 0 ? "" : sc->shown_dir, keep);
+}
+
+/* What the editor gets: SIGINT and SIGQUIT ignored if we were started
+ * with them ignored, else their default actions (a handler of ours would
+ * not survive the exec anyway). */
+struct editor_signals {
+	struct sigaction old_int, old_quit;
+};
+
+static bool was_ignored(const struct sigaction *sa)
+{
+	return !(sa->sa_flags & SA_SIGINFO) && sa->sa_handler == SIG_IGN;
+}
+
+static void editor_child_signals(void *ctx)
+{
+	const struct editor_signals *es = ctx;
+	signal(SIGINT, was_ignored(&es->old_int) ? SIG_IGN : SIG_DFL);
+	signal(SIGQUIT, was_ignored(&es->old_quit) ? SIG_IGN : SIG_DFL);
+}
+
+/*
+ * Starts the editor on path: the variable may hold arguments ("code
+ * --wait"), so the shell splits it, and the path is its own argument.
+ * The shell catches SIGINT and SIGQUIT (a caught signal is reset to its
+ * default action in the editor it starts), so that a Ctrl-C the editor
+ * handles does not kill the shell and make the editor look finished
+ * while it goes on.  The pid, or -1 (message printed).
+ */
+static pid_t start_editor(const char *editor, const char *path,
+                          struct editor_signals *es)
+{
+	static const char fmt[] = "trap : INT QUIT; %s \"$1\"";
+	char *cmd = malloc(strlen(editor) + sizeof fmt);
+	if (!cmd) {
+		cli_warn("starting the editor (%s): %s", editor, strerror(ENOMEM));
+		return -1;
+	}
+	sprintf(cmd, fmt, editor);
+	char *argv[] = { (char *)"sh", (char *)"-c", cmd, (char *)"sh", (char *)path, NULL };
+	struct cli_child child = { .out = -1, .err = -1, .setup = editor_child_signals,
+	                           .ctx = es, .quiet = true };
+	pid_t pid = cli_spawn("/bin/sh", argv, &child);
+	if (pid < 0)
+		cli_warn("starting the editor (%s): %s", editor, strerror(errno));
+	free(cmd);
+	return pid;
+}
+
+/* Waits for the editor: 0 if it exited with 0, else -1 (message
+ * printed). */
+static int wait_editor(pid_t pid, const char *editor)
+{
+	int status;
+	if (cli_wait(pid, &status) < 0) {
+		int err = errno;
+		cli_warn("waiting for the editor (%s): %s", editor, strerror(err));
+		/* Not knowing how it ended, stop it before the scratch copy
+		 * is removed: an editor still running would write it anew.
+		 * ECHILD means it is gone already, and its pid may be
+		 * another process's by now. */
+		if (err != ECHILD) {
+			kill(pid, SIGKILL);
+			cli_wait(pid, &status);
+		}
+		return -1;
+	}
+	if (cli_exited_ok(status))
+		return 0;
+	if (WIFSIGNALED(status))
+		cli_warn("the editor (%s) failed (killed by signal %d)", editor,
+		         WTERMSIG(status));
+	else
+		cli_warn("the editor (%s) failed (exit status %d)", editor,
+		         WEXITSTATUS(status));
+	return -1;
 }
 
 /*
@@ -405,70 +480,18 @@ static int run_editor(const char *path)
 		editor = getenv("EDITOR");
 	if (!editor || !*editor)
 		editor = "vi";
-	fflush(NULL);
 
-	struct sigaction ign, old_int, old_quit;
+	struct sigaction ign;
+	struct editor_signals es;
 	memset(&ign, 0, sizeof ign);
 	ign.sa_handler = SIG_IGN;
 	sigemptyset(&ign.sa_mask);
-	sigaction(SIGINT, &ign, &old_int);
-	sigaction(SIGQUIT, &ign, &old_quit);
-	/* What the editor gets: ignored if we were started with them
-	 * ignored, else the default action (a handler of ours would not
-	 * survive the exec anyway). */
-	bool int_ignored = !(old_int.sa_flags & SA_SIGINFO) && old_int.sa_handler == SIG_IGN;
-	bool quit_ignored = !(old_quit.sa_flags & SA_SIGINFO) && old_quit.sa_handler == SIG_IGN;
-
-	int result = -1;
-	pid_t pid = cli_fork();
-	if (pid < 0) {
-		cli_warn("starting the editor (%s): %s", editor, strerror(errno));
-		goto out;
-	}
-	if (pid == 0) {
-		signal(SIGINT, int_ignored ? SIG_IGN : SIG_DFL);
-		signal(SIGQUIT, quit_ignored ? SIG_IGN : SIG_DFL);
-		/* The variable may hold arguments ("code --wait"): let the
-		 * shell split it, and pass the path as its own argument.
-		 * The shell catches SIGINT and SIGQUIT (a caught signal is
-		 * reset to its default action in the editor it starts), so
-		 * that a Ctrl-C the editor handles does not kill the shell
-		 * and make the editor look finished while it goes on. */
-		static const char fmt[] = "trap : INT QUIT; %s \"$1\"";
-		char *cmd = malloc(strlen(editor) + sizeof fmt);
-		if (!cmd)
-			_exit(127);
-		sprintf(cmd, fmt, editor);
-		execl("/bin/sh", "sh", "-c", cmd, "sh", path, (char *)NULL);
-		_exit(127);
-	}
-	int status;
-	if (cli_wait(pid, &status) < 0) {
-		int err = errno;
-		cli_warn("waiting for the editor (%s): %s", editor, strerror(err));
-		/* Not knowing how it ended, stop it before the scratch copy
-		 * is removed: an editor still running would write it anew.
-		 * ECHILD means it is gone already, and its pid may be
-		 * another process's by now. */
-		if (err != ECHILD) {
-			kill(pid, SIGKILL);
-			cli_wait(pid, &status);
-		}
-		goto out;
-	}
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		if (WIFSIGNALED(status))
-			cli_warn("the editor (%s) failed (killed by signal %d)", editor,
-			         WTERMSIG(status));
-		else
-			cli_warn("the editor (%s) failed (exit status %d)", editor,
-			         WEXITSTATUS(status));
-		goto out;
-	}
-	result = 0;
-out:
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGQUIT, &old_quit, NULL);
+	sigaction(SIGINT, &ign, &es.old_int);
+	sigaction(SIGQUIT, &ign, &es.old_quit);
+	pid_t pid = start_editor(editor, path, &es);
+	int result = pid < 0 ? -1 : wait_editor(pid, editor);
+	sigaction(SIGINT, &es.old_int, NULL);
+	sigaction(SIGQUIT, &es.old_quit, NULL);
 	return result;
 }
 
@@ -557,184 +580,228 @@ static bool target_exists(const struct session *s, int dirfd)
 	return fstatat_r(dirfd, base_name(s->path), &st, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
-static int edit(const struct session *s)
-{
-	bool follow = s->opts.flags & AW_FOLLOW_SYMLINKS;
-	struct stat st;
-	/* Refused before anything is created; checked again under the
-	 * lock, in the directory the library opened. */
-	if (!follow && fstatat_r(AT_FDCWD, s->path, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    S_ISLNK(st.st_mode)) {
-		refuse_link(s->path);
-		return EXIT_FAIL;
-	}
-
-	aw_cleanup_install();
+/* What a session holds while it runs. */
+struct run {
+	const struct session *s;
+	aw_file *f;        /* FILE's replacement, holding the lock; FILE's
+	                    * old contents until the commit */
+	struct scratch sc; /* the copy the editor gets */
+	int edited;        /* what is at the scratch name, open; or -1 */
 	aw_error e;
-	memset(&e, 0, sizeof e);
-	aw_file *f = NULL;
-	struct scratch sc = { .h = NULL, .dirfd = -1, .path = NULL, .shown_dir = NULL };
-	int status = EXIT_FAIL;
-	int edited = -1;
+	int status;        /* how the session ends so far */
+};
 
-	/* The lock, held by f from here to the commit, covers the whole
-	 * read-edit-write cycle.  f starts as a copy of FILE, read by the
-	 * library from the directory it locked (never through a link
-	 * unless -L): that is what "changed" is measured against, and what
-	 * the scratch copy starts as. */
+/*
+ * Takes the lock, held by r->f from here to the commit: it covers the
+ * whole read-edit-write cycle.  r->f starts as a copy of FILE, read by
+ * the library from the directory it locked (never through a link unless
+ * -L): that is what "changed" is measured against, and what the scratch
+ * copy starts as.  Without -L, FILE is looked at again there: a link is
+ * refused.  0, or -1 (reported).
+ */
+static int begin_locked(struct run *r)
+{
+	const struct session *s = r->s;
+	bool follow = s->opts.flags & AW_FOLLOW_SYMLINKS;
 	aw_options locked = s->opts;
 	locked.flags |= AW_LOCK | AW_COPY_TARGET;
 	struct cli_waiter w;
 	int begun;
 	cli_wait_start(&w, s->path, follow, true);
 	do
-		begun = aw_file_begin(&f, s->path, &locked, &e);
-	while (cli_wait_again(&w, begun, &e));
+		begun = aw_file_begin(&r->f, s->path, &locked, &r->e);
+	while (cli_wait_again(&w, begun, &r->e));
 	if (w.timed_out)
-		goto out;
+		return -1;
 	if (begun < 0) {
-		status = cli_report(AW_FAILED, &e);
-		goto out;
+		r->status = cli_report(AW_FAILED, &r->e);
+		return -1;
 	}
-	if (!follow) {
-		/* The check that counts: a failed look is no proof that
-		 * FILE is not a link. */
-		if (fstatat_r(aw_file_dirfd(f), base_name(s->path), &st, AT_SYMLINK_NOFOLLOW) < 0) {
-			if (errno != ENOENT) {
-				cli_warn("inspecting %s: %s", s->path, strerror(errno));
-				goto out;
-			}
-		} else if (S_ISLNK(st.st_mode)) {
-			refuse_link(s->path);
-			goto out;
-		}
+	if (follow)
+		return 0;
+	/* The check that counts: a failed look is no proof that FILE is
+	 * not a link. */
+	struct stat st;
+	if (fstatat_r(aw_file_dirfd(r->f), base_name(s->path), &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		cli_warn("inspecting %s: %s", s->path, strerror(errno));
+		return -1;
 	}
-	int orig = aw_file_fd(f);
-	bool existed = target_exists(s, aw_file_dirfd(f));
+	if (S_ISLNK(st.st_mode)) {
+		refuse_link(s->path);
+		return -1;
+	}
+	return 0;
+}
 
-	/* The scratch copy: a named temporary file, created 0600 whatever
-	 * FILE's mode and the umask (it is never committed, so the mode
-	 * only protects it), owned by whoever runs this. */
+/*
+ * The scratch copy: a named temporary file beside FILE, in the directory
+ * r->f locked, created 0600 whatever FILE's mode and the umask (it is
+ * never committed, so the mode only protects it), owned by whoever runs
+ * this, holding what orig (FILE's contents) holds.  0, or -1 (reported).
+ */
+static int make_scratch(struct run *r, int orig)
+{
+	const struct session *s = r->s;
+	struct scratch *sc = &r->sc;
 	aw_options named = s->opts;
 	named.flags |= AW_NO_TMPFILE | AW_MODE;
 	named.mode = 0600;
 	named.durability = AW_DURABILITY_NONE;
-	if (aw_file_begin(&sc.h, s->path, &named, &e) < 0) {
-		status = cli_report(AW_FAILED, &e);
-		goto out;
-	}
-	sc.dirfd = aw_file_dirfd(sc.h);
+	if (aw_file_begin(&sc->h, s->path, &named, &r->e) < 0)
+		goto failed;
+	sc->dirfd = aw_file_dirfd(sc->h);
 	struct stat d1, d2;
-	if (fstat_r(aw_file_dirfd(f), &d1) < 0 || fstat_r(sc.dirfd, &d2) < 0) {
+	if (fstat_r(aw_file_dirfd(r->f), &d1) < 0 || fstat_r(sc->dirfd, &d2) < 0) {
 		cli_warn("inspecting the directory of %s: %s", s->path, strerror(errno));
-		goto out;
+		return -1;
 	}
 	if (!same_file(&d1, &d2)) {
 		cli_warn("%s: its directory changed while the edit began; not edited", s->path);
-		goto out;
+		return -1;
 	}
-	const char *tmp = aw_file_temp_name(sc.h, &e);
-	if (!tmp) {
-		status = cli_report(AW_FAILED, &e);
-		goto out;
-	}
-	if (fstat_r(aw_file_fd(sc.h), &sc.st) < 0) {
+	const char *tmp = aw_file_temp_name(sc->h, &r->e);
+	if (!tmp)
+		goto failed;
+	if (fstat_r(aw_file_fd(sc->h), &sc->st) < 0) {
 		cli_warn("the scratch copy of %s: %s", s->path, strerror(errno));
-		goto out;
+		return -1;
 	}
-	snprintf(sc.name, sizeof sc.name, "%s", tmp);
+	snprintf(sc->name, sizeof sc->name, "%s", tmp);
 	if (lseek_r(orig, 0, SEEK_SET) < 0) {
 		cli_warn("starting the scratch copy of %s: %s", s->path, strerror(errno));
-		goto out;
+		return -1;
 	}
-	if (aw_file_copy_from(sc.h, orig, &e) < 0) {
-		status = cli_report(AW_FAILED, &e);
-		goto out;
-	}
-	if (name_scratch(&sc, s->path) < 0)
-		goto out;
+	if (aw_file_copy_from(sc->h, orig, &r->e) < 0)
+		goto failed;
+	return name_scratch(sc, s->path);
+failed:
+	r->status = cli_report(AW_FAILED, &r->e);
+	return -1;
+}
 
+/* The edit made nothing new: says so (a FILE that did not exist and
+ * stays empty is not created). */
+static void say_unchanged(struct run *r, int orig, bool existed)
+{
+	if (!existed && lseek_r(orig, 0, SEEK_END) == 0)
+		cli_warn("%s not created: nothing was written", r->s->path);
+	else
+		cli_warn("%s unchanged", r->s->path);
+	r->status = EXIT_OK;
+}
+
+/*
+ * The editor, then the check, again while the user asks for it after a
+ * failed check: true when there is something to commit (r->edited is
+ * open on it), false when the session ends without a commit (r->status
+ * says how; an edit that changed something is kept unless the user
+ * chose to abort).
+ */
+static bool edit_until_checked(struct run *r, int orig, bool existed)
+{
+	const struct session *s = r->s;
 	for (;;) {
-		int ran = run_editor(sc.path);
-		edited = open_edited(&sc, ran < 0);
+		int ran = run_editor(r->sc.path);
+		r->edited = open_edited(&r->sc, ran < 0);
 		if (ran < 0) {
 			/* FILE stays as it is; what was written is kept. */
-			if (edited >= 0 && same_contents(orig, edited) == 0) {
+			if (r->edited >= 0 && same_contents(orig, r->edited) == 0) {
 				cli_warn("%s was not changed", s->path);
-				keep_edit(&sc, edited, s->path);
+				keep_edit(&r->sc, r->edited, s->path);
 			}
-			goto out;
+			return false;
 		}
-		if (edited < 0)
-			goto out;
-		int same = same_contents(orig, edited);
+		if (r->edited < 0)
+			return false;
+		int same = same_contents(orig, r->edited);
 		if (same < 0) {
-			cli_warn("reading the edited copy %s: %s", sc.path, strerror(errno));
-			goto out;
+			cli_warn("reading the edited copy %s: %s", r->sc.path, strerror(errno));
+			return false;
 		}
 		if (same == 1) {
-			if (!existed && lseek_r(orig, 0, SEEK_END) == 0)
-				cli_warn("%s not created: nothing was written", s->path);
-			else
-				cli_warn("%s unchanged", s->path);
-			status = EXIT_OK;
-			goto out;
+			say_unchanged(r, orig, existed);
+			return false;
 		}
 		if (!s->check)
-			break;
-		int r = cli_run_check(s->check, sc.path, false);
-		if (r == 0) {
+			return true;
+		int c = cli_run_check(s->check, r->sc.path, false);
+		if (c == 0) {
 			/* Commit what the check left at the name (a check
 			 * may rewrite the copy, by rename too). */
-			close(edited);
-			edited = open_edited(&sc, false);
-			if (edited < 0)
-				goto out;
-			break;
+			close(r->edited);
+			r->edited = open_edited(&r->sc, false);
+			return r->edited >= 0;
 		}
-		enum answer a = r > 0 ? ask_again() : ANSWER_NONE;
+		enum answer a = c > 0 ? ask_again() : ANSWER_NONE;
 		if (a == ANSWER_AGAIN) {
-			close(edited);
-			edited = -1;
+			close(r->edited);
+			r->edited = -1;
 			continue;
 		}
 		cli_warn("%s was not changed", s->path);
 		if (a == ANSWER_NONE)
-			keep_edit(&sc, edited, s->path);
-		goto out;
+			keep_edit(&r->sc, r->edited, s->path);
+		return false;
 	}
+}
 
-	/* f held FILE's old contents for comparison: now the edited ones. */
-	int nfd = aw_file_fd(f);
+/* r->f held FILE's old contents for comparison: now the edited ones, and
+ * the commit.  An edit that did not get in is kept.  The scratch copy
+ * goes after this (discard_scratch): its removal failing does not undo
+ * the edit, but the user is told what was left. */
+static void commit_edit(struct run *r)
+{
+	const struct session *s = r->s;
+	int nfd = aw_file_fd(r->f);
 	if (ftruncate_r(nfd, 0) < 0 || lseek_r(nfd, 0, SEEK_SET) < 0) {
 		cli_warn("preparing the new contents of %s: %s", s->path, strerror(errno));
-		keep_edit(&sc, edited, s->path);
-		goto out;
+		keep_edit(&r->sc, r->edited, s->path);
+		return;
 	}
-	if (aw_file_copy_from(f, edited, &e) < 0 ||
-	    (s->backup && aw_file_keep_backup(f, s->backup, &e) < 0)) {
-		status = cli_report(AW_FAILED, &e);
-		keep_edit(&sc, edited, s->path);
-		goto out;
+	if (aw_file_copy_from(r->f, r->edited, &r->e) < 0 ||
+	    (s->backup && aw_file_keep_backup(r->f, s->backup, &r->e) < 0)) {
+		r->status = cli_report(AW_FAILED, &r->e);
+		keep_edit(&r->sc, r->edited, s->path);
+		return;
 	}
-	int result = aw_file_commit(f, &e);
-	f = NULL;
-	status = cli_report(result, &e);
-	if (result == AW_FAILED) {
-		keep_edit(&sc, edited, s->path);
-		goto out;
-	}
-	/* The scratch copy goes now (discard_scratch): its removal failing
-	 * does not undo the edit, but the user is told what was left. */
+	int result = aw_file_commit(r->f, &r->e);
+	r->f = NULL;
+	r->status = cli_report(result, &r->e);
+	if (result == AW_FAILED)
+		keep_edit(&r->sc, r->edited, s->path);
+}
 
-out:
-	discard_scratch(&sc, s->path);
-	if (edited >= 0)
-		close(edited);
-	free(sc.path);
-	free(sc.shown_dir);
-	aw_file_discard(f);
-	return status;
+static int edit(const struct session *s)
+{
+	struct stat st;
+	/* Refused before anything is created; checked again under the
+	 * lock, in the directory the library opened. */
+	if (!(s->opts.flags & AW_FOLLOW_SYMLINKS) &&
+	    fstatat_r(AT_FDCWD, s->path, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISLNK(st.st_mode)) {
+		refuse_link(s->path);
+		return EXIT_FAIL;
+	}
+	aw_cleanup_install();
+	struct run r = {
+		.s = s, .f = NULL, .edited = -1, .status = EXIT_FAIL,
+		.sc = { .h = NULL, .dirfd = -1, .path = NULL, .shown_dir = NULL },
+	};
+	if (begin_locked(&r) == 0) {
+		int orig = aw_file_fd(r.f);
+		bool existed = target_exists(s, aw_file_dirfd(r.f));
+		if (make_scratch(&r, orig) == 0 && edit_until_checked(&r, orig, existed))
+			commit_edit(&r);
+	}
+	discard_scratch(&r.sc, s->path);
+	if (r.edited >= 0)
+		close(r.edited);
+	free(r.sc.path);
+	free(r.sc.shown_dir);
+	aw_file_discard(r.f);
+	return r.status;
 }
 
 int cmd_edit(int argc, char **argv)
@@ -755,16 +822,15 @@ int cmd_edit(int argc, char **argv)
 			s.check = optarg;
 			break;
 		case 'b':
-			s.backup = optarg ? optarg : "~";
-			if (!*s.backup || strchr(s.backup, '/'))
-				return cli_usage_error("edit: invalid backup suffix '%s'", s.backup);
+			if (cli_parse_backup("edit", optarg, &s.backup))
+				return EXIT_USAGE;
 			break;
 		case 'L':
 			s.opts.flags |= AW_FOLLOW_SYMLINKS;
 			break;
 		case 256:   /* --wait */
-			if (cli_parse_wait(optarg) < 0)
-				return cli_usage_error("edit: invalid --wait '%s': give seconds, such as 10 or 0.5", optarg);
+			if (cli_parse_wait("edit", optarg))
+				return EXIT_USAGE;
 			break;
 		case 'h':
 			usage();

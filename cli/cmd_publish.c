@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * cmd_publish.c - the directory subcommands: publish, rollback, symlink
- * and exchange.
+ * cmd_publish.c - the published-tree subcommands: publish a new version
+ * of a tree behind a symbolic link, and roll back to the previous one.
  */
 #include "cli.h"
 
@@ -12,29 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-
-/* A getopt_long() error (opterr is 0: getopt would name the subcommand,
- * not the program) as a usage error naming the program. */
-static int bad_option(const char *cmd, char **argv, int c)
-{
-	const char *arg = argv[optind - 1];
-	if (c == ':')
-		return cli_usage_error("%s: option '%s' requires an argument", cmd, arg);
-	if (optopt && optopt < 256 && !(arg[0] == '-' && arg[1] == '-'))
-		return cli_usage_error("%s: invalid option -- '%c'", cmd, optopt);
-	return cli_usage_error("%s: unrecognized option '%s'", cmd, arg);
-}
-
-/* Checks that exactly n operands follow the options. */
-static int operands(int argc, char **argv, int first, int n, const char *cmd,
-                    const char *names)
-{
-	if (argc - first < n)
-		return cli_usage_error("%s: missing operand: %s %s", cmd, cmd, names);
-	if (argc - first > n)
-		return cli_usage_error("%s: extra operand '%s'", cmd, argv[first + n]);
-	return 0;
-}
 
 static void publish_usage(void)
 {
@@ -97,17 +74,17 @@ int cmd_publish(int argc, char **argv)
 				return cli_usage_error("publish: invalid durability '%s': use full, file or none", optarg);
 			break;
 		case OPT_WAIT:
-			if (cli_parse_wait(optarg) < 0)
-				return cli_usage_error("publish: invalid --wait '%s': give seconds, such as 10 or 0.5", optarg);
+			if (cli_parse_wait("publish", optarg))
+				return EXIT_USAGE;
 			break;
 		case 'h':
 			publish_usage();
 			return EXIT_OK;
 		default:
-			return bad_option("publish", argv, c);
+			return cli_bad_option("publish", argv, c);
 		}
 	}
-	int r = operands(argc, argv, optind, 2, "publish", "LINK SRCDIR");
+	int r = cli_operands(argc, argv, optind, 2, "publish", "LINK SRCDIR");
 	if (r)
 		return r;
 	/* --adopt keeps the adopted directory for rollback unless --keep 0
@@ -139,47 +116,11 @@ int cmd_publish(int argc, char **argv)
 	return status;
 }
 
-/* The shared front of the commands that take only operands: -h/--help,
- * --wait (for those that lock), "--", unknown options refused, the
- * operand count.  Returns -1 to go on (operands start at argv[*first]),
- * or the exit status. */
-static int simple_args(int argc, char **argv, const char *cmd,
-                       const char *names, int n, const char *help, int *first)
-{
-	static const struct option longopts[] = {
-		{ "wait", required_argument, NULL, 'w' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	/* exchange takes no lock: no --wait. */
-	const struct option *opts = strcmp(cmd, "exchange") == 0 ? longopts + 1 : longopts;
-	int c;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
-		if (c == 'w') {
-			if (cli_parse_wait(optarg) < 0)
-				return cli_usage_error("%s: invalid --wait '%s': give seconds, such as 10 or 0.5",
-				                       cmd, optarg);
-			continue;
-		}
-		if (c != 'h')
-			return bad_option(cmd, argv, c);
-		printf("Usage: %s %s [OPTION]... [--] %s\n%s", cli_prog, cmd, names, help);
-		return EXIT_OK;
-	}
-	*first = optind;
-	int r = operands(argc, argv, *first, n, cmd, names);
-	return r ? r : -1;
-}
-
 int cmd_rollback(int argc, char **argv)
 {
-	int first, r = simple_args(argc, argv, "rollback", "LINK", 1,
+	int first, r = cli_simple_args(argc, argv, "rollback", "LINK", 1,
 		"Switch LINK back to the newest version kept before the current one\n"
-		"(see publish --keep), atomically, and remove the current one.\n"
-		"\n"
-		"      --wait=SECONDS  give up (exit 1) after waiting SECONDS for the lock\n"
-		"                      on LINK's directory (default: as long as it takes)\n", &first);
+		"(see publish --keep), atomically, and remove the current one.\n", &first);
 	if (r >= 0)
 		return r;
 	aw_error e;
@@ -189,35 +130,4 @@ int cmd_rollback(int argc, char **argv)
 		r = aw_link_rollback(argv[first], &e);
 	while (cli_wait_again(&w, r, &e));
 	return w.timed_out ? EXIT_FAIL : cli_report(r, &e);
-}
-
-int cmd_symlink(int argc, char **argv)
-{
-	int first, r = simple_args(argc, argv, "symlink", "TARGET LINK", 2,
-		"Make LINK a symbolic link to TARGET, atomically: whatever stood at LINK\n"
-		"(a file or another link; not a directory) is replaced in one rename.\n"
-		"A TARGET that starts with '-' follows '--'.\n"
-		"\n"
-		"      --wait=SECONDS  give up (exit 1) after waiting SECONDS for the lock\n"
-		"                      on LINK's directory (default: as long as it takes)\n", &first);
-	if (r >= 0)
-		return r;
-	aw_error e;
-	struct cli_waiter w;
-	cli_wait_start(&w, argv[first + 1], false, true);
-	do
-		r = aw_link_set(argv[first], argv[first + 1], &e);
-	while (cli_wait_again(&w, r, &e));
-	return w.timed_out ? EXIT_FAIL : cli_report(r, &e);
-}
-
-int cmd_exchange(int argc, char **argv)
-{
-	int first, r = simple_args(argc, argv, "exchange", "PATH1 PATH2", 2,
-		"Swap PATH1 and PATH2 (files, directories, links) in one atomic step.\n"
-		"Both must be on one filesystem that supports renameat2 RENAME_EXCHANGE.\n", &first);
-	if (r >= 0)
-		return r;
-	aw_error e;
-	return cli_report(aw_path_exchange(argv[first], argv[first + 1], &e), &e);
 }

@@ -15,79 +15,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static void usage(void)
-{
-	printf(
-"Usage: %s [OPTION]... FILE -- COMMAND [ARG]...\n"
-"       %s [OPTION]... FILE < NEW-CONTENTS\n"
-"       %s edit [--check CMD] FILE\n"
-"       %s batch FILE=SRC... | --manifest LIST\n"
-"       %s sweep DIR...\n"
-"       %s publish [--keep N] [--adopt] LINK SRCDIR\n"
-"       %s rollback LINK | symlink TARGET LINK | exchange PATH1 PATH2\n"
-"Replace FILE atomically with what COMMAND prints, if COMMAND exits 0, or\n"
-"with what standard input holds: a reader sees the whole old file or the\n"
-"whole new one, never a mix, a truncation or nothing.  From a pipe, FILE is\n"
-"replaced with whatever arrived once the pipe ends, even if the program\n"
-"writing it failed: to commit only a producer's success, give it as\n"
-"COMMAND (or --from-cmd).\n"
-"\n"
-"  -m, --mode=OCTAL        give the file exactly this mode (no umask); the\n"
-"                          default keeps the old mode, or 0666 & ~umask\n"
-"      --durability=LEVEL  full (default): the new file survives a power cut\n"
-"                          once the command returns; file: fsync the file\n"
-"                          only; none: atomic against crashes of this process\n"
-"                          only, a power cut may leave an empty file\n"
-"      --no-sync           the same as --durability=none\n"
-"  -n, --no-clobber        fail if FILE exists (decided atomically)\n"
-"  -L, --follow-symlinks   if FILE is a symbolic link, replace the file it\n"
-"                          points to; by default the link itself is replaced\n"
-"  -l, --lock              hold an exclusive lock on FILE's directory from\n"
-"                          before the new contents are read until they are\n"
-"                          in place, so cooperating writers using --lock take\n"
-"                          turns (read-modify-write with --from-cmd); only\n"
-"                          users who may write the directory can hold it\n"
-"      --wait=SECONDS      with --lock: give up (exit 1) after waiting SECONDS\n"
-"                          for the lock (default: as long as it takes; 0: do\n"
-"                          not wait); a wait of over a second is announced\n"
-"      --from=SRC          take the new contents from the file SRC (a reflink\n"
-"                          or in-kernel copy where possible)\n"
-"      --from-cmd=CMD      take them from the standard output of the shell\n"
-"                          command CMD; nothing is replaced if CMD fails\n"
-"  -c, --check=CMD         run the shell command CMD on the new contents first\n"
-"                          ({} is their path, passed as \"$1\", else it is\n"
-"                          appended); replace FILE only if CMD exits 0, else\n"
-"                          print its output; CMD must not replace the file\n"
-"  -b, --backup[=SUFFIX]   keep the old FILE as FILE~ (or FILE+SUFFIX), a hard\n"
-"                          link made before the swap\n"
-"  -p, --progress          show a progress line while copying (on a terminal)\n"
-"  -v, --verbose           say what is done, step by step\n"
-"      --no-tmpfile        do not use O_TMPFILE; use a named temporary file\n"
-"  -h, --help              show this help and exit\n"
-"  -V, --version           show the version and exit\n"
-"\n"
-"The old file's owner, group, mode and extended attributes (ACLs) are kept\n"
-"where permitted.  A FILE named like a subcommand is written ./sweep,\n"
-"./publish and so on.\n"
-"\n"
-"  edit FILE               edit a copy of FILE with $VISUAL or $EDITOR and\n"
-"                          replace FILE with it if it changed\n"
-"  batch FILE=SRC...       replace many files, flushed together\n"
-"  sweep DIR...            remove what writers and publishers that died left\n"
-"                          in DIR; prints each name it removed\n"
-"  publish LINK SRCDIR     switch the symbolic link LINK to a new copy of the\n"
-"                          tree SRCDIR, atomically\n"
-"  rollback LINK           switch LINK back to the previous kept version\n"
-"  symlink TARGET LINK     replace LINK with a symbolic link to TARGET\n"
-"  exchange PATH1 PATH2    swap two paths atomically\n"
-"  (see '%s COMMAND --help' and atomicwrite(1))\n"
-"\n"
-"Exit status: 0 replaced; 1 failed (or the check failed), FILE untouched and\n"
-"nothing left behind; 2 usage error; 3 FILE replaced but the directory fsync\n"
-"failed, so the replacement may not survive a power cut.\n",
-	cli_prog, cli_prog, cli_prog, cli_prog, cli_prog, cli_prog, cli_prog, cli_prog);
-}
-
 static int parse_mode(const char *s, mode_t *out)
 {
 	char *end;
@@ -278,7 +205,97 @@ static int run(const struct write_job *j)
 	return status;
 }
 
-int cmd_write(int argc, char **argv)
+/* One option c (with optarg) into j: -1 to go on, else the exit status
+ * (help, version, a usage error). */
+static int take_option(struct write_job *j, int c)
+{
+	switch (c) {
+	case 'm':
+		if (parse_mode(optarg, &j->opts.mode) < 0)
+			return cli_usage_error("invalid mode '%s': give octal permission bits such as 644", optarg);
+		j->opts.flags |= AW_MODE;
+		break;
+	case OPT_DURABILITY:
+		if (cli_parse_durability(optarg, &j->opts.durability) < 0)
+			return cli_usage_error("invalid durability '%s': use full, file or none", optarg);
+		break;
+	case OPT_NO_SYNC:
+		j->opts.durability = AW_DURABILITY_NONE;
+		break;
+	case 'n':
+		j->opts.flags |= AW_NO_CLOBBER;
+		break;
+	case 'L':
+		j->opts.flags |= AW_FOLLOW_SYMLINKS;
+		break;
+	case 'l':
+		j->opts.flags |= AW_LOCK;
+		break;
+	case OPT_WAIT:
+		if (cli_parse_wait(NULL, optarg))
+			return EXIT_USAGE;
+		break;
+	case OPT_FROM:
+		j->from = optarg;
+		break;
+	case OPT_FROM_CMD:
+		j->from_cmd = optarg;
+		break;
+	case 'c':
+		j->check = optarg;
+		break;
+	case 'b':
+		if (cli_parse_backup(NULL, optarg, &j->backup))
+			return EXIT_USAGE;
+		break;
+	case 'p':
+		j->progress = true;
+		break;
+	case 'v':
+		j->verbose = true;
+		break;
+	case OPT_NO_TMPFILE:
+		j->opts.flags |= AW_NO_TMPFILE;
+		break;
+	case 'h':
+		cli_help();
+		return EXIT_OK;
+	case 'V':
+		cli_version();
+		return EXIT_OK;
+	default:
+		fprintf(stderr, "Try '%s --help' for more information.\n", cli_prog);
+		return EXIT_USAGE;
+	}
+	return -1;
+}
+
+/* The options are over (getopt stepped over a "--" if optind moved past
+ * before): FILE, unless it came already, and COMMAND after a "--" that
+ * follows FILE.  0, or the usage error. */
+static int take_operands(struct write_job *j, int argc, char **argv, int before)
+{
+	bool dashdash = optind > before;  /* it stepped over "--" */
+	if (!j->path) {
+		if (optind >= argc)
+			return cli_usage_error("missing FILE operand");
+		j->path = argv[optind++];
+		dashdash = optind < argc && strcmp(argv[optind], "--") == 0;
+		if (dashdash)
+			optind++;
+	}
+	if (dashdash) {
+		if (optind >= argc)
+			return cli_usage_error("missing COMMAND after '--'");
+		j->argv_cmd = argv + optind;
+	} else if (optind < argc) {
+		return cli_usage_error("extra operand '%s'", argv[optind]);
+	}
+	return 0;
+}
+
+/* The command line into j: -1 to go on, else the exit status. */
+static int parse_args(struct write_job *j, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "mode", required_argument, NULL, 'm' },
@@ -299,8 +316,6 @@ int cmd_write(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct write_job j = { 0 };
-	int c;
 	/*
 	 * Options may come before and after FILE.  "--" before FILE ends the
 	 * options (the next word is FILE, even "--version"); "--" after FILE
@@ -310,95 +325,30 @@ int cmd_write(int argc, char **argv)
 	 */
 	for (;;) {
 		int before = optind;
-		c = getopt_long(argc, argv, "-m:nLlc:bpvhV", longopts, NULL);
+		int c = getopt_long(argc, argv, "-m:nLlc:bpvhV", longopts, NULL);
 		if (c == -1) {
-			bool dashdash = optind > before;  /* it stepped over "--" */
-			if (!j.path) {
-				if (optind >= argc)
-					return cli_usage_error("missing FILE operand");
-				j.path = argv[optind++];
-				if (optind < argc && strcmp(argv[optind], "--") == 0) {
-					optind++;
-					dashdash = true;
-				} else {
-					dashdash = false;
-				}
-			}
-			if (dashdash) {
-				if (optind >= argc)
-					return cli_usage_error("missing COMMAND after '--'");
-				j.argv_cmd = argv + optind;
-			} else if (optind < argc) {
-				return cli_usage_error("extra operand '%s'", argv[optind]);
-			}
-			break;
+			int r = take_operands(j, argc, argv, before);
+			return r ? r : -1;
 		}
-		switch (c) {
-		case 1:
-			if (j.path)
+		if (c == 1) {
+			if (j->path)
 				return cli_usage_error("extra operand '%s' (to run a command: %s FILE -- COMMAND [ARG]...)",
 				                       optarg, cli_prog);
-			j.path = optarg;
-			break;
-		case 'm':
-			if (parse_mode(optarg, &j.opts.mode) < 0)
-				return cli_usage_error("invalid mode '%s': give octal permission bits such as 644", optarg);
-			j.opts.flags |= AW_MODE;
-			break;
-		case OPT_DURABILITY:
-			if (cli_parse_durability(optarg, &j.opts.durability) < 0)
-				return cli_usage_error("invalid durability '%s': use full, file or none", optarg);
-			break;
-		case OPT_NO_SYNC:
-			j.opts.durability = AW_DURABILITY_NONE;
-			break;
-		case 'n':
-			j.opts.flags |= AW_NO_CLOBBER;
-			break;
-		case 'L':
-			j.opts.flags |= AW_FOLLOW_SYMLINKS;
-			break;
-		case 'l':
-			j.opts.flags |= AW_LOCK;
-			break;
-		case OPT_WAIT:
-			if (cli_parse_wait(optarg) < 0)
-				return cli_usage_error("invalid --wait '%s': give seconds, such as 10 or 0.5", optarg);
-			break;
-		case OPT_FROM:
-			j.from = optarg;
-			break;
-		case OPT_FROM_CMD:
-			j.from_cmd = optarg;
-			break;
-		case 'c':
-			j.check = optarg;
-			break;
-		case 'b':
-			j.backup = optarg ? optarg : "~";
-			if (!*j.backup || strchr(j.backup, '/'))
-				return cli_usage_error("invalid backup suffix '%s'", j.backup);
-			break;
-		case 'p':
-			j.progress = true;
-			break;
-		case 'v':
-			j.verbose = true;
-			break;
-		case OPT_NO_TMPFILE:
-			j.opts.flags |= AW_NO_TMPFILE;
-			break;
-		case 'h':
-			usage();
-			return EXIT_OK;
-		case 'V':
-			printf("%s %s\n", cli_prog, aw_lib_version());
-			return EXIT_OK;
-		default:
-			fprintf(stderr, "Try '%s --help' for more information.\n", cli_prog);
-			return EXIT_USAGE;
+			j->path = optarg;
+			continue;
 		}
+		int r = take_option(j, c);
+		if (r >= 0)
+			return r;
 	}
+}
+
+int cmd_write(int argc, char **argv)
+{
+	struct write_job j = { 0 };
+	int r = parse_args(&j, argc, argv);
+	if (r >= 0)
+		return r;
 	if (!*j.path)
 		return cli_usage_error("FILE must not be empty");
 	if ((j.from != NULL) + (j.from_cmd != NULL) + (j.argv_cmd != NULL) > 1)

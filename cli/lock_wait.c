@@ -29,7 +29,7 @@
 
 double cli_lock_wait = -1;
 
-int cli_parse_wait(const char *s)
+int cli_parse_wait(const char *cmd, const char *s)
 {
 	char *end;
 	errno = 0;
@@ -37,7 +37,8 @@ int cli_parse_wait(const char *s)
 	/* Seconds, fractions allowed (as flock -w); no sign, no "inf". */
 	if (errno || end == s || *end || !(s[0] >= '0' && s[0] <= '9') ||
 	    !(v >= 0 && v <= 1e9))
-		return -1;
+		return cli_usage_error("%s%sinvalid --wait '%s': give seconds, such as 10 or 0.5",
+		                       cmd ? cmd : "", cmd ? ": " : "", s);
 	cli_lock_wait = v;
 	return 0;
 }

@@ -95,35 +95,19 @@ static int copy_from_program(aw_file *f, char *const argv[], bool shell,
                              const char *what, bool progress, aw_error *e)
 {
 	int out[2];
-	if (pipe(out) < 0) {
+	if (pipe2(out, O_CLOEXEC) < 0) {
 		set_error(e, AW_STEP_READ_SOURCE, what, errno);
 		return -1;
 	}
-	fflush(NULL);
-	pid_t pid = cli_fork();
+	struct cli_child child = { .out = out[1], .err = -1, .quiet = shell };
+	char *sh_argv[] = { (char *)"sh", (char *)"-c", argv[0], NULL };
+	pid_t pid = shell ? cli_spawn("/bin/sh", sh_argv, &child)
+	                  : cli_spawn(argv[0], argv, &child);
 	if (pid < 0) {
 		set_error(e, AW_STEP_READ_SOURCE, what, errno);
 		close(out[0]);
 		close(out[1]);
 		return -1;
-	}
-	if (pid == 0) {
-		close(out[0]);
-		if (out[1] != STDOUT_FILENO) {
-			dup2(out[1], STDOUT_FILENO);
-			close(out[1]);
-		}
-		if (shell) {
-			execl("/bin/sh", "sh", "-c", argv[0], (char *)NULL);
-		} else {
-			execvp(argv[0], argv);
-			/* The shell's status and message for a command that
-			 * cannot be run. */
-			int err = errno;
-			cli_warn("%s: %s", argv[0], strerror(err));
-			_exit(err == ENOENT ? 127 : 126);
-		}
-		_exit(127);
 	}
 	close(out[1]);
 	int r = cli_copy_fd(f, out[0], what, progress, e);
@@ -135,7 +119,7 @@ static int copy_from_program(aw_file *f, char *const argv[], bool shell,
 	}
 	if (r < 0)
 		return -1;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+	if (!cli_exited_ok(status)) {
 		/* Its output may be partial: never commit it. */
 		cli_warn("%s failed (%s %d): %s", shell ? "--from-cmd" : "the command",
 		         WIFEXITED(status) ? "exit status" : "signal",

@@ -16,9 +16,8 @@
  * judges: seen must be > 0 (else the race was not exercised) and opened
  * must be empty.
  */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
+#include "awh-common.h"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -54,21 +53,6 @@ static int remember(const char *name)
 	return remember_in(seen, &nseen, name);
 }
 
-static volatile sig_atomic_t stop;
-
-static void on_term(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 int main(int argc, char **argv)
 {
 	const char *prefix = ".awtmp-";
@@ -86,12 +70,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: awh-peek [-p PREFIX] SECONDS DIR...\n");
 		return 2;
 	}
-	double end = now() + atof(argv[i]);
+	double end = awh_deadline(argv[i]);
 	char **dirs = argv + i + 1;
 	int ndirs = argc - i - 1;
 	size_t plen = strlen(prefix);
-	signal(SIGTERM, on_term);
-	while (!stop && now() < end) {
+	while (!awh_stop && awh_now() < end) {
 		for (int d = 0; d < ndirs; d++) {
 			int dfd = open(dirs[d], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 			if (dfd < 0)

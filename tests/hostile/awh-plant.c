@@ -13,9 +13,8 @@
  *
  * SIGTERM ends it early (it still prints).  Prints "planted N".  Exit 0, or 1 if nothing could be planted.
  */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
+#include "awh-common.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -25,21 +24,6 @@
 #include <signal.h>
 #include <time.h>
 #include <unistd.h>
-
-static volatile sig_atomic_t stop;
-
-static void on_term(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 int main(int argc, char **argv)
 {
@@ -53,13 +37,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: awh-plant [-f|-r] SECONDS NAME TARGET...\n");
 		return 2;
 	}
-	double end = now() + atof(argv[i]);
+	double end = awh_deadline(argv[i]);
 	const char *name = argv[i + 1];
 	long planted = 0;
 	int last = 0;
 	umask(0);
-	signal(SIGTERM, on_term);
-	while (!stop && now() < end) {
+	while (!awh_stop && awh_now() < end) {
 		for (int t = i + 2; t < argc; t++) {
 			int ok;
 			if (kind == 'f') {

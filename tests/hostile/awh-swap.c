@@ -11,9 +11,8 @@
  * SIGTERM ends it early (it still prints).  Prints "swaps N" at the end.  Exit 0, or 1 if not a single exchange
  * worked (then the race was not exercised).
  */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
+#include "awh-common.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -28,21 +27,6 @@
 #define RENAME_EXCHANGE (1 << 1)
 #endif
 
-static volatile sig_atomic_t stop;
-
-static void on_term(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static int exchange(const char *a, const char *b)
 {
 	return (int)syscall(SYS_renameat2, AT_FDCWD, a, AT_FDCWD, b, RENAME_EXCHANGE);
@@ -54,12 +38,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: awh-swap SECONDS ROUNDS PATH ALT...\n");
 		return 2;
 	}
-	double end = now() + atof(argv[1]);
+	double end = awh_deadline(argv[1]);
 	long rounds = atol(argv[2]);
 	long swaps = 0, errors = 0;
 	int last_errno = 0;
-	signal(SIGTERM, on_term);
-	for (long r = 0; r < rounds && !stop && now() < end; r++) {
+	for (long r = 0; r < rounds && !awh_stop && awh_now() < end; r++) {
 		for (int i = 4; i < argc; i++) {
 			if (exchange(argv[3], argv[i]) == 0) {
 				swaps++;

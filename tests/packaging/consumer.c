@@ -10,7 +10,7 @@ int main(int argc, char **argv)
 	const char *path = argc > 1 ? argv[1] : "consumer.out";
 	static const char text[] = "written by the consumer\n";
 	aw_error e;
-	char msg[4200];
+	char msg[AW_ERROR_FORMAT_SIZE];
 	if (aw_file_replace(path, text, sizeof text - 1, NULL, &e) != AW_OK) {
 		fprintf(stderr, "consumer: %s\n", aw_error_format(&e, msg, sizeof msg));
 		return 1;

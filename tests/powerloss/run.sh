@@ -158,6 +158,8 @@ echo "power-loss summary (seed $SEED, $((SECONDS - start)) s, QEMU TCG, guest ke
 cp "$RESULTS" "$W/results-$SEED.tsv"
 bash tests/powerloss/summarize.sh "$RESULTS" | tee "$W/summary-$SEED.txt"
 echo "(rows: $W/results-$SEED.tsv; table: $W/summary-$SEED.txt)"
+echo "(a campaign's rows are kept in results/powerloss/, as DATE-FS-seedSEED.tsv:" \
+	"cp $W/results-$SEED.tsv results/powerloss/$(date +%F)-${FSLIST// /+}-seed$SEED.tsv)"
 ours_bad=$(awk -F'\t' '$2 ~ /^(full|publish)(\+log)?$/ && $4 > 0' "$RESULTS" | wc -l)
 control_bad=$(awk -F'\t' '$2 ~ /^(nodirsync|nofsync|inplace)(\+log)?$/ && $4 > 0' "$RESULTS" | wc -l)
 # Runs that reached no verdict (guest, mount, checker or log failed): the

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # summarize.sh - the power-loss results table from one or more result files
-# (build/powerloss/results-SEED.tsv, one row per cut), so that a campaign
+# (build/powerloss/results-SEED.tsv, one row per cut; a campaign's are kept
+# in results/powerloss/), so that a campaign
 # run in parts (several seeds, several machines' worth of time) reads as
 # one table.
 #

@@ -2,11 +2,13 @@
  * harness.c - the unit-test runner; see harness.h.
  */
 #include "harness.h"
+#include "atomicwrite.h"
 
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -112,7 +114,8 @@ void th_assert_no_temps(const char *file, int line, const char *dir)
 	closedir(d);
 }
 
-int th_count_entries(const char *dir)
+int th_count_if(const char *dir, bool (*match)(const char *name, const void *ctx),
+                const void *ctx)
 {
 	DIR *d = opendir(dir);
 	if (!d)
@@ -120,10 +123,128 @@ int th_count_entries(const char *dir)
 	int n = 0;
 	struct dirent *de;
 	while ((de = readdir(d)))
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-			n++;
+		n += match(de->d_name, ctx);
 	closedir(d);
 	return n;
+}
+
+static bool not_dots(const char *name, const void *ctx)
+{
+	(void)ctx;
+	return strcmp(name, ".") && strcmp(name, "..");
+}
+
+int th_count_entries(const char *dir)
+{
+	return th_count_if(dir, not_dots, NULL);
+}
+
+static bool has_prefix(const char *name, const void *prefix)
+{
+	return strncmp(name, prefix, strlen(prefix)) == 0;
+}
+
+int th_count_named(const char *dir, const char *prefix)
+{
+	return th_count_if(dir, has_prefix, prefix);
+}
+
+int th_count_temps(const char *dir)
+{
+	return th_count_named(dir, ".awtmp-");
+}
+
+static void tree_name(char *name, size_t size, int i)
+{
+	snprintf(name, size, i % 2 ? "sub/f%d" : "f%d", i);
+}
+
+int th_tree_fill(int dirfd, int nfiles, unsigned version, int kill_at)
+{
+	char buf[64];
+	int n = snprintf(buf, sizeof buf, "version %u\n", version);
+	if (mkdirat(dirfd, "sub", 0755) < 0)
+		return -1;
+	for (int i = 0; i < nfiles; i++) {
+		if (i == kill_at)
+			kill(getpid(), SIGKILL);
+		char name[32];
+		tree_name(name, sizeof name, i);
+		int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL, 0644);
+		if (fd < 0)
+			return -1;
+		bool ok = write(fd, buf, (size_t)n) == n;
+		close(fd);
+		if (!ok)
+			return -1;
+	}
+	return 0;
+}
+
+/* The version file i of the tree under dfd holds, or as
+ * th_tree_version() says. */
+static int tree_file_version(int dfd, int i)
+{
+	char name[32], buf[64] = "";
+	tree_name(name, sizeof name, i);
+	int fd = openat(dfd, name, O_RDONLY);
+	if (fd < 0)
+		return errno == ENOENT ? TH_TREE_GONE : -1;
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	unsigned v;
+	if (n <= 0 || sscanf(buf, "version %u", &v) != 1 || v > INT32_MAX)
+		return -1;
+	return (int)v;
+}
+
+int th_tree_version(const char *path, int nfiles)
+{
+	int dfd = open(path, O_RDONLY | O_DIRECTORY);
+	if (dfd < 0)
+		return TH_TREE_GONE;
+	int seen = -1;
+	for (int i = 0; i < nfiles; i++) {
+		int v = tree_file_version(dfd, i);
+		if (v < 0 || (i > 0 && v != seen)) {
+			seen = v < 0 ? v : -1;
+			break;
+		}
+		seen = v;
+	}
+	close(dfd);
+	return seen;
+}
+
+long th_read_number(const char *path)
+{
+	char buf[32] = "";
+	int fd = open(path, O_RDONLY);
+	if (fd >= 0) {
+		(void)!read(fd, buf, sizeof buf - 1);
+		close(fd);
+	}
+	return atol(buf);
+}
+
+void th_kill_writer(const char *path, unsigned flags, bool name)
+{
+	pid_t pid = fork();
+	ASSERT_OK(pid);
+	if (pid == 0) {
+		aw_options o = { .flags = flags };
+		aw_file *f;
+		if (aw_file_begin(&f, path, &o, NULL) < 0)
+			_exit(1);
+		(void)aw_file_write(f, "partial", 7, NULL);
+		if (name && !aw_file_temp_name(f, NULL))
+			_exit(1);
+		raise(SIGKILL);
+		_exit(2);
+	}
+	int status;
+	ASSERT_EQ(waitpid(pid, &status, 0), pid);
+	ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
 }
 
 unsigned char *th_pattern(size_t n, unsigned seed)

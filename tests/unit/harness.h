@@ -12,6 +12,7 @@
 #ifndef AW_HARNESS_H
 #define AW_HARNESS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -75,8 +76,39 @@ void th_assert_file(const char *file, int line, const char *path,
 /* Asserts directory dir holds no temporary file of ours. */
 #define ASSERT_NO_TEMPS(dir) th_assert_no_temps(__FILE__, __LINE__, dir)
 void th_assert_no_temps(const char *file, int line, const char *dir);
+/* Number of entries in dir (. and .. too) for which match(name, ctx)
+ * is true. */
+int th_count_if(const char *dir, bool (*match)(const char *name, const void *ctx),
+                const void *ctx);
 /* Number of entries in dir other than . and .. */
 int th_count_entries(const char *dir);
+/* Number of entries in dir whose names start with prefix. */
+int th_count_named(const char *dir, const char *prefix);
+/* Number of our temporary files (".awtmp-...") in dir. */
+int th_count_temps(const char *dir);
+
+/*
+ * A test tree of nfiles files, f0, sub/f1, f2, sub/f3 ... (the odd ones
+ * in a directory "sub" made first), each holding "version N\n".
+ * th_tree_fill() creates it under the directory dirfd; at the file
+ * numbered kill_at (-1: none) it SIGKILLs the process instead, leaving a
+ * half-built tree.  0, or -1 with errno set.
+ * th_tree_version() reads it back through one descriptor of path: the
+ * version all its files hold; TH_TREE_GONE if path cannot be opened or
+ * one of its files does not exist (a reader that lost a race with a
+ * version's removal);
+ * -1 if they disagree or one cannot be read.
+ */
+int th_tree_fill(int dirfd, int nfiles, unsigned version, int kill_at);
+#define TH_TREE_GONE (-2)
+int th_tree_version(const char *path, int nfiles);
+/* The number path holds (as atol() reads it), 0 if it does not exist. */
+long th_read_number(const char *path);
+/* Forks a child that begins replacing path with aw_options.flags flags
+ * (and, if name, names its temporary file), writes "partial" and dies by
+ * SIGKILL before committing.  Returns once it is dead. */
+void th_kill_writer(const char *path, unsigned flags, bool name);
+
 /* n bytes of deterministic pseudo-random data from seed (malloc'd). */
 unsigned char *th_pattern(size_t n, unsigned seed);
 

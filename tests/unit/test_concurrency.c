@@ -191,14 +191,8 @@ static int locked_increment(void)
 	aw_file *f;
 	if (aw_file_begin(&f, "counter", &o, NULL) < 0)
 		return -1;
-	char buf[32] = "";
-	int fd = open("counter", O_RDONLY);
-	if (fd >= 0) {
-		(void)!read(fd, buf, sizeof buf - 1);
-		close(fd);
-	}
 	char out[32];
-	int n = snprintf(out, sizeof out, "%ld", atol(buf) + 1);
+	int n = snprintf(out, sizeof out, "%ld", th_read_number("counter") + 1);
 	if (aw_file_write(f, out, (size_t)n, NULL) < 0) {
 		aw_file_discard(f);
 		return -1;

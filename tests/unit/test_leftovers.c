@@ -7,7 +7,6 @@
 #include "harness.h"
 #include "atomicwrite.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -15,45 +14,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* Forks a child that begins replacing "f" with flags, writes, and then
- * dies by SIGKILL before committing.  Returns once it is dead. */
-static void writer_killed_mid_write(unsigned flags)
-{
-	pid_t pid = fork();
-	ASSERT_OK(pid);
-	if (pid == 0) {
-		aw_options o = { .flags = flags };
-		aw_file *f;
-		if (aw_file_begin(&f, "f", &o, NULL) < 0)
-			_exit(1);
-		(void)aw_file_write(f, "partial", 7, NULL);
-		raise(SIGKILL);
-		_exit(2);
-	}
-	int status;
-	ASSERT_EQ(waitpid(pid, &status, 0), pid);
-	ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
-}
-
-static int temps_in(const char *dir)
-{
-	DIR *d = opendir(dir);
-	ASSERT_TRUE(d != NULL);
-	int n = 0;
-	struct dirent *de;
-	while ((de = readdir(d)))
-		n += strncmp(de->d_name, ".awtmp-", 7) == 0;
-	closedir(d);
-	return n;
-}
-
 TEST(killed_writer_with_o_tmpfile_leaves_nothing)
 {
 #ifdef AW_FORCE_POSIX
 	th_skip("built without O_TMPFILE (AW_FORCE_POSIX)");
 #endif
 	th_write_file("f", "old", 3);
-	writer_killed_mid_write(0);
+	th_kill_writer("f", 0, false);
 	ASSERT_FILE("f", "old", 3);
 	ASSERT_EQ(th_count_entries("."), 1);
 }
@@ -67,15 +34,15 @@ static void count_removed(const char *name, void *ctx)
 TEST(sweep_removes_dead_writers_files_only)
 {
 	th_write_file("f", "old", 3);
-	writer_killed_mid_write(AW_NO_TMPFILE);
-	writer_killed_mid_write(AW_NO_TMPFILE);
-	ASSERT_EQ(temps_in("."), 2);
+	th_kill_writer("f", AW_NO_TMPFILE, false);
+	th_kill_writer("f", AW_NO_TMPFILE, false);
+	ASSERT_EQ(th_count_temps("."), 2);
 
 	/* A live writer in this process: its file must survive the sweep. */
 	aw_options named = { .flags = AW_NO_TMPFILE };
 	aw_file *live;
 	ASSERT_OK(aw_file_begin(&live, "g", &named, NULL));
-	ASSERT_EQ(temps_in("."), 3);
+	ASSERT_EQ(th_count_temps("."), 3);
 
 	/* Look-alikes that are not ours to remove. */
 	ASSERT_OK(mkdir(".awtmp-abcdefghijkl-dir", 0755));
@@ -140,21 +107,21 @@ TEST(cleanup_install_removes_named_temp_on_fatal_signal)
 	int status = killed_by(SIGTERM, true, false);
 	/* The signal still ends the process, as it did before. */
 	ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM);
-	ASSERT_EQ(temps_in("."), 0);
+	ASSERT_EQ(th_count_temps("."), 0);
 
 	status = killed_by(SIGINT, true, false);
 	ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGINT);
-	ASSERT_EQ(temps_in("."), 0);
+	ASSERT_EQ(th_count_temps("."), 0);
 
 	/* Without the opt-in, the library touches no signal: the file stays
 	 * for a sweep. */
 	status = killed_by(SIGTERM, false, false);
 	ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM);
-	ASSERT_EQ(temps_in("."), 1);
+	ASSERT_EQ(th_count_temps("."), 1);
 	ASSERT_EQ(aw_dir_sweep(".", 0, NULL, NULL, NULL, NULL), 1);
 
 	/* An ignored signal stays ignored. */
 	status = killed_by(SIGTERM, true, true);
 	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 3);
-	ASSERT_EQ(temps_in("."), 0);  /* removed at exit() by atexit */
+	ASSERT_EQ(th_count_temps("."), 0);  /* removed at exit() by atexit */
 }

@@ -532,14 +532,8 @@ static void *increment(void *p)
 			r->failures++;
 			continue;
 		}
-		char buf[32] = "";
-		int fd = open("counter", O_RDONLY);
-		if (fd >= 0) {
-			(void)!read(fd, buf, sizeof buf - 1);
-			close(fd);
-		}
 		char out[32];
-		int n = snprintf(out, sizeof out, "%ld", atol(buf) + 1);
+		int n = snprintf(out, sizeof out, "%ld", th_read_number("counter") + 1);
 		if (aw_file_write(f, out, (size_t)n, NULL) < 0 || aw_file_commit(f, NULL) != AW_OK)
 			r->failures++;
 	}

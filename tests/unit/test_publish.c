@@ -8,7 +8,6 @@
 #include "atomicwrite.h"
 #include "sys.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -20,28 +19,12 @@
 
 #define NFILES 8
 
-/* Fills dir (an fd) with NFILES files and a subdirectory, every file
+/* Fills dir (an fd) with the test tree of NFILES files, every file
  * holding "version N". */
 static int fill_version(int dirfd, const char *path, void *ctx)
 {
 	(void)path;
-	unsigned version = *(unsigned *)ctx;
-	char buf[64];
-	int n = snprintf(buf, sizeof buf, "version %u\n", version);
-	if (mkdirat(dirfd, "sub", 0755) < 0)
-		return -1;
-	for (int i = 0; i < NFILES; i++) {
-		char name[32];
-		snprintf(name, sizeof name, i % 2 ? "sub/f%d" : "f%d", i);
-		int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL, 0644);
-		if (fd < 0)
-			return -1;
-		bool ok = write(fd, buf, (size_t)n) == n;
-		close(fd);
-		if (!ok)
-			return -1;
-	}
-	return 0;
+	return th_tree_fill(dirfd, NFILES, *(unsigned *)ctx, -1);
 }
 
 static int publish_version(const char *link, unsigned version,
@@ -55,34 +38,7 @@ static int publish_version(const char *link, unsigned version,
  * lost a race with the removal of an old version (not a violation). */
 static int walk_version(const char *link)
 {
-	int dfd = open(link, O_RDONLY | O_DIRECTORY);
-	if (dfd < 0)
-		return -2;
-	int seen = -3;
-	for (int i = 0; i < NFILES; i++) {
-		char name[32], buf[64] = "";
-		snprintf(name, sizeof name, i % 2 ? "sub/f%d" : "f%d", i);
-		int fd = openat(dfd, name, O_RDONLY);
-		if (fd < 0) {
-			close(dfd);
-			return errno == ENOENT ? -2 : -1;
-		}
-		ssize_t n = read(fd, buf, sizeof buf - 1);
-		close(fd);
-		unsigned v;
-		if (n <= 0 || sscanf(buf, "version %u", &v) != 1) {
-			close(dfd);
-			return -1;
-		}
-		if (seen == -3)
-			seen = (int)v;
-		else if (seen != (int)v) {
-			close(dfd);
-			return -1;
-		}
-	}
-	close(dfd);
-	return seen;
+	return th_tree_version(link, NFILES);
 }
 
 /* Entries of "." other than those named. */
@@ -94,19 +50,18 @@ static int entries_besides(const char *a, const char *b)
 	return n;
 }
 
+/* Whether name is a version of the link named ctx: .awver-...-LINK. */
+static bool version_of(const char *name, const void *ctx)
+{
+	const char *link = ctx;
+	size_t l = strlen(name), ll = strlen(link);
+	return strncmp(name, ".awver-", 7) == 0 && l > ll &&
+	       strcmp(name + l - ll, link) == 0 && name[l - ll - 1] == '-';
+}
+
 static int versions_of(const char *link)
 {
-	DIR *d = opendir(".");
-	int n = 0;
-	struct dirent *de;
-	size_t ll = strlen(link);
-	while ((de = readdir(d))) {
-		size_t l = strlen(de->d_name);
-		n += strncmp(de->d_name, ".awver-", 7) == 0 && l > ll &&
-		     strcmp(de->d_name + l - ll, link) == 0 && de->d_name[l - ll - 1] == '-';
-	}
-	closedir(d);
-	return n;
+	return th_count_if(".", version_of, link);
 }
 
 static bool is_link(const char *path)

@@ -10,7 +10,6 @@
 #include "harness.h"
 #include "atomicwrite.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <inttypes.h>
@@ -26,30 +25,14 @@
 #define NFILES 6
 #define NOBODY 65534
 
-/* Fills the version with NFILES files (half in "sub") holding
+/* Fills the version with the test tree of NFILES files holding
  * "version N"; a negative N stops halfway and SIGKILLs the process. */
 static int fill(int dirfd, const char *path, void *ctx)
 {
 	(void)path;
 	int version = *(int *)ctx;
-	char buf[64];
-	int n = snprintf(buf, sizeof buf, "version %d\n", version < 0 ? -version : version);
-	if (mkdirat(dirfd, "sub", 0755) < 0)
-		return -1;
-	for (int i = 0; i < NFILES; i++) {
-		if (version < 0 && i == NFILES / 2)
-			kill(getpid(), SIGKILL);
-		char name[32];
-		snprintf(name, sizeof name, i % 2 ? "sub/f%d" : "f%d", i);
-		int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL, 0644);
-		if (fd < 0)
-			return -1;
-		bool ok = write(fd, buf, (size_t)n) == n;
-		close(fd);
-		if (!ok)
-			return -1;
-	}
-	return 0;
+	return th_tree_fill(dirfd, NFILES, (unsigned)(version < 0 ? -version : version),
+	                    version < 0 ? NFILES / 2 : -1);
 }
 
 static int pub(const char *link, int version, unsigned keep)
@@ -62,26 +45,8 @@ static int pub(const char *link, int version, unsigned keep)
  * disagree or one is missing (a partial or foreign tree). */
 static int tree_version(const char *path)
 {
-	int dfd = open(path, O_RDONLY | O_DIRECTORY);
-	if (dfd < 0)
-		return -1;
-	int seen = -2;
-	for (int i = 0; i < NFILES; i++) {
-		char name[32], buf[64] = "";
-		snprintf(name, sizeof name, i % 2 ? "sub/f%d" : "f%d", i);
-		int fd = openat(dfd, name, O_RDONLY);
-		ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
-		if (fd >= 0)
-			close(fd);
-		int v;
-		if (n <= 0 || sscanf(buf, "version %d", &v) != 1 || (seen != -2 && v != seen)) {
-			close(dfd);
-			return -1;
-		}
-		seen = v;
-	}
-	close(dfd);
-	return seen;
+	int v = th_tree_version(path, NFILES);
+	return v < 0 ? -1 : v;
 }
 
 /* The stamp of the version link points at (by its name). */
@@ -99,14 +64,7 @@ static uint64_t live_stamp(const char *link)
 /* Entries of "." whose name starts with prefix. */
 static int count_prefix(const char *prefix)
 {
-	DIR *d = opendir(".");
-	ASSERT_TRUE(d != NULL);
-	int n = 0;
-	struct dirent *de;
-	while ((de = readdir(d)))
-		n += strncmp(de->d_name, prefix, strlen(prefix)) == 0;
-	closedir(d);
-	return n;
+	return th_count_named(".", prefix);
 }
 
 static bool is_link(const char *path)

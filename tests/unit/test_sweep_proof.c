@@ -13,7 +13,6 @@
 #include "internal.h"
 #include "sys.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -23,18 +22,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-static int temps_in(const char *dir)
-{
-	DIR *d = opendir(dir);
-	ASSERT_TRUE(d != NULL);
-	int n = 0;
-	struct dirent *de;
-	while ((de = readdir(d)))
-		n += strncmp(de->d_name, ".awtmp-", 7) == 0;
-	closedir(d);
-	return n;
-}
 
 static bool exists(const char *path)
 {
@@ -90,28 +77,6 @@ TEST(sweep_leaves_an_editors_swap_file_and_a_file_renamed_over_the_scratch)
 	ASSERT_OK(unlink(swp));
 }
 
-/* Forks a child that begins replacing "f" with flags (naming the temporary
- * if name), writes, and dies by SIGKILL. */
-static void writer_killed(unsigned flags, bool name)
-{
-	pid_t pid = fork();
-	ASSERT_OK(pid);
-	if (pid == 0) {
-		aw_options o = { .flags = flags };
-		aw_file *f;
-		if (aw_file_begin(&f, "f", &o, NULL) < 0)
-			_exit(1);
-		(void)aw_file_write(f, "partial", 7, NULL);
-		if (name && !aw_file_temp_name(f, NULL))
-			_exit(1);
-		raise(SIGKILL);
-		_exit(2);
-	}
-	int status;
-	ASSERT_EQ(waitpid(pid, &status, 0), pid);
-	ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
-}
-
 static void collect(const char *name, void *ctx)
 {
 	(void)name;
@@ -121,23 +86,23 @@ static void collect(const char *name, void *ctx)
 TEST(sweep_removes_provable_leftovers_and_dry_run_only_lists_them)
 {
 	th_write_file("f", "old", 3);
-	writer_killed(AW_NO_TMPFILE, false);
+	th_kill_writer("f", AW_NO_TMPFILE, false);
 #ifndef AW_FORCE_POSIX
-	writer_killed(0, true);       /* an O_TMPFILE given its name */
+	th_kill_writer("f", 0, true);       /* an O_TMPFILE given its name */
 #else
-	writer_killed(AW_NO_TMPFILE, true);
+	th_kill_writer("f", AW_NO_TMPFILE, true);
 #endif
-	ASSERT_EQ(temps_in("."), 2);
+	ASSERT_EQ(th_count_temps("."), 2);
 	int listed = 0;
 	aw_error e;
 	ASSERT_EQ(aw_dir_sweep(".", AW_SWEEP_DRY_RUN, collect, &listed, NULL, &e), 2);
 	ASSERT_EQ(listed, 2);
-	ASSERT_EQ(temps_in("."), 2);
+	ASSERT_EQ(th_count_temps("."), 2);
 	ASSERT_ERRNO(aw_dir_sweep(".", 1u << 7, NULL, NULL, NULL, &e), EINVAL);
 	ASSERT_EQ(e.step, AW_STEP_ARGS);
-	ASSERT_EQ(temps_in("."), 2);
+	ASSERT_EQ(th_count_temps("."), 2);
 	ASSERT_EQ(aw_dir_sweep(".", 0, NULL, NULL, NULL, NULL), 2);
-	ASSERT_EQ(temps_in("."), 0);
+	ASSERT_EQ(th_count_temps("."), 0);
 	ASSERT_FILE("f", "old", 3);
 }
 
@@ -217,6 +182,25 @@ TEST(backup_link_survives_a_concurrent_sweep)
 }
 
 /* D11: a commit that fails leaves the old backup as it was. */
+/* "f" being replaced with "new", keeping the old one as "f~". */
+static aw_file *begin_new_with_backup(void)
+{
+	aw_file *f;
+	ASSERT_OK(aw_file_begin(&f, "f", NULL, NULL));
+	ASSERT_OK(aw_file_write(f, "new", 3, NULL));
+	ASSERT_OK(aw_file_keep_backup(f, "~", NULL));
+	return f;
+}
+
+/* Asserts the state a failed commit leaves: "f" and "f~" as they were,
+ * no temporary file. */
+static void assert_racer_and_older(void)
+{
+	ASSERT_FILE("f", "racer", 5);
+	ASSERT_FILE("f~", "older", 5);
+	ASSERT_NO_TEMPS(".");
+}
+
 TEST(failed_commit_keeps_the_old_backup)
 {
 	/* -n --backup losing the race: the target appears after begin. */
@@ -230,42 +214,30 @@ TEST(failed_commit_keeps_the_old_backup)
 	aw_error e;
 	ASSERT_EQ(aw_file_commit(f, &e), AW_FAILED);
 	ASSERT_EQ(e.err, EEXIST);
-	ASSERT_FILE("f", "racer", 5);
-	ASSERT_FILE("f~", "older", 5);
-	ASSERT_NO_TEMPS(".");
+	assert_racer_and_older();
 
 	/* A failed rename of the new file: the backup is untouched. */
-	ASSERT_OK(aw_file_begin(&f, "f", NULL, NULL));
-	ASSERT_OK(aw_file_write(f, "new", 3, NULL));
-	ASSERT_OK(aw_file_keep_backup(f, "~", NULL));
+	f = begin_new_with_backup();
 	struct aw_fault_plan plan = { AW_SYS_RENAMEAT, 1, EIO, 0 };
 	aw__fault_set(&plan);
 	ASSERT_EQ(aw_file_commit(f, &e), AW_FAILED);
 	aw__fault_reset();
 	ASSERT_EQ(e.step, AW_STEP_RENAME);
-	ASSERT_FILE("f", "racer", 5);
-	ASSERT_FILE("f~", "older", 5);
-	ASSERT_NO_TEMPS(".");
+	assert_racer_and_older();
 
 	/* The new file renamed, then the backup's rename fails: the old file
 	 * is put back, the commit fails, the old backup stays. */
-	ASSERT_OK(aw_file_begin(&f, "f", NULL, NULL));
-	ASSERT_OK(aw_file_write(f, "new", 3, NULL));
-	ASSERT_OK(aw_file_keep_backup(f, "~", NULL));
+	f = begin_new_with_backup();
 	struct aw_fault_plan second = { AW_SYS_RENAMEAT, 2, EIO, 0 };
 	aw__fault_set(&second);
 	ASSERT_EQ(aw_file_commit(f, &e), AW_FAILED);
 	aw__fault_reset();
 	ASSERT_EQ(e.step, AW_STEP_BACKUP);
 	ASSERT_EQ(e.err, EIO);
-	ASSERT_FILE("f", "racer", 5);
-	ASSERT_FILE("f~", "older", 5);
-	ASSERT_NO_TEMPS(".");
+	assert_racer_and_older();
 
 	/* And a commit that succeeds replaces it. */
-	ASSERT_OK(aw_file_begin(&f, "f", NULL, NULL));
-	ASSERT_OK(aw_file_write(f, "new", 3, NULL));
-	ASSERT_OK(aw_file_keep_backup(f, "~", NULL));
+	f = begin_new_with_backup();
 	ASSERT_AW_OK(aw_file_commit(f, NULL));
 	ASSERT_FILE("f", "new", 3);
 	ASSERT_FILE("f~", "racer", 5);
@@ -369,7 +341,7 @@ TEST(batch_closes_temporaries_beyond_its_budget_and_sweeps_leave_them)
 			/* 8 temporaries, 2 directories, 2 lock links of one
 			 * inode: far below one per file. */
 			ASSERT_TRUE(open_fds() - before <= 8 + 2 + 1 + 1);
-			ASSERT_TRUE(temps_in("d1") > 0);
+			ASSERT_TRUE(th_count_temps("d1") > 0);
 			ASSERT_EQ(aw_dir_sweep("d1", 0, NULL, NULL, NULL, NULL), 0);
 			ASSERT_EQ(aw_dir_sweep("d2", 0, NULL, NULL, NULL, NULL), 0);
 			/* and from another process (flocks are per open file) */
@@ -408,11 +380,28 @@ TEST(killed_batch_leftovers_and_lock_are_swept)
 	int status;
 	ASSERT_EQ(waitpid(pid, &status, 0), pid);
 	ASSERT_TRUE(WIFSIGNALED(status));
-	ASSERT_TRUE(temps_in("d1") > 60);
+	ASSERT_TRUE(th_count_temps("d1") > 60);
 	ASSERT_TRUE(aw_dir_sweep("d1", 0, NULL, NULL, NULL, NULL) > 60);
 	ASSERT_TRUE(aw_dir_sweep("d2", 0, NULL, NULL, NULL, NULL) > 30);
-	ASSERT_EQ(temps_in("d1"), 0);
-	ASSERT_EQ(temps_in("d2"), 0);
+	ASSERT_EQ(th_count_temps("d1"), 0);
+	ASSERT_EQ(th_count_temps("d2"), 0);
+}
+
+/* In a child: stages n files as stage_many() names them, each holding
+ * "new N", into b as buffers; exit status 4 (and the error on stderr)
+ * on failure. */
+static void stage_buffers(aw_batch *b, int n)
+{
+	for (int i = 0; i < n; i++) {
+		char p[64], data[32];
+		snprintf(p, sizeof p, "%s/f%05d", i % 3 ? "d1" : "d2", i);
+		int len = snprintf(data, sizeof data, "new %d", i);
+		aw_error e;
+		if (aw_batch_add_buffer(b, p, data, (size_t)len, &e) < 0) {
+			fprintf(stderr, "    %s: %s\n", p, strerror(e.err));
+			_exit(4);
+		}
+	}
 }
 
 /* R2: 5000 files under a limit of 256 descriptors (the 100,000-file case
@@ -441,16 +430,7 @@ TEST(batch_of_5000_files_within_256_descriptors)
 			aw_batch_options o = { .durability = AW_DURABILITY_NONE };
 			if (aw_batch_new(&b, &o, NULL) < 0)
 				_exit(3);
-			for (int i = 0; i < 5000; i++) {
-				char p[64], data[32];
-				snprintf(p, sizeof p, "%s/f%05d", i % 3 ? "d1" : "d2", i);
-				int len = snprintf(data, sizeof data, "new %d", i);
-				aw_error e;
-				if (aw_batch_add_buffer(b, p, data, (size_t)len, &e) < 0) {
-					fprintf(stderr, "    %s: %s\n", p, strerror(e.err));
-					_exit(4);
-				}
-			}
+			stage_buffers(b, 5000);
 			if (aw_batch_commit(b, NULL, NULL) != AW_OK)
 				_exit(5);
 		}
@@ -482,16 +462,7 @@ TEST(batch_of_100000_files_within_1024_descriptors)
 		aw_batch *b;
 		if (aw_batch_new(&b, NULL, NULL) < 0)
 			_exit(3);
-		for (int i = 0; i < 100000; i++) {
-			char p[64], data[32];
-			snprintf(p, sizeof p, "%s/f%05d", i % 3 ? "d1" : "d2", i);
-			int len = snprintf(data, sizeof data, "new %d", i);
-			aw_error e;
-			if (aw_batch_add_buffer(b, p, data, (size_t)len, &e) < 0) {
-				fprintf(stderr, "    %s: %s\n", p, strerror(e.err));
-				_exit(4);
-			}
-		}
+		stage_buffers(b, 100000);
 		if (aw_batch_commit(b, NULL, NULL) != AW_OK)
 			_exit(5);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
