@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # atomicwrite - GNU Makefile.  `make` builds the libraries and the CLI into
 # build/, `make check` runs the fast tests, `make install` honours PREFIX,
 # DESTDIR and LIBDIR.  The longer suites have their own targets.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # install-deps.sh - installs, from Debian's archive, what the build and every
 # test suite need.  Run as root (CI is root).  The library itself needs only
 # libc; everything below is for building, testing and measuring it.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * internal.h - what the library's files share and nothing outside sees.
  * Internal names start with aw__ so that the symbol map exports none.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * link.c - replacing a symbolic link and exchanging two paths, each in
  * one atomic step, made durable by fsyncing the parents.

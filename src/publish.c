@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * publish.c - publishing a directory tree by switching a symbolic link to
  * a complete new version, and rolling back to a kept one.  The protocol

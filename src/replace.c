@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * replace.c - the replacement protocol: begin, write, commit, discard.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sys.c - system call wrappers: the EINTR policy and the test seam.
  * See sys.h.

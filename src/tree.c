@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tree.c - whole directory trees: copying one into a new version,
  * flushing one to disk bottom-up, and removing one.  None of them follows

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test_manpages.sh - the manual pages render without warnings, and every
 # example in them runs and does what the text says.
 . "$(dirname "$0")/lib.sh"

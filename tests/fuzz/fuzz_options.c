@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_options.c - libFuzzer target for the library's option and name
  * handling: aw_file_begin_at() with fuzzed flags, durability, mode and name,

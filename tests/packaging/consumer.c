@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* consumer.c - a program built against an installed or vendored
  * atomicwrite by the packaging tests: it replaces a file and checks it. */
 #include <atomicwrite.h>

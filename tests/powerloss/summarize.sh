@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # summarize.sh - the power-loss results table from one or more result files
 # (build/powerloss/results-SEED.tsv, one row per cut), so that a campaign
 # run in parts (several seeds, several machines' worth of time) reads as
