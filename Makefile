@@ -33,8 +33,8 @@ LIB_TEST_OBJ := $(LIB_SRC:src/%.c=$(B)/testobj/%.o)
 CLI_OBJ      := $(CLI_SRC:cli/%.c=$(B)/cli/%.o)
 UNIT_OBJ     := $(UNIT_SRC:tests/unit/%.c=$(B)/unit/%.o)
 HEADERS      := include/atomicwrite.h $(wildcard src/*.h)
-MAN1         := $(wildcard docs/*.1)
-MAN3         := $(wildcard docs/*.3)
+MAN1         := $(wildcard docs/man1/*.1)
+MAN3         := $(wildcard docs/man3/*.3)
 
 .PHONY: all check check-unit check-cli check-header check-batch-big check-asan check-valgrind \
         check-posix check-warnings amalgamation check-fuzz \
@@ -225,7 +225,7 @@ uninstall:
 	    $(DESTDIR)$(LIBDIR)/libatomicwrite.so.$(SOVERSION) \
 	    $(DESTDIR)$(LIBDIR)/libatomicwrite.so.$(VERSION) \
 	    $(DESTDIR)$(LIBDIR)/pkgconfig/atomicwrite.pc \
-	    $(MAN1:docs/%=$(DESTDIR)$(MANDIR)/man1/%) $(MAN3:docs/%=$(DESTDIR)$(MANDIR)/man3/%) \
+	    $(MAN1:docs/man1/%=$(DESTDIR)$(MANDIR)/man1/%) $(MAN3:docs/man3/%=$(DESTDIR)$(MANDIR)/man3/%) \
 	    $(DESTDIR)$(BASHCOMPDIR)/atomicwrite $(DESTDIR)$(ZSHCOMPDIR)/_atomicwrite
 
 # One atomicwrite.c and atomicwrite.h for projects that vendor the library:
