@@ -248,3 +248,9 @@ $(B)/amalgamation/atomicwrite.c: src/internal.h src/sys.h $(LIB_SRC) Makefile
 
 clean:
 	rm -rf build
+
+# The Debian packages: built (with make check) in a copy of the tree,
+# lintian-clean, installed, used and purged (tests/packaging/deb.sh; root).
+.PHONY: check-deb
+check-deb:
+	bash tests/packaging/deb.sh

@@ -31,6 +31,8 @@ t_case "every source file carries SPDX-License-Identifier: MIT in its first 3 li
 n=0
 while IFS= read -r f; do
 	[ -n "$f" ] || continue
+	# A man page that is only a ".so" line is a link, not text.
+	[ "$(wc -l < "$REPO/$f")" = 1 ] && grep -q '^\.so ' "$REPO/$f" && continue
 	n=$((n + 1))
 	head -n 3 "$REPO/$f" | grep -q 'SPDX-License-Identifier: MIT' || fail "$f lacks the SPDX line"
 done < <(source_files)
