@@ -18,7 +18,7 @@ pkgs=(
 	util-linux procps psmisc           # mount, losetup, pkill, fuser
 	man-db groff-base                  # `man -l` on our pages
 	bash-completion zsh                # completion tests
-	debhelper dpkg-dev fakeroot lintian # make check-deb (tests/packaging/deb.sh)
+	debhelper dpkg-dev lintian         # make check-deb (no fakeroot: Rules-Requires-Root: no)
 )
 # shellcheck disable=SC2206
 pkgs+=(${AW_DEPS:-})
