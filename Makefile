@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # atomicwrite - GNU Makefile.  `make` builds the libraries and the CLI into
 # build/, `make check` runs the fast tests, `make install` honours PREFIX,
 # DESTDIR and LIBDIR.  The longer suites have their own targets.
@@ -62,9 +63,9 @@ LIB_TEST_OBJ := $(LIB_SRC:src/%.c=$(B)/testobj/%.o)
 CLI_OBJ      := $(CLI_SRC:cli/%.c=$(B)/cli/%.o)
 UNIT_OBJ     := $(UNIT_SRC:tests/unit/%.c=$(B)/unit/%.o)
 HEADERS      := $(AW_INCDIR)/atomicwrite.h $(wildcard src/*.h)
-# Man pages: docs/man1/*.1 and docs/man3/*.3 (the old docs/*.N still work).
-MAN1         := $(wildcard docs/man1/*.1 docs/*.1)
-MAN3         := $(wildcard docs/man3/*.3 docs/*.3)
+# Man pages: docs/man1/*.1 and docs/man3/*.3 (a page, or a .so link to one).
+MAN1         := $(wildcard docs/man1/*.1)
+MAN3         := $(wildcard docs/man3/*.3)
 # The public functions: the names in the version script (src/libatomicwrite.map).
 PUBLIC_SYMS   = $(shell sed -n 's/^[[:space:]]*\(aw_[a-z0-9_]*\);.*/\1/p' src/libatomicwrite.map)
 
@@ -472,3 +473,9 @@ distcheck: dist
 
 clean:
 	rm -rf build
+
+# The Debian packages: built (with make check) in a copy of the tree,
+# lintian-clean, installed, used and purged (tests/packaging/deb.sh; root).
+.PHONY: check-deb
+check-deb:
+	bash tests/packaging/deb.sh

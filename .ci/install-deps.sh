@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # install-deps.sh - installs, from Debian's archive, what the build and every
 # test suite need.  Run as root (CI is root).  The library itself needs only
 # libc; everything below is for building, testing and measuring it.
@@ -18,6 +19,7 @@ pkgs=(
 	man-db groff-base                  # `man -l` on our pages
 	bash-completion zsh                # completion tests
 	abigail-tools                      # make check-abi (abidw, abidiff)
+	debhelper dpkg-dev lintian         # make check-deb (no fakeroot: Rules-Requires-Root: no)
 )
 # shellcheck disable=SC2206
 pkgs+=(${AW_DEPS:-})

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # install-deps.sh - installs what bench/run.sh compares us with: the
 # alternatives (Debian's packages and two npm packages) and the tools that
 # run and draw the benchmark.  Run as root.  Re-running is cheap.

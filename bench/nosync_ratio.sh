@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # nosync_ratio.sh - one number with its spread: how much slower a
 # non-durable aw_file_replace() is than the minimal protocol (open O_EXCL, write,
 # close, rename), the "within 1.15x" goal.  The full benchmark

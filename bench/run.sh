@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # run.sh - atomicwrite against the alternatives, side by side, on
 # loop-mounted ext4, XFS and btrfs and on tmpfs.
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """summarize.py OUT TAG - turns OUT/TAG.tsv (one line per run, written by
 bench/run.sh) into OUT/TAG.md (tables of medians with min-max and the ratio
 of each alternative to our library) and OUT/TAG.png (the same as a chart,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # syscalls.sh - counts the system calls of one replacement of a 4 KiB file
 # that exists, with `strace -c -f`: our library (aw_file_replace), the minimal
 # protocol (bench/drivers/minimal.c), durable and not, and our CLI as a

@@ -88,7 +88,7 @@ void cli_help(void)
 void cli_version(void)
 {
 	printf("%s %s\n"
-	       "Copyright (c) 2026 the atomicwrite authors.\n"
+	       "Copyright (c) 2026 the atomicwrite developers.\n"
 	       "License: MIT <https://opensource.org/licenses/MIT>.\n"
 	       "This is free software: you are free to change and redistribute it.\n"
 	       "There is NO WARRANTY, to the extent permitted by law.\n",

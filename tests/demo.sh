@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # demo.sh - what `make demo` runs: a reader checks every read of a file while a
 # writer replaces it over and over, once with a plain shell redirect and once
 # with atomicwrite, and counts the reads that saw a torn or empty file.  Then

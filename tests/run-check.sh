@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # run-check.sh - what `make check` runs: the unit tests, then every
 # tests/cli/test_*.sh; ends with one summary line "N passed, N failed".
 # AW_VALGRIND=1 runs the unit tests under valgrind's memcheck, and only

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * batch_bench.c - what a durable batch costs: N existing 4 KiB files in
  * one directory replaced by N sequential aw_file_replace() calls, by one batch

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # run.sh - the batch benchmark on loop-mounted ext4, XFS, btrfs and tmpfs
 # (root), interleaved, with the machine it ran on.  N=1000 ROUNDS=3 by default.
 set -eu

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * aw.c - our library through its public API, the way a program uses it:
  * aw_file_replace() for small files (default options, or durability NONE), and

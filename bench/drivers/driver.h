@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * driver.h - what every C driver of the benchmark shares: the command
  * line, the target names, the clock and the contents written.

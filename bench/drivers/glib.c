@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * glib.c - GLib's g_file_set_contents_full() with CONSISTENT | DURABLE
  * (temp file, fsync, rename, fsync of the directory).  GLib has no

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * minimal.c - the minimal atomic-replace protocol, as a reference: the
  * fewest system calls that are still correct.  Durable:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Benchmark driver for the npm packages write-file-atomic and atomically,
 // through their synchronous APIs (a sequential loop; the async ones add
 // event-loop hops, not disk work).  Both fsync the file and never the

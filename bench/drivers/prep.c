@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * prep.c - lays out the targets before a series of runs and writes the
  * source file the command-line tools read:

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Benchmark driver for python-atomicwrites (Debian's python3-atomicwrites):
 atomic_write(overwrite=True), which fsyncs the file and the directory.  It
 has no non-durable mode.  Same contract as bench/drivers/driver.h."""

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * spawn.c - runs a command-line tool once per target, the way a shell
  * script would: `TOOL [ARGS...] TARGET < SOURCE`, waiting for each.  Used

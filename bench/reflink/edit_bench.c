@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * edit_bench.c - a 4 KiB change to a big file, committed atomically and
  * durably: with AW_COPY_TARGET (a reflink clone where the filesystem can)

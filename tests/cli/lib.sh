@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # lib.sh - the shell test harness, sourced by tests/cli/test_*.sh.
 #
 #   t_case NAME    starts a test case: a fresh empty directory becomes the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test_admin.sh - what administrators use: --check, --backup, --from,
 # --from-cmd with --lock, --verbose, and the edit subcommand (with an
 # EDITOR script standing in for a person).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test_batch.sh - atomicwrite batch: operands, manifests, failures that
 # touch nothing, usage errors.
 . "$(dirname "$0")/lib.sh"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test_durability.sh - the CLI's fsyncs and exit statuses, seen at the
 # kernel boundary: strace counts the fsyncs each --durability makes and
 # injects failures into them (no code seam: the real binary).

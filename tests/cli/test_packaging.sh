@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test_packaging.sh - what packagers and vendoring projects rely on: make
 # install/uninstall into a DESTDIR, consumers built with pkg-config, with
 # CMake (pkg-config and find_package) and from the amalgamation, the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test_powerloss_checker.sh - the power-loss campaign's host-side checker
 # (tests/powerloss/check.c) against a crafted directory with each kind of
 # damage; see tests/powerloss/check_selftest.c.  Both are built by the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test_publish.sh - the directory subcommands: publish, rollback, symlink,
 # exchange, and sweep of what a killed publisher left.
 . "$(dirname "$0")/lib.sh"

@@ -7,7 +7,7 @@
 
 DOCS=$(cd "$(dirname "$0")/../.." && pwd)
 HEADER=$DOCS/include/atomicwrite.h
-MAN=$DOCS/docs/atomicwrite-publish.1
+MAN=$DOCS/docs/man1/atomicwrite-publish.1
 
 mktree() {  # mktree DIR VERSION
 	rm -rf "$1"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test_write.sh - the CLI's default form: atomicwrite [OPTIONS] FILE.
 . "$(dirname "$0")/lib.sh"
 

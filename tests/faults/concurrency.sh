@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # concurrency.sh - many CLI processes on one file: 8 writers replacing it
 # while 4 readers check every read is one complete version, then locked
 # read-modify-write counters (--lock --from-cmd) from 8 processes.

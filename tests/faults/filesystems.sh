@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # filesystems.sh - the functional suites and reduced fault sweeps on real,
 # loop-mounted filesystems (ext4 three ways, XFS, btrfs, tmpfs), then what
 # only a real filesystem does: a disk full to the last block, a read-only

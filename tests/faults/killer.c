@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * killer.c - SIGKILL at random moments: a writer process replaces files of
  * random sizes (0 B to 8 MiB) in a loop through the library while reader

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # lib.sh - shared by the fault suites (sourced).  Each suite counts the
 # cases it tried and the violations it found and reports them with
 # f_report; run.sh collects the reports into one table.

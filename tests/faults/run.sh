@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # run.sh - what `make check-faults` runs: every fault and crash tier, then
 # one table of cases tried and violations found.  Exits non-zero on any
 # violation.  LONG=1 runs more; SEED=n repeats a run's random choices.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # strace_sweep.sh - a failure at every system call of a real CLI run, at
 # the kernel boundary (no code seam): strace records the calls of one
 # clean run, then each call is made to fail in turn, once and from then on,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_cli.c - libFuzzer target for the command line: the input is split
  * at NUL bytes into argv, and the CLI runs on it inside a fresh scratch

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_stubs.h - forced into the CLI's sources when they are built for the
  * fuzzer (-include): no input may make the fuzzer run a shell command, an

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * scratch.c - the fuzz targets' scratch directory: emptied after each
  * input so that one input's files do not steer the next.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check.c - after a power cut, on the host: every file the workload ever
  * acknowledged must hold one complete version (never torn, empty,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_selftest.c - the power-loss checker must see what it claims to:
  * a directory is crafted with one file of each kind the workload could

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * dmctl.c - device-mapper control ioctls (see dmctl.h).  Each request is
  * one struct dm_ioctl followed, at data_start, by its payload: a target

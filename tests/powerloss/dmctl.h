@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * dmctl.h - the few device-mapper ioctls the power-loss guest needs, for a
  * busybox system without dmsetup: stack a log-writes target over a disk,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * dmlog.c - the power-loss guest's stand-in for dmsetup (busybox has none).
  *

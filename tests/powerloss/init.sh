@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # init.sh - PID 1 of the power-loss guest (busybox): load the drivers the
 # run needs, mount the test disk, then become the workload.  Parameters
 # come from the kernel command line: fstype= mode= seed=, and logms= for the

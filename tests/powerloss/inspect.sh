@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # inspect.sh - sourced by run.sh: the host's verdict on one disk image after
 # a cut.  Mount it (the host kernel replays the journal), run check against
 # the acknowledgements, count temporary files and let `atomicwrite sweep`

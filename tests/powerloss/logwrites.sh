@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # logwrites.sh - sourced by run.sh: the dm-log-writes mode, a disk whose
 # volatile write cache loses every write not yet flushed.
 #

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * replay.c - on the host: read the log a dm-log-writes target left on its
  * log disk and rebuild, from a copy of the filesystem image as it was

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # run.sh - what `make check-powerloss` runs: cut the power (SIGKILL QEMU)
 # under a workload replacing files in a VM, on ext4, XFS and btrfs, then
 # check on the host that nothing acknowledged was lost and nothing is torn.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # summarize.sh - the power-loss results table from one or more result files
 # (build/powerloss/results-SEED.tsv, one row per cut; a campaign's are kept
 # in results/powerloss/), so that a campaign

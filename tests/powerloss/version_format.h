@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * version_format.h - how a power-loss workload file describes itself, shared
  * by the writer (workload.c), the checker (check.c) and the checker's

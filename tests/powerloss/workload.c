@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * workload.c - the writer inside the power-loss VM.  Replaces NFILES files
  * over and over, each version describing itself (file, version, length,

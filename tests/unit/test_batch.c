@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_batch.c - batches: every file replaced, the flushes each strategy
  * promises (counted through the seam), one fsync per directory, and a

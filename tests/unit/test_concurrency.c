@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_concurrency.c - many processes at once: writers racing on one file
  * while readers check every read, no-clobber races with exactly one

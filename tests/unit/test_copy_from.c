@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_copy_from.c - aw_file_copy_from(): the new contents copied from a
  * descriptor, whichever way the filesystem allows, and failures that

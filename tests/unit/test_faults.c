@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_faults.c - a failure injected at every system call of a replacement,
  * through the seam in src/sys.c: the target must hold exactly the old or

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_leftovers.c - what a dead writer leaves and how it is cleaned up:
  * nothing at all with O_TMPFILE, a named temporary file that aw_dir_sweep()

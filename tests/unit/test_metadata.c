@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_metadata.c - what a replacement keeps and what a new file gets:
  * mode and umask, exact modes, set-id bits, owner and group (as root),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_publish.c - directory publication: trees copied exactly, versions
  * kept and rolled back, adoption of a real directory, a fault at every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_replace.c - replacing and creating files: contents, streaming API,
  * arguments.

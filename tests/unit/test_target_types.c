@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_target_types.c - what stands at the target's name: symbolic links
  * (replaced by default, followed on request), directories, FIFOs, sockets,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 module atomicwrite/bench/renameio
 
 go 1.19

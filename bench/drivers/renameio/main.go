@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Command renameio is the benchmark driver for Go's renameio v2 (Debian's
 // golang-github-google-renameio-dev): WriteFile for small files,
 // PendingFile streaming for a large one.  renameio always fsyncs the file
