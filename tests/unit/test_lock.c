@@ -329,9 +329,10 @@ static char *listing(const char *dir)
 				memcpy(names[i], names[j], sizeof t);
 				memcpy(names[j], t, sizeof t);
 			}
-	for (int i = 0; i < n; i++) {
-		strncat(buf, names[i], sizeof buf - strlen(buf) - 2);
-		strcat(buf, " ");
+	size_t used = 0;
+	for (int i = 0; i < n && used < sizeof buf; i++) {
+		int w = snprintf(buf + used, sizeof buf - used, "%s ", names[i]);
+		used += w > 0 ? (size_t)w : 0;
 	}
 	return strdup(buf);
 }
