@@ -342,11 +342,15 @@ install: all
 	install -m 644 completions/_atomicwrite $(DESTDIR)$(ZSHCOMPDIR)/_atomicwrite
 	@# Into the live system: the dynamic linker's cache must learn the new
 	@# soname, or the first program linked against it does not start.
-	@if [ -z "$(DESTDIR)" ]; then \
+	@$(call run_ldconfig,install,so that programs find $(SONAME) in $(LIBDIR))
+
+# Without DESTDIR (the live system), as root: ldconfig, so that the
+# dynamic linker's cache learns what (un)install changed; else say so.
+run_ldconfig = if [ -z "$(DESTDIR)" ]; then \
 	    if [ "$$(id -u)" = 0 ] && ldc=$$(PATH=$$PATH:/sbin:/usr/sbin command -v ldconfig); then \
 	        echo "$$ldc"; "$$ldc"; \
 	    else \
-	        echo "make install: now run ldconfig as root, so that programs find $(SONAME) in $(LIBDIR)"; \
+	        echo "make $(1): now run ldconfig as root, $(2)"; \
 	    fi; \
 	fi
 
@@ -371,6 +375,7 @@ uninstall:
 	    done; \
 	    rmdir "$(DESTDIR)" 2>/dev/null || true; \
 	fi
+	@$(call run_ldconfig,uninstall,so that its cache forgets $(SONAME))
 
 # One atomicwrite.c and atomicwrite.h for projects that vendor the library:
 # the internal headers first, then every source file, with the includes of
