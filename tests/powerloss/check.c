@@ -32,110 +32,154 @@ static int cannot_judge(const char *path)
 	return 2;
 }
 
-int main(int argc, char **argv)
+/* What the workload acknowledged, from its log. */
+struct acks {
+	uint64_t version[NFILES];
+	int ever[NFILES];
+	unsigned long long published;
+	int ever_published;
+};
+
+struct verdicts {
+	int files, torn, empty, zero, missing, stale;
+};
+
+static void read_acks(const char *path, struct acks *a)
 {
-	if (argc != 3)
-		return 2;
-	uint64_t acked[NFILES] = { 0 };
-	int ever[NFILES] = { 0 };
-	unsigned long long published = 0;
-	int ever_published = 0;
-	FILE *log = fopen(argv[2], "r");
+	FILE *log = fopen(path, "r");
 	char line[256];
 	while (log && fgets(line, sizeof line, log)) {
 		unsigned id;
 		unsigned long long v;
 		/* A line cut short by the kill is not an acknowledgement. */
-		if (strchr(line, '\n') && sscanf(line, "ACK %u %llu", &id, &v) == 2 && id < NFILES) {
-			acked[id] = v;
-			ever[id] = 1;
+		if (!strchr(line, '\n'))
+			continue;
+		if (sscanf(line, "ACK %u %llu", &id, &v) == 2 && id < NFILES) {
+			a->version[id] = v;
+			a->ever[id] = 1;
 		}
-		if (strchr(line, '\n') && sscanf(line, "PUB %llu", &v) == 1) {
-			published = v;
-			ever_published = 1;
+		if (sscanf(line, "PUB %llu", &v) == 1) {
+			a->published = v;
+			a->ever_published = 1;
 		}
 	}
-	int torn = 0, empty = 0, zero = 0, missing = 0, stale = 0, files = 0;
-	for (unsigned id = 0; id < NFILES; id++) {
-		char path[4096];
-		snprintf(path, sizeof path, "%s/file%u", argv[1], id);
-		int fd = open(path, O_RDONLY);
-		if (fd < 0 && !ever[id])
-			continue;
-		files++;
-		if (fd < 0) {
-			missing++;
-			printf("file%u: missing (acked version %llu)\n", id, (unsigned long long)acked[id]);
-			continue;
-		}
-		struct stat st;
-		unsigned char *buf = NULL;
-		if (fstat(fd, &st) < 0 || !(buf = malloc((size_t)st.st_size + 1)))
-			return cannot_judge(path);
-		ssize_t n = read(fd, buf, (size_t)st.st_size);
-		close(fd);
-		if (n < 0)
-			return cannot_judge(path);
-		struct header h;
-		size_t zeros = 0;
-		for (ssize_t i = 0; i < n; i++)
-			zeros += buf[i] == 0;
-		if (n == 0) {
-			empty++;
-			printf("file%u: empty\n", id);
-		} else if ((size_t)n < sizeof h || (memcpy(&h, buf, sizeof h), 0) ||
-		           memcmp(h.magic, VERSION_MAGIC, 8) != 0 || h.file != id ||
-		           h.length != (uint64_t)n - sizeof h ||
-		           h.checksum != fnv1a(buf + sizeof h, (size_t)h.length)) {
-			if (zeros == (size_t)n) {
-				zero++;
-				printf("file%u: zero-filled (%zd bytes)\n", id, n);
-			} else {
-				torn++;
-				printf("file%u: torn (%zd bytes)\n", id, n);
-			}
-		} else if (h.version < acked[id]) {
-			stale++;
-			printf("file%u: version %llu, but %llu was acknowledged\n", id,
-			       (unsigned long long)h.version, (unsigned long long)acked[id]);
-		}
-		free(buf);
+	if (log)
+		fclose(log);
+}
+
+/* Whether buf (n bytes) is one complete version of file id; *h its header. */
+static int complete_version(const unsigned char *buf, ssize_t n, unsigned id,
+                            struct header *h)
+{
+	if ((size_t)n < sizeof *h)
+		return 0;
+	memcpy(h, buf, sizeof *h);
+	return memcmp(h->magic, VERSION_MAGIC, 8) == 0 && h->file == id &&
+	       h->length == (uint64_t)n - sizeof *h &&
+	       h->checksum == fnv1a(buf + sizeof *h, (size_t)h->length);
+}
+
+/* Judges DIR/file<id>: 0, or 2 if it cannot be read. */
+static int judge_file(const char *dir, unsigned id, const struct acks *a,
+                      struct verdicts *v)
+{
+	char path[4096];
+	snprintf(path, sizeof path, "%s/file%u", dir, id);
+	int fd = open(path, O_RDONLY);
+	if (fd < 0 && !a->ever[id])
+		return 0;
+	v->files++;
+	if (fd < 0) {
+		v->missing++;
+		printf("file%u: missing (acked version %llu)\n", id,
+		       (unsigned long long)a->version[id]);
+		return 0;
 	}
+	struct stat st;
+	unsigned char *buf = NULL;
+	if (fstat(fd, &st) < 0 || !(buf = malloc((size_t)st.st_size + 1)))
+		return cannot_judge(path);
+	ssize_t n = read(fd, buf, (size_t)st.st_size);
+	close(fd);
+	if (n < 0)
+		return cannot_judge(path);
+	struct header h;
+	size_t zeros = 0;
+	for (ssize_t i = 0; i < n; i++)
+		zeros += buf[i] == 0;
+	if (n == 0) {
+		v->empty++;
+		printf("file%u: empty\n", id);
+	} else if (!complete_version(buf, n, id, &h)) {
+		if (zeros == (size_t)n) {
+			v->zero++;
+			printf("file%u: zero-filled (%zd bytes)\n", id, n);
+		} else {
+			v->torn++;
+			printf("file%u: torn (%zd bytes)\n", id, n);
+		}
+	} else if (h.version < a->version[id]) {
+		v->stale++;
+		printf("file%u: version %llu, but %llu was acknowledged\n", id,
+		       (unsigned long long)h.version,
+		       (unsigned long long)a->version[id]);
+	}
+	free(buf);
+	return 0;
+}
+
+/* The tree: four parts, one version, complete, at least as new as the
+ * last acknowledged publication. */
+static void judge_site(const char *dir, const struct acks *a, struct verdicts *v)
+{
 	struct stat site;
 	char sitepath[4096];
-	snprintf(sitepath, sizeof sitepath, "%s/site", argv[1]);
-	if (ever_published || lstat(sitepath, &site) == 0) {
-		/* The tree: four parts, one version, complete. */
-		unsigned long long seen = 0;
-		files++;
-		for (int i = 0; i < 4; i++) {
-			char path[4096], text[128] = "";
-			snprintf(path, sizeof path, "%s/site/part%d", argv[1], i);
-			FILE *f = fopen(path, "r");
-			unsigned long long v;
-			int part;
-			if (!f) {
-				missing++;
-				printf("site/part%d: missing\n", i);
-				break;
-			}
-			size_t n = fread(text, 1, sizeof text - 1, f);
-			fclose(f);
-			text[n] = '\0';
-			if (sscanf(text, "version %llu part %d", &v, &part) != 2 || part != i ||
-			    (i > 0 && v != seen)) {
-				torn++;
-				printf("site/part%d: '%s' (not one complete version)\n", i, text);
-				break;
-			}
-			seen = v;
+	snprintf(sitepath, sizeof sitepath, "%s/site", dir);
+	if (!a->ever_published && lstat(sitepath, &site) != 0)
+		return;
+	unsigned long long seen = 0;
+	v->files++;
+	for (int i = 0; i < 4; i++) {
+		char path[4096], text[128] = "";
+		snprintf(path, sizeof path, "%s/site/part%d", dir, i);
+		FILE *f = fopen(path, "r");
+		unsigned long long ver;
+		int part;
+		if (!f) {
+			v->missing++;
+			printf("site/part%d: missing\n", i);
+			return;
 		}
-		if (seen && seen < published) {
-			stale++;
-			printf("site: version %llu, but %llu was acknowledged\n", seen, published);
+		size_t n = fread(text, 1, sizeof text - 1, f);
+		fclose(f);
+		text[n] = '\0';
+		if (sscanf(text, "version %llu part %d", &ver, &part) != 2 ||
+		    part != i || (i > 0 && ver != seen)) {
+			v->torn++;
+			printf("site/part%d: '%s' (not one complete version)\n", i, text);
+			return;
 		}
+		seen = ver;
 	}
+	if (seen && seen < a->published) {
+		v->stale++;
+		printf("site: version %llu, but %llu was acknowledged\n", seen,
+		       a->published);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 3)
+		return 2;
+	static struct acks a;
+	struct verdicts v = { 0 };
+	read_acks(argv[2], &a);
+	for (unsigned id = 0; id < NFILES; id++)
+		if (judge_file(argv[1], id, &a, &v) != 0)
+			return 2;
+	judge_site(argv[1], &a, &v);
 	printf("files %d torn %d empty %d zero %d missing %d stale %d\n",
-	       files, torn, empty, zero, missing, stale);
-	return torn + empty + zero + missing + stale ? 1 : 0;
+	       v.files, v.torn, v.empty, v.zero, v.missing, v.stale);
+	return v.torn + v.empty + v.zero + v.missing + v.stale ? 1 : 0;
 }
