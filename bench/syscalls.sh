@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # syscalls.sh - counts the system calls of one replacement of a 4 KiB file
-# that exists, with `strace -c -f`: our library (aw_file_replace), the minimal
-# protocol (bench/drivers/minimal.c), durable and not, and our CLI as a
-# whole process.  For the library and the minimal protocol the count is per
+# that exists, from a full `strace -f` trace: our library through each entry
+# point (aw_file_replace with a path, aw_file_replace_at with a directory
+# descriptor kept open by the caller and the bare name, a batch of 100
+# through aw_batch_add_buffer_at) at each durability level (FULL, FILE,
+# NONE), the minimal protocol (bench/drivers/minimal.c), durable and not,
+# and our CLI as a whole process.  For the library and the minimal protocol the count is per
 # replacement: (calls of a run of 101 replacements - calls of a run of 1)
 # / 100, so start-up and the first call's one-off costs drop out.  Prints a
 # markdown table; bench/SYSCALLS.md explains every row.
@@ -37,26 +40,44 @@ count() {
 		sed 's/^syscall_0x1d1 /listxattrat /' | sort > "$out"
 }
 
-# per_op NAME DRIVER MODE: per-replacement counts into $work/NAME.
+# per_op NAME DRIVER MODE [VARIANT]: per-replacement counts into $work/NAME.
 per_op() {
 	local name=$1 driver=$2 mode=$3
-	count "$work/$name.1" "$bin/$driver" "$mode" "$dir" 1 4096
-	count "$work/$name.101" "$bin/$driver" "$mode" "$dir" 101 4096
+	shift 3
+	count "$work/$name.1" "$bin/$driver" "$mode" "$dir" 1 4096 "$@"
+	count "$work/$name.101" "$bin/$driver" "$mode" "$dir" 101 4096 "$@"
 	join -a 1 -a 2 -e 0 -o 0,1.2,2.2 "$work/$name.1" "$work/$name.101" |
 		awk '{ d = ($3 - $2) / 100; if (d > 0) printf "%s %g\n", $1, d }' > "$work/$name"
 }
 
 per_op min-durable minimal small
-per_op aw-durable aw small
 per_op min-nosync minimal small-nosync
-per_op aw-nosync aw small-nosync
+# aw-ENTRY-LEVEL: ENTRY replace, at or batch; LEVEL full, file or none.
+cols="min-durable min-nosync"
+heads="minimal, durable | minimal, no fsync"
+for entry in replace at batch; do
+	for level in full file none; do
+		mode=small variant=$entry
+		[ "$level" = none ] && mode=small-nosync
+		[ "$level" = file ] && variant=$entry,file
+		[ "$entry" = replace ] && variant=${variant#replace}
+		per_op "aw-$entry-$level" aw "$mode" ${variant:+"${variant#,}"}
+		cols="$cols aw-$entry-$level"
+		case $entry in
+		replace) e=aw_file_replace ;;
+		at) e="aw_file_replace_at, kept dirfd" ;;
+		batch) e="batch of 100" ;;
+		esac
+		heads="$heads | $e, $level"
+	done
+done
 count "$work/cli" "$top/build/atomicwrite" "$dir/f00000" < "$work/source"
+cols="$cols cli"
+heads="$heads | CLI, whole process"
 
-cols="min-durable aw-durable min-nosync aw-nosync cli"
-cat "$work"/min-durable "$work"/aw-durable "$work"/min-nosync "$work"/aw-nosync "$work"/cli |
-	awk '{ print $1 }' | sort -u > "$work/names"
-echo "| system call | minimal, durable | aw_file_replace, durable | minimal, no fsync | aw_file_replace, no fsync | CLI, whole process |"
-echo "|---|---|---|---|---|---|"
+for c in $cols; do cat "$work/$c"; done | awk '{ print $1 }' | sort -u > "$work/names"
+echo "| system call | $heads |"
+echo "|---$(for c in $cols; do printf '|---'; done)|"
 while read -r sc; do
 	row="| $sc"
 	for c in $cols; do

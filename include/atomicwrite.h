@@ -421,7 +421,10 @@ void aw_file_discard(aw_file *f);
 int aw_file_replace(const char *path, const void *buf, size_t len,
                const aw_options *opts, aw_error *err);
 
-/* The same for name relative to dirfd (aw_file_begin_at()). */
+/* The same for name relative to dirfd (aw_file_begin_at()).  For a name
+ * without a slash (and neither AW_FOLLOW_SYMLINKS nor AW_LOCK) a dirfd
+ * open for reading is used itself, not reopened, until the call returns:
+ * like any *at() call's, it must stay open that long. */
 int aw_file_replace_at(int dirfd, const char *name, const void *buf, size_t len,
                   const aw_options *opts, aw_error *err);
 

@@ -57,7 +57,10 @@
                        AW_NO_TMPFILE | AW_NO_KEEP_OWNER_XATTRS | AW_COPY_TARGET)
 
 struct aw_file {
-	int dirfd;             /* the target's directory, ours to close */
+	int dirfd;             /* the target's directory, ours to close
+	                        * unless borrowed_dir */
+	bool borrowed_dir;     /* dirfd is the caller's own, used only
+	                        * within one aw_file_replace_at() */
 	int fd;                /* the temporary file */
 	bool unnamed;          /* O_TMPFILE not yet given a name */
 	bool named;            /* tmpname exists in dirfd */
@@ -221,13 +224,18 @@ int aw__open_parent(int at, const char *path, char *name, const char *display,
 bool aw__sticky_protected(const struct stat *dir, uid_t owner);
 
 /* Resolves the target (path or dirfd/name) to an opened directory and a
- * final name, following symlinks if asked: sets f->dirfd and f->name. */
+ * final name, following symlinks if asked: sets f->dirfd and f->name.
+ * borrow: f lives only within the caller's call (aw_file_replace_at()),
+ * so a directory descriptor it was given may serve as f->dirfd itself
+ * (then f->borrowed_dir; see borrow_dir() in target.c). */
 int aw__open_target(struct aw_file *f, int dirfd, const char *path,
-                    aw_error *e);
+                    bool borrow, aw_error *e);
 
 /* Makes the temporary file's owner, extended attributes and mode those the
- * new file must have (see aw_file_commit()). */
-int aw__apply_metadata(struct aw_file *f, aw_error *e);
+ * new file must have (see aw_file_commit()).  fresh: the temporary's
+ * status taken in this same commit, or NULL (then it is asked for). */
+int aw__apply_metadata(struct aw_file *f, const struct stat *fresh,
+                       aw_error *e);
 
 /* The steps of aw_file_commit() (tempfile.c), for batches too: prepare
  * names the temporary file and gives it its metadata, install renames it

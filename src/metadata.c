@@ -33,14 +33,17 @@ static bool owner_refused(int err)
 	       (err == EINVAL && geteuid() != 0);
 }
 
-static int keep_owner(struct aw_file *f, aw_error *e)
+static int keep_owner(struct aw_file *f, const struct stat *fresh, aw_error *e)
 {
 	uid_t uid = f->target.st_uid;
 	gid_t gid = f->target.st_gid;
 	/* Compare with what the new file really got, not with our own ids:
-	 * in a set-group-ID directory it got the directory's group. */
+	 * in a set-group-ID directory it got the directory's group.  A
+	 * status taken in this same commit (fresh) tells it. */
 	struct stat now;
-	if (aw__fstat(f->fd, &now) < 0)
+	if (fresh)
+		now = *fresh;
+	else if (aw__fstat(f->fd, &now) < 0)
 		return aw__fail(e, AW_STEP_CHOWN, f->path, errno);
 	if (uid == now.st_uid && gid == now.st_gid)
 		return 0;
@@ -91,6 +94,9 @@ static ssize_t read_xattr(int fd, const char *name, char **out)
 	return -1;
 }
 
+/* 0: the old file has no attributes (nothing was set); 1: it may have had
+ * some and they were copied (which may change the mode: an ACL's mask is
+ * the group bits); -1 with e filled. */
 static int copy_xattrs(struct aw_file *f, aw_error *e)
 {
 	/* Most files have no attributes: one call tells, where the kernel
@@ -110,7 +116,7 @@ static int copy_xattrs(struct aw_file *f, aw_error *e)
 		return aw__fail(e, AW_STEP_XATTRS, f->path, errno);
 	}
 	char *list = NULL, *value = NULL;
-	int result = 0;
+	int result = 1;
 	ssize_t len = read_xattr(src, NULL, &list);
 	if (len < 0) {
 		if (!unkeepable(errno))
@@ -141,12 +147,14 @@ out:
 	return result;
 }
 
-int aw__apply_metadata(struct aw_file *f, aw_error *e)
+int aw__apply_metadata(struct aw_file *f, const struct stat *fresh,
+                       aw_error *e)
 {
 	bool keep = f->had_target && !(f->opts.flags & AW_NO_KEEP_OWNER_XATTRS);
-	if (keep && keep_owner(f, e) < 0)
+	int copied = 0;
+	if (keep && keep_owner(f, fresh, e) < 0)
 		return -1;
-	if (keep && copy_xattrs(f, e) < 0)
+	if (keep && (copied = copy_xattrs(f, e)) < 0)
 		return -1;
 
 	mode_t mode;
@@ -156,6 +164,13 @@ int aw__apply_metadata(struct aw_file *f, aw_error *e)
 		mode = f->target.st_mode & 07777;
 	else
 		return 0;  /* created with 0666 & ~umask already */
+	/* The mode the file has, as fresh says, is already the one to set,
+	 * and nothing since can have changed it: no attribute was set (an
+	 * ACL would have), and a chown, which clears the set-ID bits, had
+	 * none to clear.  Any doubt: the fchmod. */
+	if (fresh && copied == 0 && !(mode & (S_ISUID | S_ISGID)) &&
+	    (fresh->st_mode & 07777) == mode)
+		return 0;
 	if (aw__fchmod(f->fd, mode) < 0)
 		return aw__fail(e, AW_STEP_CHMOD, f->path, errno);
 	return 0;

@@ -24,6 +24,10 @@ static int inspect_target(struct aw_file *f, aw_error *e)
 	if (aw__fstatat(f->dirfd, f->name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 		if (errno == ENOENT)
 			return 0;
+		/* A bare name in a borrowed descriptor: ENOTDIR says the
+		 * descriptor is no directory, as opening it would have. */
+		if (errno == ENOTDIR && f->borrowed_dir)
+			return aw__fail(e, AW_STEP_OPEN_DIR, f->path, errno);
 		return aw__fail(e, AW_STEP_STAT_TARGET, f->path, errno);
 	}
 	if (f->opts.flags & AW_NO_CLOBBER)
@@ -73,8 +77,9 @@ static int copy_target(struct aw_file *f, aw_error *e)
 	return r < 0 ? aw__fail(e, failed, f->path, err) : 0;
 }
 
-int aw_file_begin_at(aw_file **ret, int dirfd, const char *name,
-                const aw_options *opts, aw_error *e)
+/* aw_file_begin_at(); borrow: see aw__open_target(). */
+static int begin(aw_file **ret, int dirfd, const char *name,
+                 const aw_options *opts, bool borrow, aw_error *e)
 {
 	aw_options o;
 	if (!ret || !name)
@@ -94,7 +99,7 @@ int aw_file_begin_at(aw_file **ret, int dirfd, const char *name,
 	f->lockfd = -1;
 	f->opts = o;
 
-	if (aw__open_target(f, dirfd, name, e) < 0)
+	if (aw__open_target(f, dirfd, name, borrow, e) < 0)
 		goto fail;
 	/* The lock comes before the look at the target, so that a
 	 * read-modify-write under AW_LOCK sees the last writer's file. */
@@ -115,6 +120,12 @@ int aw_file_begin_at(aw_file **ret, int dirfd, const char *name,
 fail:
 	aw__release(f);
 	return -1;
+}
+
+int aw_file_begin_at(aw_file **ret, int dirfd, const char *name,
+                const aw_options *opts, aw_error *e)
+{
+	return begin(ret, dirfd, name, opts, false, e);
 }
 
 int aw_file_begin(aw_file **ret, const char *path, const aw_options *opts,
@@ -215,7 +226,8 @@ int aw_file_replace_at(int dirfd, const char *name, const void *buf, size_t len,
 	aw_file *f;
 	if (!buf && len)
 		return aw__fail(e, AW_STEP_ARGS, name, EINVAL);
-	if (aw_file_begin_at(&f, dirfd, name, opts, e) < 0)
+	/* The handle lives only within this call: dirfd may be its own. */
+	if (begin(&f, dirfd, name, opts, true, e) < 0)
 		return AW_FAILED;
 	if (aw_file_write(f, buf, len, e) < 0) {
 		aw_file_discard(f);

@@ -272,6 +272,11 @@ int aw__fstat(int fd, struct stat *st)
 	RETRY(AW_SYS_FSTAT, int, fstat(fd, st));
 }
 
+int aw__getfl(int fd)
+{
+	RETRY(AW_SYS_GETFL, int, fcntl(fd, F_GETFL));
+}
+
 int aw__fstatat(int dirfd, const char *name, struct stat *st, int flags)
 {
 	RETRY(AW_SYS_FSTATAT, int, fstatat(dirfd, name, st, flags));

@@ -55,6 +55,7 @@
 	X(LSEEK, "lseek")                                        \
 	X(DUPFD, "dupfd")   /* moving a descriptor 0-2 up */     \
 	X(FTRUNCATE, "ftruncate")                                \
+	X(GETFL, "getfl")   /* fcntl(F_GETFL) */                 \
 	X(SLEEP, "sleep")
 
 enum aw_sys_call {
@@ -83,6 +84,8 @@ int aw__write_all(int fd, const void *buf, size_t len);
  * fsync leaves data in the drive's cache), fsync otherwise. */
 int aw__fsync(int fd);
 int aw__fstat(int fd, struct stat *st);
+/* fcntl(fd, F_GETFL): the descriptor's status flags and access mode. */
+int aw__getfl(int fd);
 int aw__fstatat(int dirfd, const char *name, struct stat *st, int flags);
 int aw__fchown(int fd, uid_t uid, gid_t gid);
 int aw__fchmod(int fd, mode_t mode);

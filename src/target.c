@@ -376,9 +376,53 @@ static int open_link_parent(int dirfd, const char *link, char *name,
 	                     hops, e);
 }
 
-int aw__open_target(struct aw_file *f, int dirfd, const char *path,
-                    aw_error *e)
+/*
+ * Whether the caller's directory descriptor serves as f's own: 1 (then
+ * f->dirfd is dirfd and f->name path), 0 (open it as usual), or -1 with e
+ * filled.  Only for a bare name (no slash: dirfd is its directory, and
+ * nothing is resolved), neither AW_FOLLOW_SYMLINKS (which moves to other
+ * directories) nor AW_LOCK (whose steps come before the first look at the
+ * name), and only a descriptor open for reading: one opened O_PATH (or
+ * O_SEARCH) can be neither fsynced nor read, so it is opened as before.
+ * The descriptor stays the caller's: never closed, used only until
+ * aw_file_replace_at() returns.  One fcntl instead of an openat and a
+ * close; the directory check that O_DIRECTORY made is the ENOTDIR of the
+ * first look at the name (inspect_target(), reported at
+ * AW_STEP_OPEN_DIR).
+ */
+static int borrow_dir(struct aw_file *f, int dirfd, const char *path,
+                      aw_error *e)
 {
+	if (dirfd == AT_FDCWD || strchr(path, '/') ||
+	    (f->opts.flags & (AW_FOLLOW_SYMLINKS | AW_LOCK)))
+		return 0;
+	char dir[2];
+	const char *base;
+	aw_step step;
+	int err = split_path(path, dir, sizeof dir, &base, &step);
+	if (err)
+		return aw__fail(e, step, f->path, err);
+	int fl = aw__getfl(dirfd);
+	if (fl < 0)
+		return aw__fail(e, AW_STEP_OPEN_DIR, f->path, errno);
+#ifdef O_PATH
+	if (fl & O_PATH)
+		return 0;
+#endif
+	if ((fl & O_ACCMODE) != O_RDONLY)
+		return 0;
+	f->dirfd = dirfd;
+	f->borrowed_dir = true;
+	strcpy(f->name, base);
+	return 1;
+}
+
+int aw__open_target(struct aw_file *f, int dirfd, const char *path,
+                    bool borrow, aw_error *e)
+{
+	int borrowed = borrow ? borrow_dir(f, dirfd, path, e) : 0;
+	if (borrowed)
+		return borrowed < 0 ? -1 : 0;
 	/* The caller's own path: as the kernel resolves it. */
 	f->dirfd = aw__open_parent(dirfd, path, f->name, f->path,
 	                       AW_STEP_OPEN_DIR, e);

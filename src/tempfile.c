@@ -279,7 +279,8 @@ static int name_by_copy(struct aw_file *f, const struct stat *st, aw_error *e)
  * the fsync of a never-linked O_TMPFILE).  The lock comes first, so that
  * the name never refers to an unlocked file of a live writer.
  */
-int aw__temp_name(struct aw_file *f, aw_error *e)
+static int name_temp(struct aw_file *f, struct stat *fresh, bool *linked,
+                     aw_error *e)
 {
 	if (!f->unnamed)
 		return 0;
@@ -288,11 +289,20 @@ int aw__temp_name(struct aw_file *f, aw_error *e)
 		return aw__fail(e, AW_STEP_LINK_TEMP, f->path, errno);
 	if (aw__link_marked(f->dirfd, f->fd, &st, f->name, f->tag, f->tmpname) == 0) {
 		now_named(f, &st);
+		*fresh = st;
+		*linked = true;
 		return 0;
 	}
 	if (errno != ENOENT && errno != EPERM && errno != EACCES)
 		return aw__fail(e, AW_STEP_LINK_TEMP, f->path, errno);
 	return name_by_copy(f, &st, e);
+}
+
+int aw__temp_name(struct aw_file *f, aw_error *e)
+{
+	struct stat st;
+	bool linked = false;
+	return name_temp(f, &st, &linked, e);
 }
 
 /* ---- a batch's handling of its temporaries --------------------------- */
@@ -402,9 +412,16 @@ int aw__prepare(struct aw_file *f, aw_error *e)
 {
 	if (f->write_failed)
 		return aw__fail(e, AW_STEP_WRITE, f->path, f->write_errno);
-	if (aw__temp_name(f, e) < 0)
+	/* Named here and now (linked, not copied): its status, just taken,
+	 * is still the file's - nothing but this call has touched it since,
+	 * and only a privileged process could change its owner - so the
+	 * metadata step need not ask again.  Named earlier (a batch, a
+	 * temp_name() before writes), the caller may have changed it. */
+	struct stat st;
+	bool linked = false;
+	if (name_temp(f, &st, &linked, e) < 0)
 		return -1;
-	return aw__apply_metadata(f, e);
+	return aw__apply_metadata(f, linked ? &st : NULL, e);
 }
 
 int aw__install(struct aw_file *f, aw_error *e)
@@ -433,7 +450,7 @@ void aw__release(struct aw_file *f)
 	if (f->fd >= 0)
 		aw__close(f->fd);
 	aw__unlock(f->dirfd, f->lockfd);
-	if (f->dirfd >= 0 && !f->shared_dir)
+	if (f->dirfd >= 0 && !f->shared_dir && !f->borrowed_dir)
 		aw__close(f->dirfd);
 	free(f);
 	errno = saved;

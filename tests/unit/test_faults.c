@@ -448,3 +448,157 @@ TEST(backup_link_by_name_asks_name_max_when_too_long)
 	unlink("t~");
 	ASSERT_NO_TEMPS(".");
 }
+
+/* The temporary's status taken when the commit names it serves the owner
+ * step too (one fstat, not two), and a mode it already has needs no
+ * fchmod; one it does not have still gets one. */
+TEST(commit_asks_the_temporary_status_once_and_skips_a_needless_fchmod)
+{
+#if defined(O_TMPFILE) && !defined(AW_FORCE_POSIX)
+	static const struct { mode_t old; unsigned long fchmods; } cases[] = {
+		{ 0600, 0 }, { 0644, 1 }, { 0640, 1 },
+	};
+	umask(022);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		th_write_file("f", "old", 3);
+		ASSERT_OK(chmod("f", cases[i].old));
+		aw__fault_reset();
+		ASSERT_AW_OK(aw_file_replace("f", "new", 3, NULL, NULL));
+		ASSERT_EQ(aw__fault_calls(AW_SYS_FSTAT), 1);
+		ASSERT_EQ(aw__fault_calls(AW_SYS_FCHMOD), cases[i].fchmods);
+		struct stat st;
+		ASSERT_OK(stat("f", &st));
+		ASSERT_EQ(st.st_mode & 07777, cases[i].old);
+	}
+#else
+	th_skip("built without O_TMPFILE (AW_FORCE_POSIX)");
+#endif
+}
+
+/* What the caller did to the temporary before the commit is looked at
+ * again: a status from an earlier naming is not trusted for the mode. */
+TEST(mode_changed_by_the_caller_is_set_back)
+{
+	umask(022);
+	for (int early = 0; early <= 1; early++) {
+		th_write_file("f", "old", 3);
+		ASSERT_OK(chmod("f", 0600));
+		aw_file *f;
+		ASSERT_OK(aw_file_begin(&f, "f", NULL, NULL));
+		if (early)
+			ASSERT_TRUE(aw_file_temp_name(f, NULL) != NULL);
+		ASSERT_OK(fchmod(aw_file_fd(f), 0644));
+		ASSERT_AW_OK(aw_file_commit(f, NULL));
+		struct stat st;
+		ASSERT_OK(stat("f", &st));
+		ASSERT_EQ(st.st_mode & 07777, 0600);
+	}
+}
+
+/* aw_file_replace_at() with a bare name uses the caller's directory
+ * descriptor itself: no directory opened or closed, the descriptor still
+ * the caller's afterwards, and every durability level committing. */
+TEST(replace_at_uses_a_kept_directory_descriptor_without_reopening_it)
+{
+	ASSERT_OK(mkdir("d", 0755));
+	th_write_file("d/f", "old", 3);
+	int dirfd = open("d", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ASSERT_OK(dirfd);
+	static const aw_durability levels[] = { AW_DURABILITY_FULL,
+	                                        AW_DURABILITY_FILE,
+	                                        AW_DURABILITY_NONE };
+	for (size_t i = 0; i < 3; i++) {
+		aw_options o = { .durability = levels[i] };
+		aw__fault_reset();
+		ASSERT_AW_OK(aw_file_replace_at(dirfd, "f", "new", 3, &o, NULL));
+		/* The O_TMPFILE is the only descriptor opened and closed. */
+		ASSERT_EQ(aw__fault_calls(AW_SYS_OPENAT), 1);
+		ASSERT_EQ(aw__fault_calls(AW_SYS_CLOSE), 1);
+		ASSERT_EQ(aw__fault_calls(AW_SYS_FSYNC),
+		          levels[i] == AW_DURABILITY_FULL ? 2 :
+		          levels[i] == AW_DURABILITY_FILE ? 1 : 0);
+		ASSERT_OK(fcntl(dirfd, F_GETFD));
+		ASSERT_FILE("d/f", "new", 3);
+		th_write_file("d/f", "old", 3);
+	}
+	/* A new file too. */
+	ASSERT_AW_OK(aw_file_replace_at(dirfd, "g", "new", 3, NULL, NULL));
+	ASSERT_FILE("d/g", "new", 3);
+	ASSERT_NO_TEMPS("d");
+	close(dirfd);
+}
+
+/* Descriptors that cannot serve as the directory itself: an O_PATH one is
+ * reopened (it could not be fsynced), a file's fails at AW_STEP_OPEN_DIR
+ * as before, a closed one too; and with a slash in the name, AW_LOCK or
+ * AW_FOLLOW_SYMLINKS the directory is opened as always. */
+TEST(replace_at_reopens_what_it_cannot_borrow)
+{
+	ASSERT_OK(mkdir("d", 0755));
+	ASSERT_OK(mkdir("d/s", 0755));
+	th_write_file("d/f", "old", 3);
+#ifdef O_PATH
+	int pathfd = open("d", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	ASSERT_OK(pathfd);
+	aw__fault_reset();
+	ASSERT_AW_OK(aw_file_replace_at(pathfd, "f", "new", 3, NULL, NULL));
+	ASSERT_EQ(aw__fault_calls(AW_SYS_OPENAT), 2);
+	ASSERT_EQ(aw__fault_calls(AW_SYS_FSYNC), 2);
+	ASSERT_FILE("d/f", "new", 3);
+	ASSERT_OK(fcntl(pathfd, F_GETFD));
+	close(pathfd);
+#endif
+	int filefd = open("d/f", O_RDONLY | O_CLOEXEC);
+	ASSERT_OK(filefd);
+	aw_error e;
+	ASSERT_EQ(aw_file_replace_at(filefd, "f", "x", 1, NULL, &e), AW_FAILED);
+	ASSERT_EQ(e.step, AW_STEP_OPEN_DIR);
+	ASSERT_EQ(e.err, ENOTDIR);
+	close(filefd);
+	ASSERT_EQ(aw_file_replace_at(filefd, "f", "x", 1, NULL, &e), AW_FAILED);
+	ASSERT_EQ(e.step, AW_STEP_OPEN_DIR);
+	ASSERT_EQ(e.err, EBADF);
+	ASSERT_FILE("d/f", "new", 3);
+
+	int dirfd = open("d", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ASSERT_OK(dirfd);
+	aw_options lock = { .flags = AW_LOCK };
+	aw_options follow = { .flags = AW_FOLLOW_SYMLINKS };
+	struct { const char *name; const aw_options *o; } opened[] = {
+		{ "s/f", NULL }, { "f", &lock }, { "f", &follow },
+	};
+	for (size_t i = 0; i < 3; i++) {
+		aw__fault_reset();
+		ASSERT_AW_OK(aw_file_replace_at(dirfd, opened[i].name, "new", 3,
+		                                opened[i].o, NULL));
+		ASSERT_TRUE(aw__fault_calls(AW_SYS_GETFL) == 0);
+		ASSERT_TRUE(aw__fault_calls(AW_SYS_OPENAT) >= 2);
+	}
+	ASSERT_FILE("d/s/f", "new", 3);
+	ASSERT_OK(fcntl(dirfd, F_GETFD));
+	close(dirfd);
+	ASSERT_NO_TEMPS("d");
+}
+
+/* aw_file_begin_at() keeps a descriptor of its own: the caller may close
+ * dirfd at once and the commit still lands in that directory. */
+TEST(begin_at_commits_after_the_caller_closed_dirfd)
+{
+	ASSERT_OK(mkdir("d", 0755));
+	th_write_file("d/f", "old", 3);
+	int dirfd = open("d", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ASSERT_OK(dirfd);
+	aw_file *f;
+	ASSERT_OK(aw_file_begin_at(&f, dirfd, "f", NULL, NULL));
+	ASSERT_OK(close(dirfd));
+	/* The number may be reused by the caller's next open. */
+	int other = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ASSERT_OK(other);
+	ASSERT_OK(aw_file_write(f, "new", 3, NULL));
+	ASSERT_AW_OK(aw_file_commit(f, NULL));
+	ASSERT_FILE("d/f", "new", 3);
+	ASSERT_ERRNO(access("f", F_OK), ENOENT);
+	ASSERT_NO_TEMPS("d");
+	ASSERT_NO_TEMPS(".");
+	close(other);
+}
