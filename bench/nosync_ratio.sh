@@ -8,8 +8,15 @@
 #
 #   bench/nosync_ratio.sh [ROUNDS]       default 15 rounds per filesystem
 #   BENCH_FS="ext4 tmpfs"                only these filesystems
-#   EXTRA="aw-old:/path/to/driver"       also time another aw driver build
-#                                        (e.g. the previous commit's)
+#   EXTRA="aw-old:/path/to/driver"       also time other drivers of the
+#                                        same contract (bench/drivers/
+#                                        driver.h), space-separated: the
+#                                        previous commit's aw, GLib's
+#   MODE=small                           durable replaces instead (the
+#                                        drivers' "small"; default
+#                                        small-nosync)
+#   VARIANT=at                           a fifth argument for the aw
+#                                        drivers (bench/drivers/aw.c)
 #
 # Each round replaces the same 2000 existing 4 KiB files once with each
 # driver, in alternating order (A B, B A, ...).  Printed per filesystem: the
@@ -29,10 +36,11 @@ filesystems=${BENCH_FS:-ext4 xfs btrfs tmpfs}
 
 declare -A drivers=([aw]=$bin/aw [minimal]=$bin/minimal)
 order=(aw minimal)
-if [ -n "${EXTRA:-}" ]; then
-	drivers[${EXTRA%%:*}]=${EXTRA#*:}
-	order+=("${EXTRA%%:*}")
-fi
+for x in ${EXTRA:-}; do
+	drivers[${x%%:*}]=${x#*:}
+	order+=("${x%%:*}")
+done
+mode=${MODE:-small-nosync}
 
 scratch=$(mktemp -d /tmp/aw-nosync.XXXXXX)
 mnt=$scratch/mnt
@@ -40,7 +48,7 @@ mkdir -p "$mnt"
 cleanup() { umount "$mnt" 2>/dev/null || umount -l "$mnt" 2>/dev/null || true; rm -rf "$scratch"; }
 trap cleanup EXIT
 
-echo "method: $n existing ${size}-byte files replaced without fsync, $rounds interleaved rounds;"
+echo "method: $n existing ${size}-byte files replaced ($mode${VARIANT:+, aw variant $VARIANT}), $rounds interleaved rounds;"
 echo "median µs per replace (min-max), and the median of the per-round ratios to minimal"
 echo "machine: $(nproc) cores, Linux $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg), atomicwrite $(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo '?')"
 for fs in $filesystems; do
@@ -62,7 +70,9 @@ for fs in $filesystems; do
 		list=("${order[@]}")
 		[ $((r % 2)) = 0 ] && list=($(printf '%s\n' "${order[@]}" | tac))
 		for d in "${list[@]}"; do
-			printf '%s %s %s\n' "$r" "$d" "$("${drivers[$d]}" small-nosync "$mnt/d" "$n" "$size")" >> "$scratch/times"
+			v=()
+			case $d in aw*) [ -n "${VARIANT:-}" ] && v=("$VARIANT") ;; esac
+			printf '%s %s %s\n' "$r" "$d" "$("${drivers[$d]}" "$mode" "$mnt/d" "$n" "$size" "${v[@]}")" >> "$scratch/times"
 		done
 	done
 	awk -v fs="$fs" -v n="$n" -v order="${order[*]}" '
@@ -86,6 +96,7 @@ for fs in $filesystems; do
 			}
 			print line
 		}' "$scratch/times"
+	echo "       (load after $fs: $(cut -d' ' -f1-3 /proc/loadavg))"
 	umount "$mnt"
 	rm -f "$scratch/img"
 done

@@ -61,6 +61,10 @@ struct aw_file {
 	                        * unless borrowed_dir */
 	bool borrowed_dir;     /* dirfd is the caller's own, used only
 	                        * within one aw_file_replace_at() */
+	bool oneshot;          /* begun by aw_file_replace_at(): no caller
+	                        * code runs between begin and commit */
+	bool no_xattrs;        /* the old file was seen to have no extended
+	                        * attributes (oneshot only: in begin) */
 	int fd;                /* the temporary file */
 	bool unnamed;          /* O_TMPFILE not yet given a name */
 	bool named;            /* tmpname exists in dirfd */

@@ -58,6 +58,12 @@ static int inspect_target(struct aw_file *f, aw_error *e)
 	}
 	f->had_target = true;
 	f->target = st;
+	/* One shot: the look at the old file's attributes, which the commit
+	 * makes, made now (nothing of the caller's runs between the two),
+	 * so that the temporary may start with its final mode (see
+	 * aw__temp_create()).  Only its answer "none" is kept. */
+	if (f->oneshot && !(f->opts.flags & AW_NO_KEEP_OWNER_XATTRS))
+		f->no_xattrs = aw__listxattrat(f->dirfd, f->name, NULL, 0) == 0;
 	return 0;
 }
 
@@ -98,6 +104,7 @@ static int begin(aw_file **ret, int dirfd, const char *name,
 	f->backup_fd = -1;
 	f->lockfd = -1;
 	f->opts = o;
+	f->oneshot = borrow;
 
 	if (aw__open_target(f, dirfd, name, borrow, e) < 0)
 		goto fail;

@@ -223,17 +223,54 @@ static int create_named(struct aw_file *f, mode_t mode, aw_error *e)
 	return 0;
 }
 
+/* The mode a temporary file is created with, if it has a name from the
+ * start: a new file the mode it will keep, so open() applies the umask or
+ * the directory's default ACL as for any new file; a file that will get a
+ * given mode starts private. */
+static mode_t start_mode(const struct aw_file *f)
+{
+	return (f->had_target || (f->opts.flags & AW_MODE)) ? 0600 : 0666;
+}
+
+#if defined(O_TMPFILE) && !defined(AW_FORCE_POSIX)
+/*
+ * The mode an unnamed O_TMPFILE of aw_file_replace*() is created with.
+ * Nobody can open it before aw_file_commit() names it, and in one shot
+ * its contents are then complete and committed at once; from its naming to
+ * the rename it may already carry the final mode m instead of 0600 when
+ * that lets nobody read or write it whom the final file would not let:
+ * m has no set-ID or sticky bits, its group bits are its other bits and
+ * the owner has at least those (0644, 0666, 0755, 0700 ...).  Then
+ * everyone but its writer has m's other bits on it - as other, as a member
+ * of its group (which may not be the final file's), or through a default
+ * ACL entry, which the mask (the group bits) bounds - and as much or more
+ * on the final file; and the old file has no attributes (in particular no
+ * ACL restricting someone below the other bits) that would be copied, or
+ * none are kept.  The umask may still narrow m: the commit's fstat shows
+ * what the file got, and an fchmod follows when that is not m.
+ * Anything else: 0600, and the fchmod as always.
+ */
+static mode_t unnamed_mode(const struct aw_file *f)
+{
+	if (!f->oneshot || !f->had_target)
+		return start_mode(f);
+	mode_t m = (f->opts.flags & AW_MODE) ? f->opts.mode : f->target.st_mode & 07777;
+	bool attrs_ok = f->no_xattrs || (f->opts.flags & AW_NO_KEEP_OWNER_XATTRS);
+	mode_t u = (m >> 6) & 7, g = (m >> 3) & 7, o = m & 7;
+	if (!attrs_ok || (m & ~(mode_t)0777) || g != o || (o & ~u))
+		return start_mode(f);
+	return m;
+}
+#endif
+
 int aw__temp_create(struct aw_file *f, aw_error *e)
 {
-	/* A new file is created with the mode it will keep, so open()
-	 * applies the umask or the directory's default ACL as for any new
-	 * file.  A file that will get a given mode starts private. */
-	mode_t mode = (f->had_target || (f->opts.flags & AW_MODE)) ? 0600 : 0666;
+	mode_t mode = start_mode(f);
 
 #if defined(O_TMPFILE) && !defined(AW_FORCE_POSIX)
 	if (!(f->opts.flags & AW_NO_TMPFILE)) {
 		f->fd = aw__openat(f->dirfd, ".",
-		                   O_TMPFILE | O_RDWR | O_CLOEXEC, mode);
+		                   O_TMPFILE | O_RDWR | O_CLOEXEC, unnamed_mode(f));
 		if (f->fd >= 0) {
 			f->unnamed = true;
 			return 0;
@@ -249,14 +286,14 @@ int aw__temp_create(struct aw_file *f, aw_error *e)
 	return create_named(f, mode, e);
 }
 
-/* Neither way can name the O_TMPFILE (st: its status): its contents are
- * copied into a named file, which takes its place. */
-static int name_by_copy(struct aw_file *f, const struct stat *st, aw_error *e)
+/* Neither way can name the O_TMPFILE: its contents are copied into a named
+ * file, which takes its place (created private, as any named temporary). */
+static int name_by_copy(struct aw_file *f, aw_error *e)
 {
 	int unnamed_fd = f->fd;
 	f->fd = -1;
 	f->unnamed = false;
-	if (create_named(f, st->st_mode & 07777, e) < 0) {
+	if (create_named(f, start_mode(f), e) < 0) {
 		aw__close(unnamed_fd);
 		return -1;
 	}
@@ -295,7 +332,7 @@ static int name_temp(struct aw_file *f, struct stat *fresh, bool *linked,
 	}
 	if (errno != ENOENT && errno != EPERM && errno != EACCES)
 		return aw__fail(e, AW_STEP_LINK_TEMP, f->path, errno);
-	return name_by_copy(f, &st, e);
+	return name_by_copy(f, e);
 }
 
 int aw__temp_name(struct aw_file *f, aw_error *e)
