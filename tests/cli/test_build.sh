@@ -9,7 +9,7 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # Not the caller's make variables (`make check B=... CC=...` passes them
 # down in MAKEFLAGS): each build here says what it wants.
 unset MAKEFLAGS MFLAGS MAKELEVEL
-VERSION=$(make -s -C "$REPO" version)
+VERSION=$(make -s --no-print-directory -C "$REPO" version)
 jobs=-j2
 
 copy_tree() {  # copy_tree DIR: what `make all` needs, in a fresh directory

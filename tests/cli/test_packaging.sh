@@ -11,7 +11,7 @@ B=${B:-build}
 case $B in /*) ;; *) B=$REPO/$B ;; esac
 make_q() { make -s -C "$REPO" B="$B" "$@" >"$out" 2>"$err"; }
 
-VERSION=$(make -s -C "$REPO" version)
+VERSION=$(make -s --no-print-directory -C "$REPO" version)
 SOVERSION=${VERSION%%.*}
 nm_global() {  # nm_global FILE: the defined global symbols of an object or archive
 	nm --defined-only "$1" | awk 'NF == 3 && $2 ~ /^[A-Z]$/ { print $3 }' | sort -u
