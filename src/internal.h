@@ -63,8 +63,9 @@ struct aw_file {
 	                        * within one aw_file_replace_at() */
 	bool oneshot;          /* begun by aw_file_replace_at(): no caller
 	                        * code runs between begin and commit */
-	bool no_xattrs;        /* the old file was seen to have no extended
-	                        * attributes (oneshot only: in begin) */
+	bool xattrs_asked;     /* listxattrat() of the old file was asked in
+	                        * begin (oneshot only) ... */
+	bool no_xattrs;        /* ... and said it has no extended attributes */
 	int fd;                /* the temporary file */
 	bool unnamed;          /* O_TMPFILE not yet given a name */
 	bool named;            /* tmpname exists in dirfd */

@@ -103,7 +103,8 @@ static int copy_xattrs(struct aw_file *f, aw_error *e)
 	 * can list them by name, instead of open, flistxattr and close.
 	 * Any other answer (some, or the call missing or refused) takes
 	 * the long way, which judges errors as before. */
-	if (f->no_xattrs || aw__listxattrat(f->dirfd, f->name, NULL, 0) == 0)
+	if (f->xattrs_asked ? f->no_xattrs
+	                    : aw__listxattrat(f->dirfd, f->name, NULL, 0) == 0)
 		return 0;
 	int src = aw__openat(f->dirfd, f->name, O_RDONLY | O_NOFOLLOW |
 	                     O_NONBLOCK | O_CLOEXEC | O_NOCTTY, 0);

@@ -61,9 +61,11 @@ static int inspect_target(struct aw_file *f, aw_error *e)
 	/* One shot: the look at the old file's attributes, which the commit
 	 * makes, made now (nothing of the caller's runs between the two),
 	 * so that the temporary may start with its final mode (see
-	 * aw__temp_create()).  Only its answer "none" is kept. */
-	if (f->oneshot && !(f->opts.flags & AW_NO_KEEP_OWNER_XATTRS))
+	 * aw__temp_create()); the commit does not ask again. */
+	if (f->oneshot && !(f->opts.flags & AW_NO_KEEP_OWNER_XATTRS)) {
+		f->xattrs_asked = true;
 		f->no_xattrs = aw__listxattrat(f->dirfd, f->name, NULL, 0) == 0;
+	}
 	return 0;
 }
 
