@@ -463,6 +463,12 @@ TEST(commit_asks_the_temporary_status_once_and_skips_a_needless_fchmod)
 		{ 0640, 022, 1 }, { 0664, 022, 1 }, { 0604, 022, 1 },
 		{ 04755, 022, 1 }, { 0644, 077, 1 }, { 0666, 022, 1 },
 	};
+	/* Without listxattrat (kernels before 6.13, valgrind, which does not
+	 * know the call) the old file's attributes are looked at the long
+	 * way, which counts as copying them: then every case takes the
+	 * private start and the fchmod. */
+	th_write_file("f", "old", 3);
+	bool listed = aw__listxattrat(AT_FDCWD, "f", NULL, 0) == 0;
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		umask(cases[i].umask);
 		th_write_file("f", "old", 3);
@@ -470,7 +476,7 @@ TEST(commit_asks_the_temporary_status_once_and_skips_a_needless_fchmod)
 		aw__fault_reset();
 		ASSERT_AW_OK(aw_file_replace("f", "new", 3, NULL, NULL));
 		ASSERT_EQ(aw__fault_calls(AW_SYS_FSTAT), 1);
-		ASSERT_EQ(aw__fault_calls(AW_SYS_FCHMOD), cases[i].fchmods);
+		ASSERT_EQ(aw__fault_calls(AW_SYS_FCHMOD), listed ? cases[i].fchmods : 1);
 		struct stat st;
 		ASSERT_OK(stat("f", &st));
 		ASSERT_EQ(st.st_mode & 07777, cases[i].old);
