@@ -56,7 +56,9 @@
 	X(DUPFD, "dupfd")   /* moving a descriptor 0-2 up */     \
 	X(FTRUNCATE, "ftruncate")                                \
 	X(GETFL, "getfl")   /* fcntl(F_GETFL) */                 \
-	X(SLEEP, "sleep")
+	X(SLEEP, "sleep")                                        \
+	X(XFS_EXCHANGE, "xfs_exchange_range")                    \
+	X(XFS_COMMIT, "xfs_commit_range") /* start and commit */
 
 enum aw_sys_call {
 #define AW_SYS_ENUM_(kind, name) AW_SYS_##kind,
@@ -155,6 +157,20 @@ int aw__ftruncate(int fd, off_t len);
 int aw__syncfs(int fd);
 int aw__futimens(int fd, const struct timespec times[2]);
 int aw__fchownat(int dirfd, const char *name, uid_t uid, gid_t gid, int flags);
+/* XFS content exchange (AW_KEEP_INODE, exchange.c; xfs_exchange.h):
+ * exchange swaps all of temp's contents (and size) with target's, both
+ * descriptors open for writing; dsync flushes both before returning,
+ * dry_run only checks.  start_commit records target's freshness (inode,
+ * mtime, ctime) in fresh; commit exchanges as exchange does only if
+ * target is still as fresh recorded (else EBUSY).  ENOTTY where the
+ * filesystem has no such ioctl, EOPNOTSUPP where XFS lacks the feature;
+ * EOPNOTSUPP without Linux. */
+#define AW__XFS_FRESH_WORDS 6
+int aw__xfs_exchange(int target, int temp, int dsync, int dry_run);
+int aw__xfs_start_commit(int target, unsigned long long fresh[AW__XFS_FRESH_WORDS]);
+int aw__xfs_commit(int target, int temp, int dsync,
+                   const unsigned long long fresh[AW__XFS_FRESH_WORDS]);
+
 /* Fills buf with unpredictable bytes (never fails: falls back to a mix of
  * clock, pid and addresses, which O_EXCL makes safe if not secret). */
 void aw__random(void *buf, size_t len);

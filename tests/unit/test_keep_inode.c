@@ -1,0 +1,329 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_keep_inode.c - AW_KEEP_INODE and AW_IF_UNCHANGED (issue 14).  The
+ * tests that need an XFS with the exchange feature run in a fresh
+ * directory of $AW_XFSX_DIR, which tests/xfs-exchange.sh mounts (make
+ * check runs them through tests/cli/test_keep_inode.sh as root); without
+ * it they are skipped with the reason.  The other filesystems it mounts
+ * ($AW_XFSX_PLAIN, $AW_XFSX_EXT4, $AW_XFSX_TMPFS) show EOPNOTSUPP.
+ */
+#include "harness.h"
+#include "atomicwrite.h"
+#include "sys.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <grp.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+static const char OLD[] = "old contents, longer than the new ones";
+static const char NEW[] = "new contents";
+
+/* Into a fresh directory on the filesystem named by env (made 0777 so an
+ * unprivileged writer may create its temporary there). */
+static void enter(const char *env)
+{
+	const char *base = getenv(env);
+	if (!base || !*base) {
+		char why[160];
+		snprintf(why, sizeof why, "%s not set: runs on the filesystem "
+		         "tests/xfs-exchange.sh mounts (root)", env);
+		th_skip(why);
+	}
+	char dir[4096];
+	snprintf(dir, sizeof dir, "%s/t.XXXXXX", base);
+	ASSERT_TRUE(mkdtemp(dir) != NULL);
+	ASSERT_OK(chmod(dir, 0777));
+	ASSERT_OK(chdir(dir));
+}
+
+static ino_t ino_of(const char *path)
+{
+	struct stat st;
+	ASSERT_OK(stat(path, &st));
+	return st.st_ino;
+}
+
+static int keep_replace(const char *path, const char *data, unsigned flags,
+                        aw_durability d, aw_error *e)
+{
+	aw_options o = { sizeof o, d, AW_KEEP_INODE | flags, 0 };
+	return aw_file_replace(path, data, strlen(data), &o, e);
+}
+
+TEST(keep_inode_keeps_inode_links_mode_and_xattrs)
+{
+	enter("AW_XFSX_DIR");
+	th_write_file("t", OLD, sizeof OLD - 1);
+	ASSERT_OK(chmod("t", 0640));
+	ASSERT_OK(link("t", "hard"));
+	ASSERT_OK(setxattr("t", "user.kept", "yes", 3, 0));
+	ino_t ino = ino_of("t");
+	aw_error e;
+	ASSERT_AW_OK(keep_replace("t", NEW, 0, AW_DURABILITY_FULL, &e));
+	ASSERT_FILE("t", NEW, sizeof NEW - 1);
+	ASSERT_FILE("hard", NEW, sizeof NEW - 1);
+	ASSERT_EQ(ino_of("t"), ino);
+	struct stat st;
+	ASSERT_OK(stat("t", &st));
+	ASSERT_EQ(st.st_mode & 07777, 0640);
+	ASSERT_EQ(st.st_nlink, 2);
+	char v[8];
+	ASSERT_EQ(getxattr("t", "user.kept", v, sizeof v), 3);
+	ASSERT_NO_TEMPS(".");
+	ASSERT_EQ(th_count_entries("."), 2);
+}
+
+TEST(keep_inode_every_durability_and_named_temp)
+{
+	enter("AW_XFSX_DIR");
+	static const unsigned flags[] = { 0, AW_NO_TMPFILE, AW_IF_UNCHANGED,
+	                                  AW_IF_UNCHANGED | AW_NO_TMPFILE };
+	th_write_file("t", OLD, sizeof OLD - 1);
+	ino_t ino = ino_of("t");
+	for (int d = AW_DURABILITY_FULL; d <= AW_DURABILITY_NONE; d++)
+		for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
+			char data[64];
+			snprintf(data, sizeof data, "contents %d %zu\n", d, i);
+			aw_error e;
+			ASSERT_AW_OK(keep_replace("t", data, flags[i], d, &e));
+			ASSERT_FILE("t", data, strlen(data));
+			ASSERT_EQ(ino_of("t"), ino);
+			ASSERT_NO_TEMPS(".");
+		}
+	ASSERT_EQ(th_count_entries("."), 1);
+}
+
+TEST(keep_inode_copy_target_edits_a_clone_in_place)
+{
+	enter("AW_XFSX_DIR");
+	size_t n = 4 << 20;
+	unsigned char *big = th_pattern(n, 7);
+	th_write_file("big", big, n);
+	ino_t ino = ino_of("big");
+	aw_options o = { sizeof o, AW_DURABILITY_FULL, AW_KEEP_INODE | AW_COPY_TARGET, 0 };
+	aw_file *f;
+	aw_error e;
+	ASSERT_OK(aw_file_begin(&f, "big", &o, &e));
+	ASSERT_EQ(pwrite(aw_file_fd(f), "EDIT", 4, 1000000), 4);
+	ASSERT_AW_OK(aw_file_commit(f, &e));
+	memcpy(big + 1000000, "EDIT", 4);
+	ASSERT_FILE("big", big, n);
+	ASSERT_EQ(ino_of("big"), ino);
+	ASSERT_NO_TEMPS(".");
+	free(big);
+}
+
+TEST(keep_inode_unprivileged_writer_keeps_the_owner)
+{
+	if (geteuid() != 0)
+		th_skip("needs root to make a file owned by another user");
+	enter("AW_XFSX_DIR");
+	th_write_file("t", OLD, sizeof OLD - 1);
+	ASSERT_OK(chown("t", 4242, 4243));
+	ASSERT_OK(chmod("t", 0666));
+	ino_t ino = ino_of("t");
+	pid_t pid = fork();
+	ASSERT_TRUE(pid >= 0);
+	if (pid == 0) {
+		if (setgroups(0, NULL) < 0 || setresgid(65534, 65534, 65534) < 0 ||
+		    setresuid(65534, 65534, 65534) < 0)
+			_exit(2);
+		aw_error e;
+		_exit(keep_replace("t", NEW, 0, AW_DURABILITY_FULL, &e) == AW_OK ? 0 : 1);
+	}
+	int status;
+	ASSERT_EQ(waitpid(pid, &status, 0), pid);
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(WEXITSTATUS(status), 0);
+	struct stat st;
+	ASSERT_OK(stat("t", &st));
+	ASSERT_EQ(st.st_uid, 4242);
+	ASSERT_EQ(st.st_gid, 4243);
+	ASSERT_EQ(st.st_ino, ino);
+	ASSERT_FILE("t", NEW, sizeof NEW - 1);
+	ASSERT_NO_TEMPS(".");
+}
+
+TEST(keep_inode_refuses_a_missing_target_and_a_symlink)
+{
+	enter("AW_XFSX_DIR");
+	aw_error e;
+	ASSERT_EQ(keep_replace("t", NEW, 0, AW_DURABILITY_FULL, &e), AW_FAILED);
+	ASSERT_EQ(e.err, ENOENT);
+	ASSERT_EQ(e.step, AW_STEP_OPEN_TARGET);
+	ASSERT_OK(symlink("elsewhere", "link"));
+	ASSERT_EQ(keep_replace("link", NEW, 0, AW_DURABILITY_FULL, &e), AW_FAILED);
+	ASSERT_EQ(e.err, EINVAL);
+	ASSERT_EQ(e.step, AW_STEP_TARGET_TYPE);
+	ASSERT_EQ(th_count_entries("."), 1);
+}
+
+/* No exchange filesystem needed: the flags' checks come first. */
+TEST(keep_inode_refuses_flags_it_cannot_honour)
+{
+	static const unsigned bad[] = { AW_NO_CLOBBER, AW_MODE, AW_NO_KEEP_OWNER_XATTRS };
+	th_write_file("t", OLD, sizeof OLD - 1);
+	aw_error e;
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		aw_options o = { sizeof o, AW_DURABILITY_FULL, AW_KEEP_INODE | bad[i], 0 };
+		ASSERT_EQ(aw_file_replace("t", NEW, 3, &o, &e), AW_FAILED);
+		ASSERT_EQ(e.err, EINVAL);
+		ASSERT_EQ(e.step, AW_STEP_ARGS);
+		o.flags = AW_IF_UNCHANGED | bad[i];
+		ASSERT_EQ(aw_file_replace("t", NEW, 3, &o, &e), AW_FAILED);
+		ASSERT_EQ(e.err, EINVAL);
+	}
+	aw_batch_options bo = { .size = sizeof bo, .flags = AW_KEEP_INODE };
+	aw_batch *b;
+	ASSERT_ERRNO(aw_batch_new(&b, &bo, &e), EINVAL);
+	ASSERT_FILE("t", OLD, sizeof OLD - 1);
+	ASSERT_EQ(th_count_entries("."), 1);
+}
+
+TEST(keep_inode_backup_is_refused)
+{
+	enter("AW_XFSX_DIR");
+	th_write_file("t", OLD, sizeof OLD - 1);
+	aw_options o = { sizeof o, AW_DURABILITY_FULL, AW_KEEP_INODE, 0 };
+	aw_file *f;
+	aw_error e;
+	ASSERT_EQ(aw_file_begin(&f, "t", &o, &e), 0);
+	ASSERT_ERRNO(aw_file_keep_backup(f, "~", &e), EINVAL);
+	aw_file_discard(f);
+	ASSERT_FILE("t", OLD, sizeof OLD - 1);
+	ASSERT_EQ(th_count_entries("."), 1);
+}
+
+static void expect_unsupported(const char *env)
+{
+	enter(env);
+	th_write_file("t", OLD, sizeof OLD - 1);
+	static const unsigned flags[] = { 0, AW_IF_UNCHANGED, AW_NO_TMPFILE };
+	for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
+		aw_error e;
+		aw_options o = { sizeof o, AW_DURABILITY_FULL, AW_KEEP_INODE | flags[i], 0 };
+		aw_file *f = NULL;
+		ASSERT_EQ(aw_file_begin(&f, "t", &o, &e), -1);
+		ASSERT_EQ(e.err, EOPNOTSUPP);
+		ASSERT_EQ(e.step, AW_STEP_EXCHANGE_CONTENTS);
+		ASSERT_TRUE(f == NULL);
+		ASSERT_FILE("t", OLD, sizeof OLD - 1);
+		ASSERT_NO_TEMPS(".");
+		ASSERT_EQ(th_count_entries("."), 1);
+	}
+}
+
+TEST(keep_inode_eopnotsupp_on_xfs_without_exchange) { expect_unsupported("AW_XFSX_PLAIN"); }
+TEST(keep_inode_eopnotsupp_on_ext4) { expect_unsupported("AW_XFSX_EXT4"); }
+TEST(keep_inode_eopnotsupp_on_tmpfs) { expect_unsupported("AW_XFSX_TMPFS"); }
+
+/* begin, then change(), then write and commit with AW_IF_UNCHANGED. */
+static int if_unchanged_after(void (*change)(void), aw_error *e)
+{
+	aw_options o = { sizeof o, AW_DURABILITY_FULL, AW_IF_UNCHANGED, 0 };
+	aw_file *f;
+	if (aw_file_begin(&f, "t", &o, e) < 0)
+		return -100;
+	if (change)
+		change();
+	if (aw_file_write(f, NEW, sizeof NEW - 1, e) < 0)
+		return -101;
+	return aw_file_commit(f, e);
+}
+
+static void append_x(void)
+{
+	int fd = open("t", O_WRONLY | O_APPEND);
+	ASSERT_EQ(write(fd, "x", 1), 1);
+	close(fd);
+}
+
+static void overwrite_same_size(void)
+{
+	int fd = open("t", O_WRONLY);
+	ASSERT_EQ(pwrite(fd, "O", 1, 0), 1);
+	close(fd);
+}
+
+static void chmod_only(void)
+{
+	ASSERT_OK(chmod("t", 0600));
+}
+
+TEST(if_unchanged_commits_an_untouched_target_and_refuses_a_changed_one)
+{
+	enter("AW_XFSX_DIR");
+	aw_error e;
+	th_write_file("t", OLD, sizeof OLD - 1);
+	ino_t ino = ino_of("t");
+	ASSERT_AW_OK(if_unchanged_after(NULL, &e));
+	ASSERT_FILE("t", NEW, sizeof NEW - 1);
+	void (*changes[])(void) = { append_x, overwrite_same_size, chmod_only };
+	for (size_t i = 0; i < sizeof changes / sizeof changes[0]; i++) {
+		th_write_file("t", OLD, sizeof OLD - 1);
+		ASSERT_EQ(if_unchanged_after(changes[i], &e), AW_FAILED);
+		ASSERT_EQ(e.err, EBUSY);
+		ASSERT_EQ(e.step, AW_STEP_EXCHANGE_CONTENTS);
+		size_t len;
+		char *got = th_read_file("t", &len);
+		ASSERT_TRUE(strcmp(got, NEW) != 0);   /* the change, not ours */
+		free(got);
+		ASSERT_NO_TEMPS(".");
+		ASSERT_EQ(th_count_entries("."), 1);
+	}
+	ASSERT_EQ(ino_of("t"), ino);
+	char buf[AW_ERROR_FORMAT_SIZE];
+	ASSERT_TRUE(strstr(aw_error_format(&e, buf, sizeof buf), "changed") != NULL);
+}
+
+/* What readers and writers holding the file open see (the header's
+ * KEEPING THE INODE). */
+TEST(keep_inode_open_readers_mmap_and_appenders_see_the_new_contents)
+{
+	enter("AW_XFSX_DIR");
+	char old[8192], neu[8192];
+	memset(old, 'o', sizeof old);
+	memset(neu, 'n', sizeof neu);
+	th_write_file("t", old, sizeof old);
+	int rd = open("t", O_RDONLY);
+	int ap = open("t", O_WRONLY | O_APPEND);
+	ASSERT_OK(rd);
+	ASSERT_OK(ap);
+	char *map = mmap(NULL, sizeof old, PROT_READ, MAP_SHARED, rd, 0);
+	ASSERT_TRUE(map != MAP_FAILED);
+	char buf[4096];
+	ASSERT_EQ(read(rd, buf, 4096), 4096);
+	ASSERT_EQ(map[0], 'o');
+
+	aw_options o = { sizeof o, AW_DURABILITY_FULL, AW_KEEP_INODE, 0 };
+	aw_file *f;
+	aw_error e;
+	ASSERT_EQ(aw_file_begin(&f, "t", &o, &e), 0);
+	ASSERT_EQ(write(ap, "LOST", 4), 4);      /* between begin and commit */
+	ASSERT_OK(aw_file_write(f, neu, sizeof neu, &e));
+	ASSERT_AW_OK(aw_file_commit(f, &e));
+
+	/* the open reader goes on at its offset, in the new contents */
+	ASSERT_EQ(read(rd, buf, 4096), 4096);
+	ASSERT_EQ(buf[0], 'n');
+	ASSERT_EQ(map[0], 'n');
+	ASSERT_EQ(map[sizeof old - 1], 'n');
+	ASSERT_EQ(write(ap, "A", 1), 1);          /* after: at the new end */
+	size_t len;
+	char *got = th_read_file("t", &len);
+	ASSERT_EQ(len, sizeof neu + 1);
+	ASSERT_EQ(got[sizeof neu], 'A');
+	ASSERT_TRUE(strstr(got, "LOST") == NULL);
+	free(got);
+	munmap(map, sizeof old);
+	close(rd);
+	close(ap);
+}
