@@ -206,6 +206,12 @@ check-batch-big: all $(B)/unit-tests
 	AW_BIG=1 TMPDIR=$(BIG_TMPDIR) $(B)/unit-tests batch_of_100000
 	TMPDIR=$(BIG_TMPDIR) AW=$(abspath $(B))/atomicwrite bash tests/cli/big_batch.sh
 
+# AW_KEEP_INODE / AW_IF_UNCHANGED on an exchange XFS (tests/xfs-exchange.sh,
+# root), 10 times the concurrency of make check's run (issue 14).
+check-xfs-exchange: all $(B)/unit-tests
+	AW_XFSX_LONG=1 B=$(abspath $(B)) bash tests/xfs-exchange.sh run $(B)/unit-tests keep_inode if_unchanged
+.PHONY: check-xfs-exchange
+
 # The public header on its own: C99, C11 and C++ (gcc and clang), pedantic,
 # warnings as errors, so that consumers with strict flags can include it.
 check-header:

@@ -519,18 +519,20 @@ static void concurrent_exchanges(unsigned writers, unsigned rounds, aw_durabilit
 	munmap((void *)done, sizeof *done);
 }
 
-/* make check: 8 writers x 200 exchanges without flushes (what readers see
- * does not depend on them); AW_XFSX_LONG=1 (make check-xfs-exchange)
- * repeats it durable (FULL). */
-TEST(keep_inode_concurrent_readers_never_see_a_mix)
-{
-	concurrent_exchanges(8, 200, AW_DURABILITY_NONE);
-}
-
-TEST(keep_inode_concurrent_durable_exchanges_long)
+/* 8 writers x 200 exchanges (x 10 with AW_XFSX_LONG=1, make
+ * check-xfs-exchange), without flushes and durable. */
+static unsigned rounds(void)
 {
 	const char *l = getenv("AW_XFSX_LONG");
-	if (!l || strcmp(l, "1") != 0)
-		th_skip("AW_XFSX_LONG=1 not set (make check-xfs-exchange)");
-	concurrent_exchanges(8, 200, AW_DURABILITY_FULL);
+	return l && strcmp(l, "1") == 0 ? 2000 : 200;
+}
+
+TEST(keep_inode_concurrent_readers_never_see_a_mix)
+{
+	concurrent_exchanges(8, rounds(), AW_DURABILITY_NONE);
+}
+
+TEST(keep_inode_concurrent_durable_exchanges)
+{
+	concurrent_exchanges(8, rounds(), AW_DURABILITY_FULL);
 }
