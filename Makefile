@@ -397,20 +397,21 @@ $(B)/amalgamation/atomicwrite.h: include/atomicwrite.h
 
 # (AW__AMALG_STATIC also marks them unused: a build may not call them all.)
 AMALGAMATE_STATIC = sed -E '/^typedef /!s/^([A-Za-z_][A-Za-z0-9_ ]*[ *]aw__[a-z0-9_]+\()/AW__AMALG_STATIC \1/'
-$(B)/amalgamation/atomicwrite.c: src/internal.h src/sys.h $(LIB_SRC) Makefile
+$(B)/amalgamation/atomicwrite.c: src/internal.h src/sys.h src/xfs_exchange.h $(LIB_SRC) Makefile
 	@mkdir -p $(@D)
 	{ printf '/* SPDX-License-Identifier: MIT */\n'; \
 	  printf '/* atomicwrite %s - amalgamated from the sources, do not edit. */\n' $(VERSION); \
 	  printf '#ifndef _GNU_SOURCE\n#define _GNU_SOURCE\n#endif\n'; \
 	  printf '#if defined(__GNUC__) || defined(__clang__)\n#define AW__AMALG_STATIC static __attribute__((unused))\n'; \
 	  printf '#else\n#define AW__AMALG_STATIC static\n#endif\n'; \
-	  for f in src/internal.h src/sys.h; do \
+	  for f in src/internal.h src/sys.h src/xfs_exchange.h; do \
 	      printf '\n/* ---- %s ---- */\n' $$f; \
 	      sed -e '/^#include "internal.h"/d' -e '/^#include "sys.h"/d' $$f | $(AMALGAMATE_STATIC); \
 	  done; \
 	  for f in $(LIB_SRC); do \
 	      printf '\n/* ---- %s ---- */\n' $$f; \
-	      sed -e '/^#include "internal.h"/d' -e '/^#include "sys.h"/d' $$f; \
+	      sed -e '/^#include "internal.h"/d' -e '/^#include "sys.h"/d' \
+	          -e '/^#include "xfs_exchange.h"/d' $$f; \
 	  done; } > $@
 
 # ---- ABI -----------------------------------------------------------------

@@ -34,14 +34,14 @@ int aw__keep_options(aw_options *o)
 /* How "this filesystem or kernel cannot exchange" shows: an ioctl the
  * filesystem does not know (ENOTTY: ext4, btrfs, tmpfs, kernels before
  * 6.10), XFS without the feature (EOPNOTSUPP). */
-static int unsupported(int err)
+static int keep_errno(int err)
 {
 	if (err == ENOTTY || err == ENOSYS || err == ENOTSUP)
 		return EOPNOTSUPP;
 	return err;
 }
 
-static int open_target(struct aw_file *f, aw_error *e)
+static int keep_open_target(struct aw_file *f, aw_error *e)
 {
 	int fd = aw__openat(f->dirfd, f->name, O_RDWR | O_NOFOLLOW |
 	                    O_NONBLOCK | O_CLOEXEC | O_NOCTTY, 0);
@@ -66,7 +66,7 @@ static int open_target(struct aw_file *f, aw_error *e)
 
 int aw__keep_begin(struct aw_file *f, aw_error *e)
 {
-	if (open_target(f, e) < 0)
+	if (keep_open_target(f, e) < 0)
 		return -1;
 	/* Before anything is read of the target (AW_COPY_TARGET, or the
 	 * caller's read before its begin, which this comes after): a change
@@ -74,16 +74,16 @@ int aw__keep_begin(struct aw_file *f, aw_error *e)
 	if ((f->opts.flags & AW_IF_UNCHANGED) &&
 	    aw__xfs_start_commit(f->keep_fd, f->keep_fresh) < 0)
 		return aw__fail(e, AW_STEP_EXCHANGE_CONTENTS, f->path,
-		                unsupported(errno));
+		                keep_errno(errno));
 	/* The kernel's own answer, now rather than at commit: an exchange
 	 * checked in full, changing nothing. */
 	if (aw__xfs_exchange(f->keep_fd, f->fd, 0, 1) < 0)
 		return aw__fail(e, AW_STEP_EXCHANGE_CONTENTS, f->path,
-		                unsupported(errno));
+		                keep_errno(errno));
 	return 0;
 }
 
-static int exchange(struct aw_file *f)
+static int commit_exchange(struct aw_file *f)
 {
 	int dsync = f->opts.durability != AW_DURABILITY_NONE;
 	if (f->opts.flags & AW_IF_UNCHANGED)
@@ -100,8 +100,8 @@ int aw__keep_commit(struct aw_file *f, aw_error *e)
 	}
 	/* A batch's descriptor budget never closes it: no batch has the
 	 * flag.  One journalled transaction: the target is old or new. */
-	if (exchange(f) < 0) {
-		aw__fail(e, AW_STEP_EXCHANGE_CONTENTS, f->path, unsupported(errno));
+	if (commit_exchange(f) < 0) {
+		aw__fail(e, AW_STEP_EXCHANGE_CONTENTS, f->path, keep_errno(errno));
 		goto out;
 	}
 	result = AW_OK;

@@ -643,7 +643,7 @@ void aw__random(void *buf, size_t len)
 /* ---- XFS content exchange (see xfs_exchange.h) ----------------------- */
 
 #if defined(__linux__) && !defined(AW_FORCE_POSIX)
-static uint64_t xfs_flags(int dsync, int dry_run)
+static uint64_t xfs_exchange_flags(int dsync, int dry_run)
 {
 	return XFS_EXCHANGE_RANGE_TO_EOF |
 	       (dsync ? XFS_EXCHANGE_RANGE_DSYNC : 0) |
@@ -654,11 +654,11 @@ int aw__xfs_exchange(int target, int temp, int dsync, int dry_run)
 {
 	struct xfs_exchange_range x = { 0 };
 	x.file1_fd = temp;
-	x.flags = xfs_flags(dsync, dry_run);
+	x.flags = xfs_exchange_flags(dsync, dry_run);
 	RETRY(AW_SYS_XFS_EXCHANGE, int, ioctl(target, XFS_IOC_EXCHANGE_RANGE, &x));
 }
 
-static int start_commit(int target, struct xfs_commit_range *c)
+static int xfs_start_commit(int target, struct xfs_commit_range *c)
 {
 	RETRY(AW_SYS_XFS_COMMIT, int, ioctl(target, XFS_IOC_START_COMMIT, c));
 }
@@ -666,7 +666,7 @@ static int start_commit(int target, struct xfs_commit_range *c)
 int aw__xfs_start_commit(int target, unsigned long long fresh[AW__XFS_FRESH_WORDS])
 {
 	struct xfs_commit_range c = { 0 };
-	if (start_commit(target, &c) < 0)
+	if (xfs_start_commit(target, &c) < 0)
 		return -1;
 	for (int i = 0; i < AW__XFS_FRESH_WORDS; i++)
 		fresh[i] = c.file2_freshness[i];
@@ -678,7 +678,7 @@ int aw__xfs_commit(int target, int temp, int dsync,
 {
 	struct xfs_commit_range c = { 0 };
 	c.file1_fd = temp;
-	c.flags = xfs_flags(dsync, 0);
+	c.flags = xfs_exchange_flags(dsync, 0);
 	for (int i = 0; i < AW__XFS_FRESH_WORDS; i++)
 		c.file2_freshness[i] = fresh[i];
 	RETRY(AW_SYS_XFS_COMMIT, int, ioctl(target, XFS_IOC_COMMIT_RANGE, &c));

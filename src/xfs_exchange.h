@@ -10,6 +10,7 @@
 #ifndef AW_XFS_EXCHANGE_H
 #define AW_XFS_EXCHANGE_H
 
+#if defined(__linux__)
 #include <stdint.h>
 #include <sys/ioctl.h>
 
@@ -55,5 +56,6 @@ _Static_assert(sizeof(struct xfs_exchange_range) == 40,
                "struct xfs_exchange_range: the kernel's layout is 40 bytes");
 _Static_assert(sizeof(struct xfs_commit_range) == 88,
                "struct xfs_commit_range: the kernel's layout is 88 bytes");
+#endif /* __linux__ */
 
 #endif /* AW_XFS_EXCHANGE_H */

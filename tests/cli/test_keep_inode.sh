@@ -26,6 +26,19 @@ ino() { stat -c %i "$1"; }
 # A fresh directory on the filesystem $1 names, writable by anyone.
 into() { local d; d=$(mktemp -d "$1/cli.XXXXXX") && chmod 0777 "$d" && cd "$d" || exit 1; }
 
+# The POSIX build (make check-posix) has no exchange: refused, untouched.
+if [ "${AW_TEST_POSIX:-0}" = 1 ]; then
+	t_case "POSIX build: --keep-inode is refused even on an exchange XFS"
+	into "$AW_XFSX_DIR"
+	printf 'old\n' > f
+	printf 'new\n' | expect_status 1 "$AW" --keep-inode f
+	expect_grep "cannot exchange contents" "$err" "message"
+	expect_eq "$(cat f)" old "contents"
+	expect_no_temps .
+	t_done
+	exit
+fi
+
 t_case "the library's tests on the exchange XFS (unit-tests keep_inode if_unchanged)"
 if ! "$UNIT" keep_inode if_unchanged > "$out" 2>&1; then
 	fail "unit tests failed"
