@@ -650,11 +650,25 @@ static uint64_t xfs_exchange_flags(int dsync, int dry_run)
 	       (dry_run ? XFS_EXCHANGE_RANGE_DRY_RUN : 0);
 }
 
+#ifdef AW_TESTING
+/* The flags of the last exchange or commit that reached this wrapper, for
+ * the durability tests (test builds only). */
+static _Atomic unsigned long long xfs_last_flags;
+unsigned long long aw__xfs_last_flags(void)
+{
+	return atomic_load(&xfs_last_flags);
+}
+#define XFS_NOTE_FLAGS(f) atomic_store(&xfs_last_flags, (f))
+#else
+#define XFS_NOTE_FLAGS(f) do { } while (0)
+#endif
+
 int aw__xfs_exchange(int target, int temp, int dsync, int dry_run)
 {
 	struct xfs_exchange_range x = { 0 };
 	x.file1_fd = temp;
 	x.flags = xfs_exchange_flags(dsync, dry_run);
+	XFS_NOTE_FLAGS(x.flags);
 	RETRY(AW_SYS_XFS_EXCHANGE, int, ioctl(target, XFS_IOC_EXCHANGE_RANGE, &x));
 }
 
@@ -679,6 +693,7 @@ int aw__xfs_commit(int target, int temp, int dsync,
 	struct xfs_commit_range c = { 0 };
 	c.file1_fd = temp;
 	c.flags = xfs_exchange_flags(dsync, 0);
+	XFS_NOTE_FLAGS(c.flags);
 	for (int i = 0; i < AW__XFS_FRESH_WORDS; i++)
 		c.file2_freshness[i] = fresh[i];
 	RETRY(AW_SYS_XFS_COMMIT, int, ioctl(target, XFS_IOC_COMMIT_RANGE, &c));

@@ -205,6 +205,9 @@ int aw__fault_fired_kind(void);            /* kind of the failed call, or -1 */
 /* The kinds of the first `max` calls since the reset, in order. */
 size_t aw__fault_trace(int *kinds, size_t max);
 const char *aw__sys_call_name(int kind);
+/* The flags word (XFS_EXCHANGE_RANGE_*: 1 TO_EOF, 2 DSYNC, 4 DRY_RUN) of
+ * the last content exchange or commit asked of the kernel. */
+unsigned long long aw__xfs_last_flags(void);
 #endif
 
 #endif /* AW_SYS_H */

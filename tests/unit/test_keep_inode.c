@@ -101,6 +101,32 @@ TEST(keep_inode_every_durability_and_named_temp)
 	ASSERT_EQ(th_count_entries("."), 1);
 }
 
+/* FULL: a DSYNC exchange and an fsync of the target; FILE: the DSYNC
+ * exchange alone; NONE: neither (the header's KEEPING THE INODE). */
+TEST(keep_inode_flushes_per_durability)
+{
+	enter("AW_XFSX_DIR");
+	static const struct { aw_durability d; unsigned long fsyncs; bool dsync; } want[] = {
+		{ AW_DURABILITY_FULL, 1, true },
+		{ AW_DURABILITY_FILE, 0, true },
+		{ AW_DURABILITY_NONE, 0, false },
+	};
+	th_write_file("t", OLD, sizeof OLD - 1);
+	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+		for (unsigned flags = 0; flags <= AW_IF_UNCHANGED; flags += AW_IF_UNCHANGED) {
+			aw__fault_reset();
+			aw_error e;
+			ASSERT_AW_OK(keep_replace("t", NEW, flags, want[i].d, &e));
+			ASSERT_EQ(aw__fault_calls(AW_SYS_FSYNC), want[i].fsyncs);
+			ASSERT_EQ(aw__fault_calls(flags ? AW_SYS_XFS_COMMIT : AW_SYS_XFS_EXCHANGE),
+			          2);   /* start + commit, or dry run + exchange */
+			unsigned long long f = aw__xfs_last_flags();
+			ASSERT_EQ((f & 2) != 0, want[i].dsync);   /* DSYNC */
+			ASSERT_EQ(f & 4, 0);                      /* not a dry run */
+			ASSERT_EQ(f & 1, 1);                      /* TO_EOF */
+		}
+}
+
 TEST(keep_inode_copy_target_edits_a_clone_in_place)
 {
 	enter("AW_XFSX_DIR");
