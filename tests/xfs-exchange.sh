@@ -9,7 +9,7 @@
 #        AW_XFSX_PLAIN  XFS without it (this system's mkfs.xfs), if any
 #        AW_XFSX_EXT4   ext4, if mkfs.ext4 exists
 #        AW_XFSX_TMPFS  tmpfs
-#      each mode 1777; everything unmounted, losetup -d'd and removed on
+#      each mode 1777 (images XFSX_SIZE, default 320M, sparse); everything unmounted, losetup -d'd and removed on
 #      exit, even on failure.  Exit 77 with "skipped: REASON" when it
 #      cannot be made (not root, no loop devices, no network for apt).
 #
@@ -94,7 +94,7 @@ cleanup() {
 loopfs() {
 	local name=$1 img=$base/$1.img mnt=$base/$1
 	shift
-	truncate -s 320M "$img" && "$@" "$img" >"$base/$name.log" 2>&1 ||
+	truncate -s "${XFSX_SIZE:-320M}" "$img" && "$@" "$img" >"$base/$name.log" 2>&1 ||
 		{ echo "mkfs for $name failed: $(tail -n 1 "$base/$name.log")" >&2; return 1; }
 	local dev
 	dev=$(losetup -f --show "$img") || return 1
