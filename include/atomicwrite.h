@@ -228,9 +228,12 @@ enum aw_flags {
 	 * compares the target's inode, mtime and ctime in the same
 	 * transaction as the exchange.  Implies AW_KEEP_INODE; where there
 	 * is no commit-range it is refused at begin (EOPNOTSUPP), never
-	 * replaced by a stat() comparison, which would race.  A
-	 * read-modify-write without locks: read, begin, write, commit,
-	 * retry from the read on EBUSY. */
+	 * replaced by a stat() comparison, which would race (commit-range
+	 * is Linux 6.13's; 6.10-6.12 exchange without it).  A
+	 * read-modify-write without locks: begin, then read the target (or
+	 * its AW_COPY_TARGET copy), write, commit; on EBUSY start over.  A
+	 * change between a read made before begin and the begin is not
+	 * seen. */
 	AW_IF_UNCHANGED = 1u << 8
 };
 

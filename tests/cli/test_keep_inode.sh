@@ -125,6 +125,20 @@ printf 'old\n' > f
 printf 'new\n' | expect_status 1 "$AW" --keep-inode --mode=600 f
 expect_eq "$(cat f)" old "contents"
 
+t_case "--keep-inode: a file bind-mounted over FILE is on another mount: EXDEV, untouched"
+into "$AW_XFSX_DIR"
+printf 'src\n' > src && printf 'old\n' > f
+if mount --bind src f; then
+	printf 'new\n' | expect_status 1 "$AW" --keep-inode f
+	expect_grep "cross-device" "$err" "message"
+	umount f || umount -l f
+	expect_eq "$(cat src)" src "the bind-mounted file"
+	expect_eq "$(cat f)" old "the file under it"
+	expect_no_temps .
+else
+	echo "    cannot bind-mount a file here: not checked"
+fi
+
 t_case "edit --keep-inode: the edited file stays hard-linked"
 into "$AW_XFSX_DIR"
 printf 'a=1\n' > conf && ln conf link
