@@ -15,7 +15,7 @@
 #
 # Debian 12's xfsprogs (6.1) cannot make such a filesystem; 6.13 from
 # Debian 13 can.  It is fetched with `apt-get download` under a private
-# apt configuration in $B/xfs-exchange/apt (its own sources.list, state
+# apt configuration in build/xfs-exchange/apt (its own sources.list, state
 # and cache: /etc/apt is never read for sources nor changed), unpacked
 # with dpkg-deb -x together with the same release's libc and libraries,
 # and run through that libc's ld-linux-x86-64.so.2 --library-path.
@@ -23,7 +23,9 @@ set -u
 cd "$(dirname "$0")/.." || exit 1
 B=${B:-build}
 case $B in /*) ;; *) B=$PWD/$B ;; esac
-X=$B/xfs-exchange
+# The unpacked tools are shared by every build directory (make check,
+# check-posix, check-asan ...): fetched once per tree.
+X=${XFSX_CACHE:-$PWD/build/xfs-exchange}
 ROOT=$X/root
 PKGS="xfsprogs libc6 libblkid1 libuuid1 libinih1 liburcu8t64"
 
@@ -54,7 +56,7 @@ tools() {
 	[ "$(uname -m)" = x86_64 ] || { echo "not x86_64"; return 1; }
 	command -v apt-get >/dev/null && command -v dpkg-deb >/dev/null ||
 		{ echo "no apt-get/dpkg-deb"; return 1; }
-	mkdir -p "$X/debs" || return 1
+	mkdir -p "$X/debs" 2>/dev/null || { echo "cannot write $X"; return 1; }
 	apt_private update >"$X/apt.log" 2>&1 ||
 		{ echo "apt-get update (trixie) failed, see $X/apt.log"; return 1; }
 	# shellcheck disable=SC2086
