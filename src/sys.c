@@ -642,14 +642,6 @@ void aw__random(void *buf, size_t len)
 
 /* ---- XFS content exchange (see xfs_exchange.h) ----------------------- */
 
-#if defined(__linux__) && !defined(AW_FORCE_POSIX)
-static uint64_t xfs_exchange_flags(int dsync, int dry_run)
-{
-	return XFS_EXCHANGE_RANGE_TO_EOF |
-	       (dsync ? XFS_EXCHANGE_RANGE_DSYNC : 0) |
-	       (dry_run ? XFS_EXCHANGE_RANGE_DRY_RUN : 0);
-}
-
 #ifdef AW_TESTING
 /* The flags of the last exchange or commit that reached this wrapper, for
  * the durability tests (test builds only). */
@@ -662,6 +654,14 @@ unsigned long long aw__xfs_last_flags(void)
 #else
 #define XFS_NOTE_FLAGS(f) do { } while (0)
 #endif
+
+#if defined(__linux__) && !defined(AW_FORCE_POSIX)
+static uint64_t xfs_exchange_flags(int dsync, int dry_run)
+{
+	return XFS_EXCHANGE_RANGE_TO_EOF |
+	       (dsync ? XFS_EXCHANGE_RANGE_DSYNC : 0) |
+	       (dry_run ? XFS_EXCHANGE_RANGE_DRY_RUN : 0);
+}
 
 int aw__xfs_exchange(int target, int temp, int dsync, int dry_run)
 {
