@@ -206,6 +206,12 @@ check-batch-big: all $(B)/unit-tests
 	AW_BIG=1 TMPDIR=$(BIG_TMPDIR) $(B)/unit-tests batch_of_100000
 	TMPDIR=$(BIG_TMPDIR) AW=$(abspath $(B))/atomicwrite bash tests/cli/big_batch.sh
 
+# AW_KEEP_INODE / AW_IF_UNCHANGED on an exchange XFS (tests/xfs-exchange.sh,
+# root), 10 times the concurrency of make check's run (issue 14).
+check-xfs-exchange: all $(B)/unit-tests
+	AW_XFSX_LONG=1 B=$(abspath $(B)) bash tests/xfs-exchange.sh run $(B)/unit-tests keep_inode if_unchanged
+.PHONY: check-xfs-exchange
+
 # The public header on its own: C99, C11 and C++ (gcc and clang), pedantic,
 # warnings as errors, so that consumers with strict flags can include it.
 check-header:
@@ -391,20 +397,21 @@ $(B)/amalgamation/atomicwrite.h: include/atomicwrite.h
 
 # (AW__AMALG_STATIC also marks them unused: a build may not call them all.)
 AMALGAMATE_STATIC = sed -E '/^typedef /!s/^([A-Za-z_][A-Za-z0-9_ ]*[ *]aw__[a-z0-9_]+\()/AW__AMALG_STATIC \1/'
-$(B)/amalgamation/atomicwrite.c: src/internal.h src/sys.h $(LIB_SRC) Makefile
+$(B)/amalgamation/atomicwrite.c: src/internal.h src/sys.h src/xfs_exchange.h $(LIB_SRC) Makefile
 	@mkdir -p $(@D)
 	{ printf '/* SPDX-License-Identifier: MIT */\n'; \
 	  printf '/* atomicwrite %s - amalgamated from the sources, do not edit. */\n' $(VERSION); \
 	  printf '#ifndef _GNU_SOURCE\n#define _GNU_SOURCE\n#endif\n'; \
 	  printf '#if defined(__GNUC__) || defined(__clang__)\n#define AW__AMALG_STATIC static __attribute__((unused))\n'; \
 	  printf '#else\n#define AW__AMALG_STATIC static\n#endif\n'; \
-	  for f in src/internal.h src/sys.h; do \
+	  for f in src/internal.h src/sys.h src/xfs_exchange.h; do \
 	      printf '\n/* ---- %s ---- */\n' $$f; \
 	      sed -e '/^#include "internal.h"/d' -e '/^#include "sys.h"/d' $$f | $(AMALGAMATE_STATIC); \
 	  done; \
 	  for f in $(LIB_SRC); do \
 	      printf '\n/* ---- %s ---- */\n' $$f; \
-	      sed -e '/^#include "internal.h"/d' -e '/^#include "sys.h"/d' $$f; \
+	      sed -e '/^#include "internal.h"/d' -e '/^#include "sys.h"/d' \
+	          -e '/^#include "xfs_exchange.h"/d' $$f; \
 	  done; } > $@
 
 # ---- ABI -----------------------------------------------------------------

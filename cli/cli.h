@@ -17,7 +17,9 @@ enum {
 	EXIT_OK = 0,
 	EXIT_FAIL = 1,      /* failed; FILE untouched, nothing left behind */
 	EXIT_USAGE = 2,
-	EXIT_UNSYNCED = 3   /* FILE replaced, durability not confirmed */
+	EXIT_UNSYNCED = 3,  /* FILE replaced, durability not confirmed */
+	EXIT_CHANGED = 4    /* --if-unchanged: FILE changed since it was read;
+	                     * untouched, nothing left: read again and retry */
 };
 
 /* ---- report.c: messages, and the parsing several subcommands share */

@@ -71,6 +71,9 @@ static void usage(void)
 "                          link stays)\n"
 "      --wait=SECONDS      give up (exit 1) after waiting SECONDS for the lock\n"
 "                          (default: as long as it takes; 0: do not wait)\n"
+"      --keep-inode        replace FILE's contents in place by an atomic\n"
+"                          exchange (XFS with the exchange feature): FILE keeps\n"
+"                          its inode and hard links; FILE must exist\n"
 "  -h, --help              show this help and exit\n"
 "\n"
 "An edit that is not committed (the commit, the editor or the check failed)\n"
@@ -569,6 +572,7 @@ struct session {
 	const char *check;
 	const char *backup;
 	aw_options opts;
+	unsigned commit_flags;   /* --keep-inode: for the commit's handle only */
 };
 
 /* Whether FILE exists now (for the messages only). */
@@ -604,7 +608,7 @@ static int begin_locked(struct run *r)
 	const struct session *s = r->s;
 	bool follow = s->opts.flags & AW_FOLLOW_SYMLINKS;
 	aw_options locked = s->opts;
-	locked.flags |= AW_LOCK | AW_COPY_TARGET;
+	locked.flags |= AW_LOCK | AW_COPY_TARGET | s->commit_flags;
 	struct cli_waiter w;
 	int begun;
 	cli_wait_start(&w, s->path, follow, true);
@@ -811,6 +815,7 @@ int cmd_edit(int argc, char **argv)
 		{ "backup", optional_argument, NULL, 'b' },
 		{ "follow-symlinks", no_argument, NULL, 'L' },
 		{ "wait", required_argument, NULL, 256 },
+		{ "keep-inode", no_argument, NULL, 257 },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -831,6 +836,9 @@ int cmd_edit(int argc, char **argv)
 		case 256:   /* --wait */
 			if (cli_parse_wait("edit", optarg))
 				return EXIT_USAGE;
+			break;
+		case 257:   /* --keep-inode */
+			s.commit_flags |= AW_KEEP_INODE;
 			break;
 		case 'h':
 			usage();

@@ -26,7 +26,8 @@ static int parse_mode(const char *s, mode_t *out)
 	return 0;
 }
 
-enum { OPT_DURABILITY = 256, OPT_NO_SYNC, OPT_NO_TMPFILE, OPT_FROM, OPT_FROM_CMD,
+enum { OPT_DURABILITY = 256, OPT_NO_SYNC, OPT_NO_TMPFILE, OPT_KEEP_INODE,
+       OPT_IF_UNCHANGED, OPT_FROM, OPT_FROM_CMD,
        OPT_WAIT };
 
 struct write_job {
@@ -257,6 +258,12 @@ static int take_option(struct write_job *j, int c)
 	case OPT_NO_TMPFILE:
 		j->opts.flags |= AW_NO_TMPFILE;
 		break;
+	case OPT_KEEP_INODE:
+		j->opts.flags |= AW_KEEP_INODE;
+		break;
+	case OPT_IF_UNCHANGED:
+		j->opts.flags |= AW_IF_UNCHANGED;
+		break;
 	case 'h':
 		cli_help();
 		return EXIT_OK;
@@ -312,6 +319,8 @@ static int parse_args(struct write_job *j, int argc, char **argv)
 		{ "progress", no_argument, NULL, 'p' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "no-tmpfile", no_argument, NULL, OPT_NO_TMPFILE },
+		{ "keep-inode", no_argument, NULL, OPT_KEEP_INODE },
+		{ "if-unchanged", no_argument, NULL, OPT_IF_UNCHANGED },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }

@@ -56,6 +56,12 @@ void cli_help(void)
 "  -p, --progress          show a progress line while copying (on a terminal)\n"
 "  -v, --verbose           say what is done, step by step\n"
 "      --no-tmpfile        do not use O_TMPFILE; use a named temporary file\n"
+"      --keep-inode        replace the contents in place by an atomic exchange\n"
+"                          (XFS made with mkfs.xfs -i exchange=1, Linux 6.10+):\n"
+"                          FILE keeps its inode, hard links, owner, mode and\n"
+"                          attributes; FILE must exist; fails elsewhere\n"
+"      --if-unchanged      with --keep-inode (implied): replace FILE only if it\n"
+"                          did not change since it was read, else exit 4\n"
 "  -h, --help              show this help and exit\n"
 "  -V, --version           show the version and exit\n"
 "\n"
@@ -77,7 +83,8 @@ void cli_help(void)
 "\n"
 "Exit status: 0 replaced; 1 failed (or the check failed), FILE untouched and\n"
 "nothing left behind; 2 usage error; 3 FILE replaced but the directory fsync\n"
-"failed, so the replacement may not survive a power cut.\n",
+"failed, so the replacement may not survive a power cut; 4 (--if-unchanged)\n"
+"FILE changed since it was read, FILE untouched: read it again and retry.\n",
 	cli_prog, cli_prog, cli_prog, cli_prog, cli_prog, cli_prog, cli_prog, cli_prog);
 }
 

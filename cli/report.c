@@ -55,6 +55,10 @@ int cli_report(int result, const aw_error *e)
 		return EXIT_UNSYNCED;
 	}
 	cli_warn("%s", msg);
+	if (e->step == AW_STEP_EXCHANGE_CONTENTS && e->err == EBUSY) {
+		cli_warn("%s was not changed: read it again and retry", e->path);
+		return EXIT_CHANGED;
+	}
 	return EXIT_FAIL;
 }
 

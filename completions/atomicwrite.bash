@@ -49,7 +49,7 @@ _atomicwrite()
 
 	case $cmd in
 	edit)
-		[[ $cur == -* ]] && COMPREPLY=($(compgen -W "--check --backup --follow-symlinks --wait --help" -- "$cur")) || _filedir
+		[[ $cur == -* ]] && COMPREPLY=($(compgen -W "--check --backup --follow-symlinks --wait --keep-inode --help" -- "$cur")) || _filedir
 		;;
 	sweep)
 		[[ $cur == -* ]] && COMPREPLY=($(compgen -W "--dry-run --help" -- "$cur")) || _filedir -d
@@ -70,7 +70,8 @@ _atomicwrite()
 		if [[ $cur == -* ]]; then
 			COMPREPLY=($(compgen -W "--mode --durability --no-sync --no-clobber
 				--follow-symlinks --lock --wait --from --from-cmd --check --backup
-				--progress --verbose --no-tmpfile --help --version" -- "$cur"))
+				--progress --verbose --no-tmpfile --keep-inode --if-unchanged
+				--help --version" -- "$cur"))
 		elif [[ $cword == 1 ]]; then
 			COMPREPLY=($(compgen -W "$commands" -- "$cur"))
 			_filedir

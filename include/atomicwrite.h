@@ -211,8 +211,84 @@ enum aw_flags {
 	 * pwrite() on aw_file_fd(), append with aw_file_write(), then
 	 * commit: a small edit of a big file, atomically, at the cost of the
 	 * edit.  No target: the new contents start empty. */
-	AW_COPY_TARGET = 1u << 6
+	AW_COPY_TARGET = 1u << 6,
+	/* Commit by exchanging contents instead of renaming (XFS made with
+	 * `mkfs.xfs -i exchange=1`, Linux 6.10 or later): the target keeps
+	 * its inode and with it its hard links, owner, group, mode, ACLs,
+	 * extended attributes, inotify watches and bind mounts; nothing is
+	 * copied and no privilege is needed, only read and write permission
+	 * on the target (it is opened O_RDWR: ETXTBSY for a running program)
+	 * and write permission on its directory (the temporary is made
+	 * there).  KEEPING THE
+	 * INODE below says what begin checks and what others see. */
+	AW_KEEP_INODE = 1u << 7,
+	/* Commit only if the target has not changed since aw_file_begin():
+	 * else the commit fails with EBUSY (step AW_STEP_EXCHANGE_CONTENTS),
+	 * the target untouched, nothing left.  Exact: XFS's commit-range
+	 * compares the target's inode, mtime and ctime in the same
+	 * transaction as the exchange.  Implies AW_KEEP_INODE; where there
+	 * is no commit-range it is refused at begin (EOPNOTSUPP), never
+	 * replaced by a stat() comparison, which would race (commit-range
+	 * is Linux 6.13's; 6.10-6.12 exchange without it).  A
+	 * read-modify-write without locks: begin, then read the target (or
+	 * its AW_COPY_TARGET copy), write, commit; on EBUSY start over.  A
+	 * change between a read made before begin and the begin is not
+	 * seen. */
+	AW_IF_UNCHANGED = 1u << 8
 };
+
+/*
+ * KEEPING THE INODE (AW_KEEP_INODE, AW_IF_UNCHANGED)
+ *
+ * aw_file_begin() opens the target O_RDWR (O_NOFOLLOW: a symbolic
+ * link not followed is refused, EINVAL at AW_STEP_TARGET_TYPE), creates
+ * the temporary in its directory, and asks the filesystem a dry-run
+ * exchange of the two: where it cannot exchange (ext4, btrfs, tmpfs, an
+ * XFS made without the feature, a kernel before 6.10, a system that is
+ * not Linux) begin fails with EOPNOTSUPP at AW_STEP_EXCHANGE_CONTENTS,
+ * having changed nothing; the commit never falls back to a rename.  The
+ * decision is the kernel's answer (ENOTTY and ENOSYS count as
+ * EOPNOTSUPP), never a version.  A target that does not exist fails at
+ * AW_STEP_OPEN_TARGET with ENOENT: there is no inode to keep (replace
+ * without the flag to create it).  A target that cannot be opened for
+ * reading and writing fails there with that errno; one on another mount than its
+ * directory (a bind-mounted single file) with EXDEV at the dry run.
+ * With AW_IF_UNCHANGED begin also records the target's freshness
+ * (XFS_IOC_START_COMMIT) before AW_COPY_TARGET copies it.
+ *
+ * The commit exchanges all of the temporary's contents and size into the
+ * target (XFS_IOC_EXCHANGE_RANGE or, with AW_IF_UNCHANGED,
+ * XFS_IOC_COMMIT_RANGE, to the end of both files) in one journalled
+ * transaction: after a crash the target holds the old contents or the
+ * new ones, whole.  The temporary then holds the old contents and is
+ * removed.  Durability: FULL - the exchange flushes both files (DSYNC:
+ * data written, the log forced) and an fsync of the target follows, so
+ * that the new contents survive a power cut once AW_OK is returned
+ * (AW_UNSYNCED, step AW_STEP_SYNC_TARGET, if only that fsync fails);
+ * FILE - the DSYNC exchange alone; NONE - no flush (atomic against
+ * crashes, the contents may be old after a power cut).  No directory is
+ * changed, so there is no directory fsync.
+ *
+ * What others see (tests/unit/test_keep_inode.c): every read() or pread()
+ * returns old bytes or new bytes, never a mix (the exchange holds the
+ * file's I/O lock); a reader holding the file open reads the new contents
+ * from the exchange on - at its current offset, so a reader of several
+ * read() calls may get old bytes then new ones, as with any in-place
+ * writer (a renaming writer would leave it reading the old inode); a
+ * shared mmap() shows the new contents from the exchange on (beyond a
+ * smaller new size, SIGBUS); an O_APPEND writer's write between begin and
+ * commit is lost by a plain AW_KEEP_INODE commit (the exchange takes the
+ * temporary's contents as a whole) and makes an AW_IF_UNCHANGED commit
+ * fail with EBUSY; after the commit its writes go to the end of the new
+ * contents.  The kernel treats the exchange as a write to the target:
+ * mtime and ctime change, set-user-ID and set-group-ID bits are cleared
+ * as a write by the caller would clear them.
+ *
+ * Refused with EINVAL (AW_STEP_ARGS): AW_KEEP_INODE with AW_NO_CLOBBER,
+ * AW_MODE or AW_NO_KEEP_OWNER_XATTRS (the target keeps its own), in a
+ * batch's flags, and aw_file_keep_backup() on such a handle (the old
+ * inode is the target itself).
+ */
 
 /* Options for a replacement.  A zeroed struct (or NULL) is the default:
  * full durability, symlinks replaced, mode/owner/xattrs kept.  Unknown
@@ -271,8 +347,14 @@ typedef enum aw_step {
 	AW_STEP_FIND_VERSION,   /* finding the version to roll back to */
 	AW_STEP_EXCHANGE,       /* exchanging two paths (aw_path_exchange) */
 	AW_STEP_BACKUP,         /* keeping the old file as a backup */
-	AW_STEP_PROTECTED_FILE  /* the target is another user's file in a
+	AW_STEP_PROTECTED_FILE, /* the target is another user's file in a
 	                           sticky world-writable directory (EACCES) */
+	AW_STEP_OPEN_TARGET,    /* opening the target for writing (AW_KEEP_INODE) */
+	AW_STEP_EXCHANGE_CONTENTS, /* exchanging contents with the target
+	                           (AW_KEEP_INODE: the dry run at begin, the
+	                           exchange at commit; EBUSY: AW_IF_UNCHANGED
+	                           found it changed) */
+	AW_STEP_SYNC_TARGET     /* fsync of the target after the exchange */
 } aw_step;
 
 /* The size of each path in aw_error, terminating NUL included. */

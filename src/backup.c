@@ -89,7 +89,8 @@ static int link_old(struct aw_file *f, int fd, const struct stat *st,
 
 int aw_file_keep_backup(aw_file *f, const char *suffix, aw_error *e)
 {
-	if (!f || !suffix || !*suffix || strchr(suffix, '/'))
+	if (!f || !suffix || !*suffix || strchr(suffix, '/') ||
+	    (f->opts.flags & AW_KEEP_INODE))
 		return aw__fail(e, AW_STEP_ARGS, f ? f->path : NULL, EINVAL);
 	aw__backup_drop(f);   /* asked again: the last call counts */
 	int n = snprintf(f->backup_name, sizeof f->backup_name, "%s%s", f->name, suffix);

@@ -60,6 +60,9 @@ const char *aw_step_name(aw_step step)
 	case AW_STEP_EXCHANGE:     return "exchanging";
 	case AW_STEP_BACKUP:       return "keeping a backup of";
 	case AW_STEP_PROTECTED_FILE: return "refusing to replace another user's file";
+	case AW_STEP_OPEN_TARGET:  return "opening for writing";
+	case AW_STEP_EXCHANGE_CONTENTS: return "exchanging contents into";
+	case AW_STEP_SYNC_TARGET:  return "fsync after exchanging contents into";
 	}
 	return "unknown step for";
 }
@@ -92,6 +95,11 @@ char *aw_error_format(const aw_error *e, char *buf, size_t size)
 	if (e->step == AW_STEP_CREATE_TEMP && e->err == EACCES)
 		reason = "Permission denied (its directory must be writable: "
 		         "the new file is made there)";
+	if (e->step == AW_STEP_EXCHANGE_CONTENTS && e->err == EBUSY)
+		reason = "the file changed since it was read";
+	if (e->step == AW_STEP_EXCHANGE_CONTENTS && e->err == EOPNOTSUPP)
+		reason = "this filesystem cannot exchange contents (XFS made "
+		         "with mkfs.xfs -i exchange=1, Linux 6.10 or later, can)";
 	int pmax = AW_PATH_MAX_BYTES - 1;
 	if (e->path2[0])
 		snprintf(buf, size, "%s %.*s %s %.*s: %.*s", aw_step_name(e->step),

@@ -55,6 +55,8 @@
 
 #define AW__ALL_FLAGS (AW_FOLLOW_SYMLINKS | AW_NO_CLOBBER | AW_LOCK | AW_MODE | \
                        AW_NO_TMPFILE | AW_NO_KEEP_OWNER_XATTRS | AW_COPY_TARGET)
+/* Only for a single file's options (never a batch's): exchange.c. */
+#define AW__KEEP_FLAGS (AW_KEEP_INODE | AW_IF_UNCHANGED)
 
 struct aw_file {
 	int dirfd;             /* the target's directory, ours to close
@@ -92,6 +94,10 @@ struct aw_file {
 	char backup_tmp[NAME_MAX + 1];
 	char backup_name[NAME_MAX + 1];
 	int lockfd;            /* the directory lock (AW_LOCK), or -1 */
+	/* AW_KEEP_INODE (exchange.c): the target opened for writing, or -1,
+	 * and with AW_IF_UNCHANGED its freshness at begin */
+	int keep_fd;
+	unsigned long long keep_fresh[6];
 	char name[NAME_MAX + 1];     /* the target's name in dirfd */
 	char tmpname[NAME_MAX + 1];  /* the temporary file's name, if named */
 	char path[];           /* the target's path as the caller gave it */
@@ -249,6 +255,15 @@ int aw__apply_metadata(struct aw_file *f, const struct stat *fresh,
 int aw__prepare(struct aw_file *f, aw_error *e);
 int aw__install(struct aw_file *f, aw_error *e);
 void aw__release(struct aw_file *f);
+
+/* AW_KEEP_INODE and AW_IF_UNCHANGED (exchange.c).  options: completes
+ * and checks o's flags (0 or EINVAL; IF_UNCHANGED implies KEEP_INODE).
+ * begin: after the temporary is created, opens the target for writing,
+ * records its freshness (IF_UNCHANGED) and asks a dry-run exchange.
+ * commit: the whole commit of such a handle, f released. */
+int aw__keep_options(aw_options *o);
+int aw__keep_begin(struct aw_file *f, aw_error *e);
+int aw__keep_commit(struct aw_file *f, aw_error *e);
 
 /* Backups (backup.c): after the commit's rename, puts the pending backup
  * at its name; if that fails, puts the old file back at the target's name

@@ -72,8 +72,11 @@ int aw__file_options(aw_options *o, const aw_options *given,
 {
 	int err = copy_sized(o, sizeof *o, OPTIONS_1_0, given);
 	if (!err)
-		err = check_common(o->durability, o->flags, AW__ALL_FLAGS,
+		err = check_common(o->durability, o->flags,
+		                   AW__ALL_FLAGS | AW__KEEP_FLAGS,
 		                   o->flags & AW_MODE, o->mode);
+	if (!err)
+		err = aw__keep_options(o);
 	return err ? aw__fail(e, AW_STEP_ARGS, path, err) : 0;
 }
 

@@ -105,6 +105,7 @@ static int begin(aw_file **ret, int dirfd, const char *name,
 	f->cleanup_slot = -1;
 	f->backup_fd = -1;
 	f->lockfd = -1;
+	f->keep_fd = -1;
 	f->opts = o;
 	f->oneshot = borrow;
 
@@ -119,6 +120,8 @@ static int begin(aw_file **ret, int dirfd, const char *name,
 	if (inspect_target(f, e) < 0)
 		goto fail;
 	if (aw__temp_create(f, e) < 0)
+		goto fail;
+	if ((f->opts.flags & AW_KEEP_INODE) && aw__keep_begin(f, e) < 0)
 		goto fail;
 	if ((f->opts.flags & AW_COPY_TARGET) && f->had_target &&
 	    copy_target(f, e) < 0)
@@ -192,6 +195,8 @@ int aw_file_commit(aw_file *f, aw_error *e)
 {
 	if (!f)
 		return aw__fail(e, AW_STEP_ARGS, NULL, EINVAL);
+	if (f->opts.flags & AW_KEEP_INODE)
+		return aw__keep_commit(f, e);
 	if (aw__prepare(f, e) < 0)
 		goto fail;
 	/* One fsync, after the name exists: it covers the data, the owner

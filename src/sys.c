@@ -22,6 +22,7 @@
 #include <sys/random.h>
 #include <sys/syscall.h>
 #include <sys/xattr.h>
+#include "xfs_exchange.h"
 #endif
 
 #ifdef AW_TESTING
@@ -638,3 +639,87 @@ void aw__random(void *buf, size_t len)
 		p[i] = (unsigned char)(z ^ (z >> 31));
 	}
 }
+
+/* ---- XFS content exchange (see xfs_exchange.h) ----------------------- */
+
+#ifdef AW_TESTING
+/* The flags of the last exchange or commit that reached this wrapper, for
+ * the durability tests (test builds only). */
+static _Atomic unsigned long long xfs_last_flags;
+unsigned long long aw__xfs_last_flags(void)
+{
+	return atomic_load(&xfs_last_flags);
+}
+#define XFS_NOTE_FLAGS(f) atomic_store(&xfs_last_flags, (f))
+#else
+#define XFS_NOTE_FLAGS(f) do { } while (0)
+#endif
+
+#if defined(__linux__) && !defined(AW_FORCE_POSIX)
+static uint64_t xfs_exchange_flags(int dsync, int dry_run)
+{
+	return XFS_EXCHANGE_RANGE_TO_EOF |
+	       (dsync ? XFS_EXCHANGE_RANGE_DSYNC : 0) |
+	       (dry_run ? XFS_EXCHANGE_RANGE_DRY_RUN : 0);
+}
+
+int aw__xfs_exchange(int target, int temp, int dsync, int dry_run)
+{
+	struct xfs_exchange_range x = { 0 };
+	x.file1_fd = temp;
+	x.flags = xfs_exchange_flags(dsync, dry_run);
+	XFS_NOTE_FLAGS(x.flags);
+	RETRY(AW_SYS_XFS_EXCHANGE, int, ioctl(target, XFS_IOC_EXCHANGE_RANGE, &x));
+}
+
+static int xfs_start_commit(int target, struct xfs_commit_range *c)
+{
+	RETRY(AW_SYS_XFS_COMMIT, int, ioctl(target, XFS_IOC_START_COMMIT, c));
+}
+
+int aw__xfs_start_commit(int target, unsigned long long fresh[AW__XFS_FRESH_WORDS])
+{
+	struct xfs_commit_range c = { 0 };
+	if (xfs_start_commit(target, &c) < 0)
+		return -1;
+	for (int i = 0; i < AW__XFS_FRESH_WORDS; i++)
+		fresh[i] = c.file2_freshness[i];
+	return 0;
+}
+
+int aw__xfs_commit(int target, int temp, int dsync,
+                   const unsigned long long fresh[AW__XFS_FRESH_WORDS])
+{
+	struct xfs_commit_range c = { 0 };
+	c.file1_fd = temp;
+	c.flags = xfs_exchange_flags(dsync, 0);
+	XFS_NOTE_FLAGS(c.flags);
+	for (int i = 0; i < AW__XFS_FRESH_WORDS; i++)
+		c.file2_freshness[i] = fresh[i];
+	RETRY(AW_SYS_XFS_COMMIT, int, ioctl(target, XFS_IOC_COMMIT_RANGE, &c));
+}
+#else
+static int no_exchange(int kind)
+{
+	RETRY(kind, int, (errno = EOPNOTSUPP, -1));
+}
+
+int aw__xfs_exchange(int target, int temp, int dsync, int dry_run)
+{
+	(void)target, (void)temp, (void)dsync, (void)dry_run;
+	return no_exchange(AW_SYS_XFS_EXCHANGE);
+}
+
+int aw__xfs_start_commit(int target, unsigned long long fresh[AW__XFS_FRESH_WORDS])
+{
+	(void)target, (void)fresh;
+	return no_exchange(AW_SYS_XFS_COMMIT);
+}
+
+int aw__xfs_commit(int target, int temp, int dsync,
+                   const unsigned long long fresh[AW__XFS_FRESH_WORDS])
+{
+	(void)target, (void)temp, (void)dsync, (void)fresh;
+	return no_exchange(AW_SYS_XFS_COMMIT);
+}
+#endif

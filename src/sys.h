@@ -56,7 +56,9 @@
 	X(DUPFD, "dupfd")   /* moving a descriptor 0-2 up */     \
 	X(FTRUNCATE, "ftruncate")                                \
 	X(GETFL, "getfl")   /* fcntl(F_GETFL) */                 \
-	X(SLEEP, "sleep")
+	X(SLEEP, "sleep")                                        \
+	X(XFS_EXCHANGE, "xfs_exchange_range")                    \
+	X(XFS_COMMIT, "xfs_commit_range") /* start and commit */
 
 enum aw_sys_call {
 #define AW_SYS_ENUM_(kind, name) AW_SYS_##kind,
@@ -155,6 +157,20 @@ int aw__ftruncate(int fd, off_t len);
 int aw__syncfs(int fd);
 int aw__futimens(int fd, const struct timespec times[2]);
 int aw__fchownat(int dirfd, const char *name, uid_t uid, gid_t gid, int flags);
+/* XFS content exchange (AW_KEEP_INODE, exchange.c; xfs_exchange.h):
+ * exchange swaps all of temp's contents (and size) with target's, both
+ * descriptors open for writing; dsync flushes both before returning,
+ * dry_run only checks.  start_commit records target's freshness (inode,
+ * mtime, ctime) in fresh; commit exchanges as exchange does only if
+ * target is still as fresh recorded (else EBUSY).  ENOTTY where the
+ * filesystem has no such ioctl, EOPNOTSUPP where XFS lacks the feature;
+ * EOPNOTSUPP without Linux. */
+#define AW__XFS_FRESH_WORDS 6
+int aw__xfs_exchange(int target, int temp, int dsync, int dry_run);
+int aw__xfs_start_commit(int target, unsigned long long fresh[AW__XFS_FRESH_WORDS]);
+int aw__xfs_commit(int target, int temp, int dsync,
+                   const unsigned long long fresh[AW__XFS_FRESH_WORDS]);
+
 /* Fills buf with unpredictable bytes (never fails: falls back to a mix of
  * clock, pid and addresses, which O_EXCL makes safe if not secret). */
 void aw__random(void *buf, size_t len);
@@ -189,6 +205,9 @@ int aw__fault_fired_kind(void);            /* kind of the failed call, or -1 */
 /* The kinds of the first `max` calls since the reset, in order. */
 size_t aw__fault_trace(int *kinds, size_t max);
 const char *aw__sys_call_name(int kind);
+/* The flags word (XFS_EXCHANGE_RANGE_*: 1 TO_EOF, 2 DSYNC, 4 DRY_RUN) of
+ * the last content exchange or commit asked of the kernel. */
+unsigned long long aw__xfs_last_flags(void);
 #endif
 
 #endif /* AW_SYS_H */

@@ -486,6 +486,8 @@ void aw__release(struct aw_file *f)
 		aw__cleanup_unregister(f->cleanup_slot);
 	if (f->fd >= 0)
 		aw__close(f->fd);
+	if (f->keep_fd >= 0)
+		aw__close(f->keep_fd);
 	aw__unlock(f->dirfd, f->lockfd);
 	if (f->dirfd >= 0 && !f->shared_dir && !f->borrowed_dir)
 		aw__close(f->dirfd);

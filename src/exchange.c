@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * exchange.c - AW_KEEP_INODE and AW_IF_UNCHANGED: the commit exchanges
+ * the temporary's contents into the target (XFS's exchange-range, or its
+ * commit-range, which first checks that the target did not change) instead
+ * of renaming the temporary over it, so that the target keeps its inode.
+ * See KEEPING THE INODE in the header for what each step promises; the
+ * ioctls themselves are in sys.c (xfs_exchange.h).
+ *
+ *     begin:  open target O_RDWR -> [start commit] -> dry-run exchange
+ *     commit: exchange (DSYNC unless NONE) -> [fsync target: FULL]
+ *             -> release (the temporary, now holding the old contents,
+ *                closed, its name if any removed)
+ */
+#include "internal.h"
+#include "sys.h"
+
+#include <errno.h>
+#include <fcntl.h>
+
+int aw__keep_options(aw_options *o)
+{
+	if (o->flags & AW_IF_UNCHANGED)
+		o->flags |= AW_KEEP_INODE;
+	if (!(o->flags & AW_KEEP_INODE))
+		return 0;
+	/* The target keeps its own mode, owner and attributes; there must
+	 * be a target. */
+	if (o->flags & (AW_NO_CLOBBER | AW_MODE | AW_NO_KEEP_OWNER_XATTRS))
+		return EINVAL;
+	return 0;
+}
+
+/* How "this filesystem or kernel cannot exchange" shows: an ioctl the
+ * filesystem does not know (ENOTTY: ext4, btrfs, tmpfs, kernels before
+ * 6.10), XFS without the feature (EOPNOTSUPP). */
+static int keep_errno(int err)
+{
+	if (err == ENOTTY || err == ENOSYS || err == ENOTSUP)
+		return EOPNOTSUPP;
+	return err;
+}
+
+static int keep_open_target(struct aw_file *f, aw_error *e)
+{
+	int fd = aw__openat(f->dirfd, f->name, O_RDWR | O_NOFOLLOW |
+	                    O_NONBLOCK | O_CLOEXEC | O_NOCTTY, 0);
+	if (fd < 0) {
+		/* A symbolic link not followed: no contents to exchange. */
+		if (errno == ELOOP)
+			return aw__fail(e, AW_STEP_TARGET_TYPE, f->path, EINVAL);
+		return aw__fail(e, AW_STEP_OPEN_TARGET, f->path, errno);
+	}
+	f->keep_fd = fd;
+	struct stat st;
+	if (aw__fstat(fd, &st) < 0)
+		return aw__fail(e, AW_STEP_STAT_TARGET, f->path, errno);
+	if (!S_ISREG(st.st_mode))
+		return aw__fail(e, AW_STEP_TARGET_TYPE, f->path, EINVAL);
+	/* What was opened is the target from now on, whatever stood at
+	 * the name when begin looked. */
+	f->had_target = true;
+	f->target = st;
+	return 0;
+}
+
+int aw__keep_begin(struct aw_file *f, aw_error *e)
+{
+	if (keep_open_target(f, e) < 0)
+		return -1;
+	/* Before anything is read of the target (AW_COPY_TARGET, or the
+	 * caller's read before its begin, which this comes after): a change
+	 * from here on fails the commit. */
+	if ((f->opts.flags & AW_IF_UNCHANGED) &&
+	    aw__xfs_start_commit(f->keep_fd, f->keep_fresh) < 0)
+		return aw__fail(e, AW_STEP_EXCHANGE_CONTENTS, f->path,
+		                keep_errno(errno));
+	/* The kernel's own answer, now rather than at commit: an exchange
+	 * checked in full, changing nothing. */
+	if (aw__xfs_exchange(f->keep_fd, f->fd, 0, 1) < 0)
+		return aw__fail(e, AW_STEP_EXCHANGE_CONTENTS, f->path,
+		                keep_errno(errno));
+	return 0;
+}
+
+static int commit_exchange(struct aw_file *f)
+{
+	int dsync = f->opts.durability != AW_DURABILITY_NONE;
+	if (f->opts.flags & AW_IF_UNCHANGED)
+		return aw__xfs_commit(f->keep_fd, f->fd, dsync, f->keep_fresh);
+	return aw__xfs_exchange(f->keep_fd, f->fd, dsync, 0);
+}
+
+int aw__keep_commit(struct aw_file *f, aw_error *e)
+{
+	int result = AW_FAILED;
+	if (f->write_failed) {
+		aw__fail(e, AW_STEP_WRITE, f->path, f->write_errno);
+		goto out;
+	}
+	/* A batch's descriptor budget never closes it: no batch has the
+	 * flag.  One journalled transaction: the target is old or new. */
+	if (commit_exchange(f) < 0) {
+		aw__fail(e, AW_STEP_EXCHANGE_CONTENTS, f->path, keep_errno(errno));
+		goto out;
+	}
+	result = AW_OK;
+	/* DSYNC has forced the log; FULL does not rest on it alone. */
+	if (f->opts.durability == AW_DURABILITY_FULL && aw__fsync(f->keep_fd) < 0) {
+		aw__fail(e, AW_STEP_SYNC_TARGET, f->path, errno);
+		result = AW_UNSYNCED;
+	}
+out:
+	aw__release(f);
+	return result;
+}
