@@ -71,10 +71,11 @@ PUBLIC_SYMS   = $(shell sed -n 's/^[[:space:]]*\(aw_[a-z0-9_]*\);.*/\1/p' src/li
 
 .PHONY: all check check-unit check-cli check-header check-batch-big check-asan check-valgrind \
         check-posix check-warnings amalgamation check-fuzz fuzzers tools bench-tools \
-        powerloss-tools check-faults check-powerloss check-hostile check-abi abi-baseline \
+        powerloss-tools check-faults check-powerloss run-tools check-run-crash check-hostile check-abi abi-baseline \
         bench demo install uninstall dist distcheck clean version FORCE
 
-all: $(B)/libatomicwrite.a $(B)/libatomicwrite.so $(B)/atomicwrite $(B)/atomicwrite.pc
+all: $(B)/libatomicwrite.a $(B)/libatomicwrite.so $(B)/atomicwrite $(B)/atomicwrite.pc \
+     $(B)/libatomicwrite-preload.so
 
 version:
 	@echo $(VERSION)
@@ -191,12 +192,35 @@ $(B)/bench/edit_bench: bench/reflink/edit_bench.c $(B)/libatomicwrite.a
 	@mkdir -p $(@D)
 	$(TOOL_WITH_LIB)
 
+# ---- atomicwrite run (issue 15): the preload and its test programs ------
+
+# libatomicwrite-preload.so: the static library linked in privately, only
+# the intercepted libc names exported (preload/preload.map).  Never built
+# with sanitizers: it is loaded into programs that are not (bash, cp), and
+# an ASan runtime cannot come second.  The test programs it runs in are
+# plain dynamic programs for the same reason.
+$(B)/cli/cmd_run.o: AW_DEFS += -DAW_LIBDIR='"$(LIBDIR)"'
+PRELOAD_FLAGS = $(filter-out -fsanitize=%,$(ALL_CFLAGS) $(SHARED_LDFLAGS))
+$(B)/libatomicwrite-preload.so: preload/preload.c preload/preload.map $(LIB_OBJ) $(HEADERS)
+	$(CC) $(AW_CPPFLAGS) $(CPPFLAGS) $(PRELOAD_FLAGS) -fPIC -shared \
+	    -Wl,--version-script=preload/preload.map -o $@ preload/preload.c $(LIB_OBJ) -ldl $(AW_LDLIBS)
+
+RUN_TESTS := $(patsubst tests/run/%.c,$(B)/run/%,$(wildcard tests/run/*.c))
+run-tools: $(RUN_TESTS)
+$(B)/run/%: tests/run/%.c
+	@mkdir -p $(@D)
+	$(CC) $(PRELOAD_FLAGS) -o $@ $<
+
+# 500 SIGKILLed writers without and with the preload (tests/run/crash.sh).
+check-run-crash: all $(RUN_TESTS)
+	B=$(B) bash tests/run/crash.sh
+
 # ---- tests ---------------------------------------------------------------
 
 # Every fast test; ends with the line "N passed, N failed".
 # The compiler and flags go to the tests that build consumer programs, so
 # that they link with the library as built (with sanitizers, say).
-check: all $(B)/unit-tests $(B)/powerloss/check $(B)/powerloss/check_selftest
+check: all $(B)/unit-tests $(B)/powerloss/check $(B)/powerloss/check_selftest $(RUN_TESTS)
 	@B="$(B)" AW_CC="$(CC)" AW_CFLAGS="$(CFLAGS) $(LDFLAGS)" tests/run-check.sh
 
 # R2 at full size: batches of 100,000 files under ulimit -n 1024 through the
