@@ -209,7 +209,7 @@ RUN_TESTS := $(patsubst tests/run/%.c,$(B)/run/%,$(wildcard tests/run/*.c))
 run-tools: $(RUN_TESTS)
 $(B)/run/%: tests/run/%.c
 	@mkdir -p $(@D)
-	$(CC) $(PRELOAD_FLAGS) -o $@ $<
+	$(CC) -D_GNU_SOURCE $(PRELOAD_FLAGS) -o $@ $<
 
 # 500 SIGKILLed writers without and with the preload (tests/run/crash.sh).
 check-run-crash: all $(RUN_TESTS)

@@ -228,6 +228,28 @@ else
 	skip "not root: no set-id program of another user to run"
 fi
 
+t_case "completions: run, its options, the command after --"
+bc=/usr/share/bash-completion/bash_completion
+if [ -r "$bc" ]; then
+	complete_words() {
+		bash -c '. "$1"; . "$2"; shift 2; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1))
+			COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}; _atomicwrite
+			printf "%s\n" "${COMPREPLY[@]}"' sh "$bc" "$REPO/completions/atomicwrite.bash" "$@" 2>/dev/null
+	}
+	complete_words atomicwrite ru | grep -qx run || fail "subcommand"
+	complete_words atomicwrite run --on | grep -qx -- --only || fail "option"
+	complete_words atomicwrite run --durability f | grep -qx file || fail "option value"
+	complete_words atomicwrite run -- bas | grep -qx bash || fail "the command after --"
+else
+	skip "bash-completion is not installed"
+fi
+command -v zsh >/dev/null && { grep -q "'run:" "$REPO/completions/_atomicwrite" || fail "zsh: no run"; }
+for o in --only --except --durability --verbose --log --help; do
+	"$AW" run --help | grep -q -- "$o" || fail "--help lacks $o"
+	grep -qF -- "${o//-/\\-}" "$REPO/docs/man1/atomicwrite-run.1" || fail "the man page lacks $o"
+	[ "$o" = --help ] || grep -q -- "$o" "$REPO/completions/_atomicwrite" || fail "zsh lacks $o"
+done
+
 t_finish_case
 echo "$(basename "$0"): $t_passed passed, $t_failed failed, $skips skipped"
 [ "$t_failed" = 0 ]
