@@ -194,16 +194,18 @@ $(B)/bench/edit_bench: bench/reflink/edit_bench.c $(B)/libatomicwrite.a
 
 # ---- atomicwrite run (issue 15): the preload and its test programs ------
 
-# libatomicwrite-preload.so: the static library linked in privately, only
-# the intercepted libc names exported (preload/preload.map).  Never built
-# with sanitizers: it is loaded into programs that are not (bash, cp), and
-# an ASan runtime cannot come second.  The test programs it runs in are
-# plain dynamic programs for the same reason.
+# libatomicwrite-preload.so: the library's sources compiled into it
+# privately, only the intercepted libc names exported (preload/preload.map).
+# Never built with sanitizers (so from the sources, not from $(LIB_OBJ),
+# which check-asan instruments): it is loaded into programs that are not
+# (bash, cp), and an ASan runtime cannot come second.  The test programs it
+# runs in are plain dynamic programs for the same reason.
 $(B)/cli/cmd_run.o: AW_DEFS += -DAW_LIBDIR='"$(LIBDIR)"'
 PRELOAD_FLAGS = $(filter-out -fsanitize=%,$(ALL_CFLAGS) $(SHARED_LDFLAGS))
-$(B)/libatomicwrite-preload.so: preload/preload.c preload/preload.map $(LIB_OBJ) $(HEADERS)
+$(B)/libatomicwrite-preload.so: preload/preload.c preload/preload.map $(LIB_SRC) $(HEADERS)
+	@mkdir -p $(@D)
 	$(CC) $(AW_CPPFLAGS) $(CPPFLAGS) $(PRELOAD_FLAGS) -fPIC -shared \
-	    -Wl,--version-script=preload/preload.map -o $@ preload/preload.c $(LIB_OBJ) -ldl $(AW_LDLIBS)
+	    -Wl,--version-script=preload/preload.map -o $@ preload/preload.c $(LIB_SRC) -ldl $(AW_LDLIBS)
 
 RUN_TESTS := $(patsubst tests/run/%.c,$(B)/run/%,$(wildcard tests/run/*.c))
 run-tools: $(RUN_TESTS)

@@ -172,14 +172,19 @@ static void check_reachable(const char *cmd)
 	}
 }
 
-/* A fresh state directory, 0700, under $XDG_RUNTIME_DIR, $TMPDIR or /tmp. */
+/* A fresh state directory, 0700, under $XDG_RUNTIME_DIR, $TMPDIR,
+ * /dev/shm or /tmp, the first writable: a record per replaced file is made
+ * and removed there, cheap on a tmpfs, a journal entry on a disk. */
 static char *make_state(void)
 {
-	const char *base = getenv("XDG_RUNTIME_DIR");
-	if (!base || access(base, W_OK) != 0)
-		base = getenv("TMPDIR");
-	if (!base || !*base)
-		base = "/tmp";
+	const char *bases[] = { getenv("XDG_RUNTIME_DIR"), getenv("TMPDIR"), "/dev/shm", "/tmp" };
+	const char *base = "/tmp";
+	for (size_t i = 0; i < sizeof(bases) / sizeof(bases[0]); i++) {
+		if (bases[i] && bases[i][0] == '/' && access(bases[i], W_OK | X_OK) == 0) {
+			base = bases[i];
+			break;
+		}
+	}
 	size_t n = strlen(base) + sizeof("/atomicwrite-run.XXXXXX");
 	char *dir = malloc(n);
 	if (!dir)

@@ -490,8 +490,8 @@ static int aw_open(int dirfd, const char *path, int flags, mode_t mode)
 		return -2;
 	in_aw = 1;
 	if (eligible(dirfd, path, flags, &exists) && absolute(dirfd, path, abs, sizeof(abs)) == 0) {
-		if (under(abs, "/proc") || under(abs, "/sys") || under(abs, "/dev") ||
-		    under(abs, cfg.state) || (cfg.only && !matches(cfg.only, abs)) ||
+		if (under(abs, "/proc") || under(abs, "/sys") ||
+		    (under(abs, "/dev") && !under(abs, "/dev/shm")) || under(abs, cfg.state) || (cfg.only && !matches(cfg.only, abs)) ||
 		    matches(cfg.except, abs)) {
 			if (cfg.verbose)
 				say("passed through %s (excluded)", abs);

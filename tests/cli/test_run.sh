@@ -146,6 +146,14 @@ expect_eq "$(cat f | tr '\n' ' ')" "old more " ">> appends"
 expect_status 0 run -- dd if=/dev/zero of=f bs=1 count=1 conv=notrunc status=none
 in_place f "$i" "dd conv=notrunc"
 expect_status 0 run -- bash -c 'echo x > /dev/null'
+[ -c /dev/null ] || fail "/dev/null is no longer a device"
+if [ -d /dev/shm ] && [ -w /dev/shm ]; then
+	shmf=$(mktemp /dev/shm/aw-run-test.XXXXXX)
+	i=$(ino "$shmf")
+	expect_status 0 run -- bash -c "echo x > $shmf"
+	replaced "$shmf" "$i" "/dev/shm is not excluded"
+	rm -f "$shmf"
+fi
 mkfifo p
 cat p > fifo.out &
 expect_status 0 run -- bash -c 'echo through > p'
