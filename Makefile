@@ -352,6 +352,7 @@ install: all
 	install -m 755 $(B)/atomicwrite $(DESTDIR)$(BINDIR)/atomicwrite
 	install -m 644 include/atomicwrite.h $(DESTDIR)$(INCLUDEDIR)/atomicwrite.h
 	install -m 644 $(B)/libatomicwrite.a $(DESTDIR)$(LIBDIR)/libatomicwrite.a
+	install -m 644 $(B)/libatomicwrite-preload.so $(DESTDIR)$(LIBDIR)/libatomicwrite-preload.so
 	install -m 644 $(B)/libatomicwrite.so.$(VERSION) $(DESTDIR)$(LIBDIR)/
 	ln -sf libatomicwrite.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf libatomicwrite.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libatomicwrite.so
@@ -383,6 +384,7 @@ run_ldconfig = if [ -z "$(DESTDIR)" ]; then \
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/atomicwrite $(DESTDIR)$(INCLUDEDIR)/atomicwrite.h \
 	    $(DESTDIR)$(LIBDIR)/libatomicwrite.a $(DESTDIR)$(LIBDIR)/libatomicwrite.so \
+	    $(DESTDIR)$(LIBDIR)/libatomicwrite-preload.so \
 	    $(DESTDIR)$(LIBDIR)/$(SONAME) \
 	    $(DESTDIR)$(LIBDIR)/libatomicwrite.so.$(VERSION) \
 	    $(DESTDIR)$(LIBDIR)/pkgconfig/atomicwrite.pc \

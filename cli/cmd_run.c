@@ -78,7 +78,8 @@ static int add_glob(char **list, const char *s)
 	return 0;
 }
 
-/* The preload beside this program (the build tree), else in LIBDIR. */
+/* The preload beside this program (the build tree), in ../lib from it
+ * (an installed tree, wherever its prefix went), else in LIBDIR. */
 static int find_preload(char *buf, size_t size)
 {
 	char exe[PATH_MAX];
@@ -89,6 +90,9 @@ static int find_preload(char *buf, size_t size)
 		if (slash) {
 			*slash = 0;
 			if ((size_t)snprintf(buf, size, "%s/%s", exe, PRELOAD_NAME) < size &&
+			    access(buf, R_OK) == 0)
+				return 0;
+			if ((size_t)snprintf(buf, size, "%s/../lib/%s", exe, PRELOAD_NAME) < size &&
 			    access(buf, R_OK) == 0)
 				return 0;
 		}
