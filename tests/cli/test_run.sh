@@ -124,6 +124,17 @@ echo old > d
 expect_status 0 run -- "$T/dup2out" d 1000
 expect_eq "$(wc -l < d)" 1000 "dup2 onto stdout: lines"
 expect_eq "$(tail -n 1 d)" "line 999" "dup2 onto stdout: last line"
+echo old > r
+i=$(ino r)
+expect_status 0 run -- "$T/freopen_out" r reopened
+expect_eq "$(cat r)" reopened "freopen(\"w\", stdout)"
+replaced r "$i" "freopen"
+printf old > t
+expect_status 0 run -- "$T/twofds" t
+expect_eq "$(cat "$out")" "old|two|one|" "two opens of one path: each close commits its own, the last wins"
+expect_status 0 run -- bash -c 'exec 3> f3; echo a >&3; exec 4>&3; exec 3>&-; echo b >&4; cat f3 > seen; exec 4>&-'
+expect_eq "$(cat seen)" "" "bash: f3 not committed while fd 4 holds it (new file: absent)"
+expect_eq "$(cat f3 | tr '\n' ' ')" "a b " "bash exec 3>, 4>&3: committed at the last close"
 no_leftovers
 
 t_case "a kill before the last close leaves the old file (the bare writer does not)"
