@@ -46,6 +46,10 @@ static struct {
 	FILE *(*fopen)(const char *, const char *);
 	FILE *(*freopen)(const char *, const char *, FILE *);
 	int (*fclose)(FILE *);
+	int (*rename)(const char *, const char *);
+	int (*renameat)(int, const char *, int, const char *);
+	int (*renameat2)(int, const char *, int, const char *, unsigned int);
+	int (*link)(const char *, const char *);
 } real;
 
 /* The configuration `atomicwrite run` passes in the environment. */
@@ -82,6 +86,10 @@ static void resolve(void)
 	real.fopen = dlsym(RTLD_NEXT, "fopen");
 	real.freopen = dlsym(RTLD_NEXT, "freopen");
 	real.fclose = dlsym(RTLD_NEXT, "fclose");
+	real.rename = dlsym(RTLD_NEXT, "rename");
+	real.renameat = dlsym(RTLD_NEXT, "renameat");
+	real.renameat2 = dlsym(RTLD_NEXT, "renameat2");
+	real.link = dlsym(RTLD_NEXT, "link");
 	__atomic_store_n(&real.close, (int (*)(int))dlsym(RTLD_NEXT, "close"), __ATOMIC_RELEASE);
 }
 
@@ -284,17 +292,11 @@ static int commit_by_copy(struct entry *e, aw_error *err)
 	return aw_file_commit(f, err);
 }
 
-/*
- * After a descriptor of e's file went away: if the hold lock is gone (no
- * descriptor of the program's open file description is left anywhere),
- * claim, commit unless another process did, forget e.  Returns 0, or -1
- * with errno from a failed commit.  Called with the registry locked.
- */
-static int last_close(struct entry *e)
+/* Claims e (serialised with the other processes holding it), commits it
+ * unless another process did, forgets it.  Returns 0, or -1 with errno
+ * from a failed commit.  Called with the registry locked. */
+static int claim_and_commit(struct entry *e)
 {
-	int held = lock_byte(e->q, F_OFD_GETLK, F_WRLCK, HOLD_OFF);
-	if (held != 0)
-		return 0;     /* still held, or cannot tell: never early */
 	if (lock_byte(e->q, F_OFD_SETLKW, F_WRLCK, CLAIM_OFF) < 0)
 		return 0;
 	if (!record_exists(e->dev, e->ino)) {
@@ -317,6 +319,17 @@ static int last_close(struct entry *e)
 		return -1;
 	}
 	return 0;
+}
+
+/* After a descriptor of e's file went away: if the hold lock is gone (no
+ * descriptor of the program's open file description is left anywhere),
+ * the commit.  Called with the registry locked. */
+static int last_close(struct entry *e)
+{
+	int held = lock_byte(e->q, F_OFD_GETLK, F_WRLCK, HOLD_OFF);
+	if (held != 0)
+		return 0;     /* still held, or cannot tell: never early */
+	return claim_and_commit(e);
 }
 
 /* Every entry tested (after a call that may have closed any of them).
@@ -592,6 +605,62 @@ EXPORT int __openat_2(int dirfd, const char *path, int flags)
 EXPORT int __openat64_2(int dirfd, const char *path, int flags)
 {
 	return any_open(dirfd, path, flags | O_LARGEFILE, 0);
+}
+
+/* ---- renames: a pending file renamed by its writer ------------------ */
+
+/* The program renames (or links) the path of a pending replacement before
+ * its last close (write, fsync, rename, close): the file must exist under
+ * that name now, so it is committed now; later writes through the
+ * program's descriptors go to it in place. */
+static void commit_path_now(int dirfd, const char *path)
+{
+	char abs[PATH_MAX];
+	resolve();
+	if (in_aw || !path || !__atomic_load_n(&n_ents, __ATOMIC_ACQUIRE))
+		return;
+	int saved = errno;
+	in_aw = 1;
+	pthread_mutex_lock(&reg_mutex);
+	if (absolute(dirfd, path, abs, sizeof(abs)) == 0) {
+		for (size_t i = 0; i < n_ents; i++) {
+			if (strcmp(ents[i].path, abs) == 0) {
+				claim_and_commit(&ents[i]);
+				break;
+			}
+		}
+	}
+	pthread_mutex_unlock(&reg_mutex);
+	in_aw = 0;
+	errno = saved;
+}
+
+EXPORT int rename(const char *from, const char *to)
+{
+	commit_path_now(AT_FDCWD, from);
+	return real.rename(from, to);
+}
+
+EXPORT int renameat(int fromfd, const char *from, int tofd, const char *to)
+{
+	commit_path_now(fromfd, from);
+	return real.renameat(fromfd, from, tofd, to);
+}
+
+EXPORT int renameat2(int fromfd, const char *from, int tofd, const char *to, unsigned flags)
+{
+	commit_path_now(fromfd, from);
+	if (!real.renameat2) {
+		errno = ENOSYS;
+		return -1;
+	}
+	return real.renameat2(fromfd, from, tofd, to, flags);
+}
+
+EXPORT int link(const char *from, const char *to)
+{
+	commit_path_now(AT_FDCWD, from);
+	return real.link(from, to);
 }
 
 /* ---- stdio ---------------------------------------------------------- */

@@ -137,6 +137,24 @@ expect_eq "$(cat seen)" "" "bash: f3 not committed while fd 4 holds it (new file
 expect_eq "$(cat f3 | tr '\n' ' ')" "a b " "bash exec 3>, 4>&3: committed at the last close"
 no_leftovers
 
+t_case "write, fsync, rename before the close: the rename sees the new file"
+if command -v python3 >/dev/null; then
+	echo stale > f.tmp
+	echo old > f
+	expect_status 0 run -- python3 -c "
+import os
+with open('f.tmp', 'w') as fp:
+    fp.write('new\n'); fp.flush(); os.fsync(fp.fileno()); os.replace('f.tmp', 'f')
+    fp.write('more\n')"
+	expect_eq "$(cat f | tr '\n' ' ')" "new more " "the renamed file (later writes in place)"
+	[ -e f.tmp ] && fail "f.tmp came back at the close: $(cat f.tmp)"
+	expect_status 0 run -- bash -c 'echo x > n.tmp; mv n.tmp n'
+	expect_eq "$(cat n)" x "mv after the close"
+	no_leftovers
+else
+	skip "python3 is not installed"
+fi
+
 t_case "a kill before the last close leaves the old file (the bare writer does not)"
 echo old > f
 bash -c "bash -c 'exec > f; echo partial; kill -9 \$\$'; true" 2>/dev/null
