@@ -1024,11 +1024,14 @@ static void close_all_of(struct entry *e)
 	closedir(d);
 }
 
-__attribute__((destructor)) static void preload_fini(void)
+/* The commits of a process that ends: stdio flushed first where exit()
+ * would flush it after us (not for _exit). */
+static void commit_at_end(bool flush)
 {
 	if (!__atomic_load_n(&n_ents, __ATOMIC_ACQUIRE) || in_aw)
 		return;
-	fflush(NULL);
+	if (flush)
+		fflush(NULL);
 	in_aw = 1;
 	pthread_mutex_lock(&reg_mutex);
 	for (size_t i = 0; i < n_ents; i++)
@@ -1038,4 +1041,25 @@ __attribute__((destructor)) static void preload_fini(void)
 			last_close(&ents[i]);   /* a failure is logged there */
 	pthread_mutex_unlock(&reg_mutex);
 	in_aw = 0;
+}
+
+__attribute__((destructor)) static void preload_fini(void)
+{
+	commit_at_end(true);
+}
+
+/* _exit() (dash's way out, os._exit(), a child after a failed exec): its
+ * descriptors close too, so the last holder commits here. */
+EXPORT __attribute__((noreturn)) void _exit(int status)
+{
+	resolve();
+	commit_at_end(false);
+	void (*real_exit)(int) = (void (*)(int))dlsym(RTLD_NEXT, "_exit");
+	real_exit(status);
+	__builtin_unreachable();
+}
+
+EXPORT __attribute__((noreturn)) void _Exit(int status)
+{
+	_exit(status);
 }

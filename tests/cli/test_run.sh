@@ -155,6 +155,18 @@ else
 	skip "python3 is not installed"
 fi
 
+t_case "_exit() is an end too: dash's exec > f, python's os._exit"
+echo old > f
+expect_status 0 run -- sh -c 'exec > f; echo dash'
+expect_eq "$(cat f)" dash "sh -c 'exec > f' (dash leaves through _exit)"
+if command -v python3 >/dev/null; then
+	expect_status 0 run -- python3 -c "
+import os
+f = open('f', 'w'); f.write('osexit'); f.flush(); os._exit(0)"
+	expect_eq "$(cat f)" osexit "os._exit"
+fi
+no_leftovers
+
 t_case "a kill before the last close leaves the old file (the bare writer does not)"
 echo old > f
 bash -c "bash -c 'exec > f; echo partial; kill -9 \$\$'; true" 2>/dev/null
