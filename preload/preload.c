@@ -292,6 +292,24 @@ static int commit_by_copy(struct entry *e, aw_error *err)
 	return aw_file_commit(f, err);
 }
 
+/* After a commit by copy: a named temporary file (no O_TMPFILE: the
+ * filesystem lacks it, or a POSIX build) whose f died in an exec still has
+ * its name; it goes, if the name still is that very inode. */
+static void remove_named_temp(const struct entry *e)
+{
+	char link[64], path[PATH_MAX];
+	struct stat st;
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", e->q);
+	ssize_t n = readlink(link, path, sizeof(path) - 1);
+	if (n <= 0)
+		return;
+	path[n] = 0;
+	const char *base = strrchr(path, '/');
+	if (base && strncmp(base + 1, ".awtmp-", 7) == 0 && lstat(path, &st) == 0 &&
+	    st.st_dev == e->dev && st.st_ino == e->ino)
+		unlink(path);
+}
+
 /* Claims e (serialised with the other processes holding it), commits it
  * unless another process did, forgets it.  Returns 0, or -1 with errno
  * from a failed commit.  Called with the registry locked. */
@@ -304,7 +322,13 @@ static int claim_and_commit(struct entry *e)
 		return 0;
 	}
 	aw_error err;
-	int r = e->f ? aw_file_commit(e->f, &err) : commit_by_copy(e, &err);
+	int r;
+	if (e->f) {
+		r = aw_file_commit(e->f, &err);
+	} else {
+		r = commit_by_copy(e, &err);
+		remove_named_temp(e);
+	}
 	e->f = NULL;
 	record_remove(e->dev, e->ino);
 	if (r == AW_OK) {
