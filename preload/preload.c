@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -50,6 +51,10 @@ static struct {
 	int (*renameat)(int, const char *, int, const char *);
 	int (*renameat2)(int, const char *, int, const char *, unsigned int);
 	int (*link)(const char *, const char *);
+	int (*fcntl)(int, int, ...);
+	int (*fcntl64)(int, int, ...);
+	int (*flock)(int, int);
+	int (*lockf)(int, int, off_t);
 } real;
 
 /* The configuration `atomicwrite run` passes in the environment. */
@@ -90,6 +95,10 @@ static void resolve(void)
 	real.renameat = dlsym(RTLD_NEXT, "renameat");
 	real.renameat2 = dlsym(RTLD_NEXT, "renameat2");
 	real.link = dlsym(RTLD_NEXT, "link");
+	real.fcntl = dlsym(RTLD_NEXT, "fcntl");
+	real.fcntl64 = dlsym(RTLD_NEXT, "fcntl64");
+	real.flock = dlsym(RTLD_NEXT, "flock");
+	real.lockf = dlsym(RTLD_NEXT, "lockf");
 	__atomic_store_n(&real.close, (int (*)(int))dlsym(RTLD_NEXT, "close"), __ATOMIC_RELEASE);
 }
 
@@ -629,6 +638,83 @@ EXPORT int __openat_2(int dirfd, const char *path, int flags)
 EXPORT int __openat64_2(int dirfd, const char *path, int flags)
 {
 	return any_open(dirfd, path, flags | O_LARGEFILE, 0);
+}
+
+/* ---- locks on a pending file ------------------------------------------ */
+
+/* A lock on the temporary file protects nothing (no one else can open
+ * it), and would meet the library's flock() on it and the hold lock:
+ * locks the program takes on a pending file's descriptor succeed without
+ * being taken (section 5). */
+static bool pending_fd(int fd)
+{
+	resolve();
+	if (in_aw || !__atomic_load_n(&n_ents, __ATOMIC_ACQUIRE))
+		return false;
+	in_aw = 1;
+	pthread_mutex_lock(&reg_mutex);
+	bool r = !is_private(fd) && find_fd(fd) != NULL;
+	pthread_mutex_unlock(&reg_mutex);
+	in_aw = 0;
+	return r;
+}
+
+static int any_fcntl(int (*fn)(int, int, ...), int fd, int cmd, void *arg)
+{
+	switch (cmd) {
+	case F_GETLK:
+	case F_OFD_GETLK:
+		if (pending_fd(fd)) {
+			((struct flock *)arg)->l_type = F_UNLCK;
+			return 0;
+		}
+		break;
+	case F_SETLK:
+	case F_SETLKW:
+	case F_OFD_SETLK:
+	case F_OFD_SETLKW:
+		if (pending_fd(fd))
+			return 0;
+		break;
+	}
+	return fn(fd, cmd, arg);
+}
+
+EXPORT int fcntl(int fd, int cmd, ...)
+{
+	va_list ap;
+	va_start(ap, cmd);
+	void *arg = va_arg(ap, void *);
+	va_end(ap);
+	resolve();
+	return any_fcntl(real.fcntl, fd, cmd, arg);
+}
+
+EXPORT int fcntl64(int fd, int cmd, ...)
+{
+	va_list ap;
+	va_start(ap, cmd);
+	void *arg = va_arg(ap, void *);
+	va_end(ap);
+	resolve();
+	return any_fcntl(real.fcntl64 ? real.fcntl64 : real.fcntl, fd, cmd, arg);
+}
+
+EXPORT int flock(int fd, int op)
+{
+	resolve();
+	return pending_fd(fd) ? 0 : real.flock(fd, op);
+}
+
+EXPORT int lockf(int fd, int cmd, off_t len)
+{
+	resolve();
+	return pending_fd(fd) ? 0 : real.lockf(fd, cmd, len);
+}
+
+EXPORT int lockf64(int fd, int cmd, off_t len)
+{
+	return lockf(fd, cmd, len);
 }
 
 /* ---- renames: a pending file renamed by its writer ------------------ */

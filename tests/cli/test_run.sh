@@ -155,6 +155,22 @@ else
 	skip "python3 is not installed"
 fi
 
+t_case "locks on a pending file succeed (they would meet the temporary file's own)"
+if command -v python3 >/dev/null; then
+	echo old > f
+	expect_status 0 timeout 10 "$AW" run -- python3 -c "
+import fcntl, struct
+with open('f', 'w') as fp:
+    fcntl.flock(fp, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    fcntl.lockf(fp, fcntl.LOCK_EX)
+    fcntl.fcntl(fp, fcntl.F_SETLKW, struct.pack('hhqqi', fcntl.F_WRLCK, 0, 0, 0, 0))
+    fp.write('locked\n')"
+	expect_eq "$(cat f)" locked "contents"
+	no_leftovers
+else
+	skip "python3 is not installed"
+fi
+
 t_case "_exit() is an end too: dash's exec > f, python's os._exit"
 echo old > f
 expect_status 0 run -- sh -c 'exec > f; echo dash'
