@@ -22,6 +22,8 @@ MANDIR     ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/site-functions
 CMAKEDIR   ?= $(LIBDIR)/cmake/atomicwrite
+# libatomicwrite-preload.so (atomicwrite run): a private directory, no soname
+PRELOADDIR ?= $(LIBDIR)/atomicwrite
 
 # CC, CPPFLAGS, CFLAGS, LDFLAGS and LDLIBS belong to whoever runs make (a
 # packager's `make CFLAGS=... CPPFLAGS=...` replaces them whole); the
@@ -200,7 +202,7 @@ $(B)/bench/edit_bench: bench/reflink/edit_bench.c $(B)/libatomicwrite.a
 # which check-asan instruments): it is loaded into programs that are not
 # (bash, cp), and an ASan runtime cannot come second.  The test programs it
 # runs in are plain dynamic programs for the same reason.
-$(B)/cli/cmd_run.o: AW_DEFS += -DAW_LIBDIR='"$(LIBDIR)"'
+$(B)/cli/cmd_run.o: AW_DEFS += -DAW_PRELOADDIR='"$(PRELOADDIR)"'
 PRELOAD_FLAGS = $(filter-out -fsanitize=%,$(ALL_CFLAGS) $(SHARED_LDFLAGS))
 $(B)/libatomicwrite-preload.so: preload/preload.c preload/preload.map $(LIB_SRC) $(HEADERS)
 	@mkdir -p $(@D)
@@ -344,7 +346,7 @@ CMAKE_SED = sed -e 's|@VERSION@|$(VERSION)|g' -e 's|@VERSION_MAJOR@|$(VERSION_MA
 CMAKE_FILES := atomicwriteConfig.cmake atomicwriteConfigVersion.cmake
 MAN1_DEST = $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(MAN1)))
 MAN3_DEST = $(addprefix $(DESTDIR)$(MANDIR)/man3/,$(notdir $(MAN3)))
-INSTALLED_DIRS = $(BINDIR) $(LIBDIR) $(LIBDIR)/pkgconfig $(CMAKEDIR) $(INCLUDEDIR) \
+INSTALLED_DIRS = $(BINDIR) $(LIBDIR) $(LIBDIR)/pkgconfig $(CMAKEDIR) $(PRELOADDIR) $(INCLUDEDIR) \
 	    $(MANDIR)/man1 $(MANDIR)/man3 $(BASHCOMPDIR) $(ZSHCOMPDIR)
 
 install: all
@@ -352,7 +354,7 @@ install: all
 	install -m 755 $(B)/atomicwrite $(DESTDIR)$(BINDIR)/atomicwrite
 	install -m 644 include/atomicwrite.h $(DESTDIR)$(INCLUDEDIR)/atomicwrite.h
 	install -m 644 $(B)/libatomicwrite.a $(DESTDIR)$(LIBDIR)/libatomicwrite.a
-	install -m 644 $(B)/libatomicwrite-preload.so $(DESTDIR)$(LIBDIR)/libatomicwrite-preload.so
+	install -m 644 $(B)/libatomicwrite-preload.so $(DESTDIR)$(PRELOADDIR)/libatomicwrite-preload.so
 	install -m 644 $(B)/libatomicwrite.so.$(VERSION) $(DESTDIR)$(LIBDIR)/
 	ln -sf libatomicwrite.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf libatomicwrite.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libatomicwrite.so
@@ -384,7 +386,7 @@ run_ldconfig = if [ -z "$(DESTDIR)" ]; then \
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/atomicwrite $(DESTDIR)$(INCLUDEDIR)/atomicwrite.h \
 	    $(DESTDIR)$(LIBDIR)/libatomicwrite.a $(DESTDIR)$(LIBDIR)/libatomicwrite.so \
-	    $(DESTDIR)$(LIBDIR)/libatomicwrite-preload.so \
+	    $(DESTDIR)$(PRELOADDIR)/libatomicwrite-preload.so \
 	    $(DESTDIR)$(LIBDIR)/$(SONAME) \
 	    $(DESTDIR)$(LIBDIR)/libatomicwrite.so.$(VERSION) \
 	    $(DESTDIR)$(LIBDIR)/pkgconfig/atomicwrite.pc \
@@ -394,6 +396,7 @@ uninstall:
 	@# Our own directory goes; under a DESTDIR every directory left empty
 	@# (deepest first, then up to DESTDIR), as install made them.
 	@rmdir $(DESTDIR)$(CMAKEDIR) 2>/dev/null || true
+	@rmdir $(DESTDIR)$(PRELOADDIR) 2>/dev/null || true
 	@if [ -n "$(DESTDIR)" ]; then \
 	    for d in $$(printf '%s\n' $(INSTALLED_DIRS) | awk '{ print length($$0), $$0 }' | sort -rn | cut -d' ' -f2-); do \
 	        while [ "$$d" != / ] && [ "$$d" != . ]; do \

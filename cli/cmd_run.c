@@ -23,8 +23,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#ifndef AW_LIBDIR
-#define AW_LIBDIR "/usr/local/lib"
+#ifndef AW_PRELOADDIR
+#define AW_PRELOADDIR "/usr/local/lib/atomicwrite"
 #endif
 #define PRELOAD_NAME "libatomicwrite-preload.so"
 /* run's own failure, told apart from CMD's statuses (as env(1) does). */
@@ -78,8 +78,9 @@ static int add_glob(char **list, const char *s)
 	return 0;
 }
 
-/* The preload beside this program (the build tree), in ../lib from it
- * (an installed tree, wherever its prefix went), else in LIBDIR. */
+/* The preload beside this program (the build tree), in ../lib/atomicwrite
+ * from it (an installed tree, wherever its prefix went), else in
+ * PRELOADDIR. */
 static int find_preload(char *buf, size_t size)
 {
 	char exe[PATH_MAX];
@@ -92,12 +93,12 @@ static int find_preload(char *buf, size_t size)
 			if ((size_t)snprintf(buf, size, "%s/%s", exe, PRELOAD_NAME) < size &&
 			    access(buf, R_OK) == 0)
 				return 0;
-			if ((size_t)snprintf(buf, size, "%s/../lib/%s", exe, PRELOAD_NAME) < size &&
+			if ((size_t)snprintf(buf, size, "%s/../lib/atomicwrite/%s", exe, PRELOAD_NAME) < size &&
 			    access(buf, R_OK) == 0)
 				return 0;
 		}
 	}
-	snprintf(buf, size, "%s/%s", AW_LIBDIR, PRELOAD_NAME);
+	snprintf(buf, size, "%s/%s", AW_PRELOADDIR, PRELOAD_NAME);
 	return access(buf, R_OK) == 0 ? 0 : -1;
 }
 
@@ -328,7 +329,7 @@ int cmd_run(int argc, char **argv)
 		return r;
 	char **cmd = argv + optind;
 	if (find_preload(preload, sizeof(preload)) < 0) {
-		cli_warn("run: %s not found beside %s nor in %s", PRELOAD_NAME, cli_prog, AW_LIBDIR);
+		cli_warn("run: %s not found beside %s nor in %s", PRELOAD_NAME, cli_prog, AW_PRELOADDIR);
 		return EXIT_RUN_FAILED;
 	}
 	if (strpbrk(preload, " :")) {
