@@ -352,13 +352,16 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	}
 	check_reachable(cmd[0]);
-	signal(SIGINT, SIG_IGN);
-	signal(SIGQUIT, SIG_IGN);
-	signal(SIGTERM, forward);
-	signal(SIGHUP, forward);
+	void (*old[4])(int) = { signal(SIGINT, SIG_IGN), signal(SIGQUIT, SIG_IGN),
+	                        signal(SIGTERM, forward), signal(SIGHUP, forward) };
 	struct cli_child c = { .out = -1, .err = -1, .setup = child_signals };
 	child = cli_spawn(cmd[0], cmd, &c);
 	r = child < 0 ? EXIT_RUN_FAILED : wait_status(child);
+	signal(SIGINT, old[0]);
+	signal(SIGQUIT, old[1]);
+	signal(SIGTERM, old[2]);
+	signal(SIGHUP, old[3]);
+	child = 0;
 out:
 	if (state)
 		remove_state(state);
