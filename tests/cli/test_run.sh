@@ -238,6 +238,28 @@ expect_status 0 run --only 'sub/*' -- bash -c 'mkdir -p sub; echo x > sub/in; ec
 expect_eq "$(cat sub/in out | tr '\n' ' ')" "x x " "relative --only"
 no_leftovers
 
+t_case "a replacement that cannot be set up falls back to the real open"
+echo old > f
+i=$(ino f)
+# the records' directory gone: no record, no replacement
+expect_status 0 run -v -- bash -c 'rm -rf "$AW_RUN_STATE"; echo fallback > f'
+expect_eq "$(cat f)" fallback "the program's write"
+in_place f "$i" "fallback"
+expect_grep "passed through" "$err" "-v says so"
+expect_no_temps .
+if [ "$(id -u)" != 0 ]; then
+	mkdir ro
+	echo old > ro/f
+	chmod 555 ro
+	i=$(ino ro/f)
+	expect_status 0 run -- bash -c 'echo fallback > ro/f'
+	expect_eq "$(cat ro/f)" fallback "a directory we cannot write: the write in place"
+	in_place ro/f "$i" "read-only directory"
+	chmod 755 ro
+else
+	skip "root: no directory it cannot write to"
+fi
+
 t_case "a failed commit is close()'s error, and logged"
 echo old > e
 expect_status 0 run -- "$T/closeerr" e
