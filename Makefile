@@ -22,6 +22,8 @@ MANDIR     ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/site-functions
 CMAKEDIR   ?= $(LIBDIR)/cmake/atomicwrite
+# libatomicwrite-preload.so (atomicwrite run): a private directory, no soname
+PRELOADDIR ?= $(LIBDIR)/atomicwrite
 
 # CC, CPPFLAGS, CFLAGS, LDFLAGS and LDLIBS belong to whoever runs make (a
 # packager's `make CFLAGS=... CPPFLAGS=...` replaces them whole); the
@@ -71,10 +73,11 @@ PUBLIC_SYMS   = $(shell sed -n 's/^[[:space:]]*\(aw_[a-z0-9_]*\);.*/\1/p' src/li
 
 .PHONY: all check check-unit check-cli check-header check-batch-big check-asan check-valgrind \
         check-posix check-warnings amalgamation check-fuzz fuzzers tools bench-tools \
-        powerloss-tools check-faults check-powerloss check-hostile check-abi abi-baseline \
+        powerloss-tools check-faults check-powerloss run-tools check-run-crash check-hostile check-abi abi-baseline \
         bench demo install uninstall dist distcheck clean version FORCE
 
-all: $(B)/libatomicwrite.a $(B)/libatomicwrite.so $(B)/atomicwrite $(B)/atomicwrite.pc
+all: $(B)/libatomicwrite.a $(B)/libatomicwrite.so $(B)/atomicwrite $(B)/atomicwrite.pc \
+     $(B)/libatomicwrite-preload.so
 
 version:
 	@echo $(VERSION)
@@ -191,12 +194,37 @@ $(B)/bench/edit_bench: bench/reflink/edit_bench.c $(B)/libatomicwrite.a
 	@mkdir -p $(@D)
 	$(TOOL_WITH_LIB)
 
+# ---- atomicwrite run (issue 15): the preload and its test programs ------
+
+# libatomicwrite-preload.so: the library's sources compiled into it
+# privately, only the intercepted libc names exported (preload/preload.map).
+# Never built with sanitizers (so from the sources, not from $(LIB_OBJ),
+# which check-asan instruments): it is loaded into programs that are not
+# (bash, cp), and an ASan runtime cannot come second.  The test programs it
+# runs in are plain dynamic programs for the same reason.
+$(B)/cli/cmd_run.o: AW_DEFS += -DAW_PRELOADDIR='"$(PRELOADDIR)"'
+PRELOAD_FLAGS = $(filter-out -fsanitize=%,$(ALL_CFLAGS) $(SHARED_LDFLAGS))
+$(B)/libatomicwrite-preload.so: preload/preload.c preload/preload.map $(LIB_SRC) $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(AW_CPPFLAGS) $(CPPFLAGS) $(PRELOAD_FLAGS) -fPIC -shared \
+	    -Wl,--version-script=preload/preload.map -o $@ preload/preload.c $(LIB_SRC) -ldl $(AW_LDLIBS)
+
+RUN_TESTS := $(patsubst tests/run/%.c,$(B)/run/%,$(wildcard tests/run/*.c))
+run-tools: $(RUN_TESTS)
+$(B)/run/%: tests/run/%.c
+	@mkdir -p $(@D)
+	$(CC) -D_GNU_SOURCE $(PRELOAD_FLAGS) -o $@ $<
+
+# 500 SIGKILLed writers without and with the preload (tests/run/crash.sh).
+check-run-crash: all $(RUN_TESTS)
+	B=$(B) bash tests/run/crash.sh
+
 # ---- tests ---------------------------------------------------------------
 
 # Every fast test; ends with the line "N passed, N failed".
 # The compiler and flags go to the tests that build consumer programs, so
 # that they link with the library as built (with sanitizers, say).
-check: all $(B)/unit-tests $(B)/powerloss/check $(B)/powerloss/check_selftest
+check: all $(B)/unit-tests $(B)/powerloss/check $(B)/powerloss/check_selftest $(RUN_TESTS)
 	@B="$(B)" AW_CC="$(CC)" AW_CFLAGS="$(CFLAGS) $(LDFLAGS)" tests/run-check.sh
 
 # R2 at full size: batches of 100,000 files under ulimit -n 1024 through the
@@ -324,7 +352,7 @@ CMAKE_SED = sed -e 's|@VERSION@|$(VERSION)|g' -e 's|@VERSION_MAJOR@|$(VERSION_MA
 CMAKE_FILES := atomicwriteConfig.cmake atomicwriteConfigVersion.cmake
 MAN1_DEST = $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(MAN1)))
 MAN3_DEST = $(addprefix $(DESTDIR)$(MANDIR)/man3/,$(notdir $(MAN3)))
-INSTALLED_DIRS = $(BINDIR) $(LIBDIR) $(LIBDIR)/pkgconfig $(CMAKEDIR) $(INCLUDEDIR) \
+INSTALLED_DIRS = $(BINDIR) $(LIBDIR) $(LIBDIR)/pkgconfig $(CMAKEDIR) $(PRELOADDIR) $(INCLUDEDIR) \
 	    $(MANDIR)/man1 $(MANDIR)/man3 $(BASHCOMPDIR) $(ZSHCOMPDIR)
 
 install: all
@@ -332,6 +360,7 @@ install: all
 	install -m 755 $(B)/atomicwrite $(DESTDIR)$(BINDIR)/atomicwrite
 	install -m 644 include/atomicwrite.h $(DESTDIR)$(INCLUDEDIR)/atomicwrite.h
 	install -m 644 $(B)/libatomicwrite.a $(DESTDIR)$(LIBDIR)/libatomicwrite.a
+	install -m 644 $(B)/libatomicwrite-preload.so $(DESTDIR)$(PRELOADDIR)/libatomicwrite-preload.so
 	install -m 644 $(B)/libatomicwrite.so.$(VERSION) $(DESTDIR)$(LIBDIR)/
 	ln -sf libatomicwrite.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf libatomicwrite.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libatomicwrite.so
@@ -363,6 +392,7 @@ run_ldconfig = if [ -z "$(DESTDIR)" ]; then \
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/atomicwrite $(DESTDIR)$(INCLUDEDIR)/atomicwrite.h \
 	    $(DESTDIR)$(LIBDIR)/libatomicwrite.a $(DESTDIR)$(LIBDIR)/libatomicwrite.so \
+	    $(DESTDIR)$(PRELOADDIR)/libatomicwrite-preload.so \
 	    $(DESTDIR)$(LIBDIR)/$(SONAME) \
 	    $(DESTDIR)$(LIBDIR)/libatomicwrite.so.$(VERSION) \
 	    $(DESTDIR)$(LIBDIR)/pkgconfig/atomicwrite.pc \
@@ -372,6 +402,7 @@ uninstall:
 	@# Our own directory goes; under a DESTDIR every directory left empty
 	@# (deepest first, then up to DESTDIR), as install made them.
 	@rmdir $(DESTDIR)$(CMAKEDIR) 2>/dev/null || true
+	@rmdir $(DESTDIR)$(PRELOADDIR) 2>/dev/null || true
 	@if [ -n "$(DESTDIR)" ]; then \
 	    for d in $$(printf '%s\n' $(INSTALLED_DIRS) | awk '{ print length($$0), $$0 }' | sort -rn | cut -d' ' -f2-); do \
 	        while [ "$$d" != / ] && [ "$$d" != . ]; do \

@@ -160,5 +160,6 @@ int cmd_symlink(int argc, char **argv);
 int cmd_exchange(int argc, char **argv);
 int cmd_edit(int argc, char **argv);
 int cmd_batch(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 
 #endif

@@ -17,6 +17,7 @@ void cli_help(void)
 "       %s batch FILE=SRC... | --manifest LIST\n"
 "       %s sweep DIR...\n"
 "       %s publish [--keep N] [--adopt] LINK SRCDIR\n"
+"       %s run [--only GLOB] [--except GLOB] -- COMMAND [ARG]...\n"
 "       %s rollback LINK | symlink TARGET LINK | exchange PATH1 PATH2\n"
 "Replace FILE atomically with what COMMAND prints, if COMMAND exits 0, or\n"
 "with what standard input holds: a reader sees the whole old file or the\n"
@@ -79,13 +80,15 @@ void cli_help(void)
 "  rollback LINK           switch LINK back to the previous kept version\n"
 "  symlink TARGET LINK     replace LINK with a symbolic link to TARGET\n"
 "  exchange PATH1 PATH2    swap two paths atomically\n"
+"  run -- COMMAND          run COMMAND so that its whole-file writes (shell\n"
+"                          '>', fopen \"w\") become atomic replacements\n"
 "  (see '%s COMMAND --help' and atomicwrite(1))\n"
 "\n"
 "Exit status: 0 replaced; 1 failed (or the check failed), FILE untouched and\n"
 "nothing left behind; 2 usage error; 3 FILE replaced but the directory fsync\n"
 "failed, so the replacement may not survive a power cut; 4 (--if-unchanged)\n"
 "FILE changed since it was read, FILE untouched: read it again and retry.\n",
-	cli_prog, cli_prog, cli_prog, cli_prog, cli_prog, cli_prog, cli_prog, cli_prog);
+	cli_prog, cli_prog, cli_prog, cli_prog, cli_prog, cli_prog, cli_prog, cli_prog, cli_prog);
 }
 
 /*

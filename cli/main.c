@@ -25,6 +25,7 @@ static const struct {
 	{ "exchange", cmd_exchange },
 	{ "edit", cmd_edit },
 	{ "batch", cmd_batch },
+	{ "run", cmd_run },
 };
 
 /*

@@ -5,11 +5,11 @@ _atomicwrite()
 	local cur prev words cword
 	_init_completion -s || return
 
-	local commands="edit batch sweep publish rollback symlink exchange"
+	local commands="edit batch sweep publish rollback symlink exchange run"
 	local cmd="" i
 	for ((i = 1; i < cword; i++)); do
 		case ${words[i]} in
-		edit|batch|sweep|publish|rollback|symlink|exchange)
+		edit|batch|sweep|publish|rollback|symlink|exchange|run)
 			[[ $i == 1 ]] && cmd=${words[i]}
 			break ;;
 		esac
@@ -29,6 +29,16 @@ _atomicwrite()
 		done
 	fi
 
+	# run [OPTION]... -- COMMAND [ARG]...: the command after "--".
+	if [[ $cmd == run ]]; then
+		for ((i = 2; i < cword; i++)); do
+			if [[ ${words[i]} == -- ]]; then
+				_command_offset $((i + 1))
+				return
+			fi
+		done
+	fi
+
 	case $prev in
 	--durability)
 		COMPREPLY=($(compgen -W "full file none" -- "$cur"))
@@ -38,7 +48,7 @@ _atomicwrite()
 		return ;;
 	-m|--mode|-k|--keep|--wait)
 		return ;;
-	--from)
+	--from|--log)
 		_filedir
 		return ;;
 	-c|--check|--from-cmd)
@@ -62,6 +72,10 @@ _atomicwrite()
 		;;
 	rollback|symlink)
 		[[ $cur == -* ]] && COMPREPLY=($(compgen -W "--wait --help" -- "$cur")) || _filedir
+		;;
+	run)
+		[[ $cur == -* ]] && COMPREPLY=($(compgen -W "--only --except --durability --verbose --log --help" -- "$cur")) ||
+			COMPREPLY=($(compgen -W "--" -- "$cur"))
 		;;
 	exchange)
 		[[ $cur == -* ]] && COMPREPLY=($(compgen -W "--help" -- "$cur")) || _filedir

@@ -14,7 +14,7 @@ jobs=-j2
 
 copy_tree() {  # copy_tree DIR: what `make all` needs, in a fresh directory
 	mkdir -p "$1"
-	(cd "$REPO" && cp -r Makefile atomicwrite.pc.in src include cli "$1/")
+	(cd "$REPO" && cp -r Makefile atomicwrite.pc.in src include cli preload "$1/")
 	chmod -R u+w "$1"   # the source may be read-only (make distcheck)
 }
 

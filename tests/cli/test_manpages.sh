@@ -98,6 +98,12 @@ run_examples "$DOCS/man1/atomicwrite-batch.1"
 expect_eq "$(cat a.conf b.conf c.conf | tr '\n' ' ')" "new a new b new c " "replaced"
 expect_no_temps .
 
+t_case "atomicwrite-run(1): every example runs"
+run_examples "$DOCS/man1/atomicwrite-run.1"
+expect_eq "$(cat app.conf)" workers=4 "app.conf"
+[ -s stamp.txt ] || fail "stamp.txt is empty"
+expect_no_temps .
+
 t_case "atomicwrite(3): the example program compiles, runs and saves"
 examples "$DOCS/man3/atomicwrite.3" | awk '/^--8<--$/ { exit } { print }' > save.c
 ${AW_CC:-cc} ${AW_CFLAGS:-} -std=c99 -Wall -Wextra -Werror -I"$REPO/include" -o save save.c \
@@ -156,7 +162,7 @@ if command -v man >/dev/null; then
 		grep -q "$fn" page.txt || fail "man 3 $fn shows a page without $fn"
 		grep -q "^SYNOPSIS" page.txt || fail "man 3 $fn: no SYNOPSIS"
 	done < "$T_ROOT/functions"
-	for page in atomicwrite atomicwrite-batch atomicwrite-publish; do
+	for page in atomicwrite atomicwrite-batch atomicwrite-publish atomicwrite-run; do
 		man -M "$PWD/man" -w 1 "$page" >/dev/null 2>&1 || fail "man -w 1 $page"
 	done
 fi
@@ -169,7 +175,7 @@ vars=$(grep -ohE 'getenv\("[A-Z_]+"\)' "$REPO"/cli/*.c | sed -E 's/getenv\("(.*)
 for v in $vars TMPDIR; do
 	grep -qx "\.B $v" env || fail "ENVIRONMENT does not describe $v"
 done
-for page in atomicwrite-batch atomicwrite-publish; do
+for page in atomicwrite-batch atomicwrite-publish atomicwrite-run; do
 	grep -q '^\.SH ENVIRONMENT' "$DOCS/man1/$page.1" || fail "$page(1) has no ENVIRONMENT section"
 done
 

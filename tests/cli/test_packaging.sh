@@ -36,6 +36,7 @@ dest=$T_ROOT/dest
 make_q install DESTDIR="$dest" PREFIX=/usr || fail "make install: $(cat "$err")"
 for f in usr/bin/atomicwrite usr/include/atomicwrite.h usr/lib/libatomicwrite.a \
 	"usr/lib/libatomicwrite.so.$VERSION" "usr/lib/libatomicwrite.so.$SOVERSION" usr/lib/libatomicwrite.so \
+	usr/lib/atomicwrite/libatomicwrite-preload.so usr/share/man/man1/atomicwrite-run.1 \
 	usr/lib/pkgconfig/atomicwrite.pc usr/lib/cmake/atomicwrite/atomicwriteConfig.cmake \
 	usr/lib/cmake/atomicwrite/atomicwriteConfigVersion.cmake usr/share/man/man1/atomicwrite.1 \
 	usr/share/man/man1/atomicwrite-publish.1 usr/share/man/man1/atomicwrite-batch.1 \
