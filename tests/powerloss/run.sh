@@ -108,7 +108,7 @@ cut() {  # cut FS MODE: one boot, one power cut, one check; appends a result row
 	local seed=$RANDOM$RANDOM
 	qemu-system-x86_64 -machine accel=tcg -m 512 -smp 1 -display none -no-reboot \
 		-kernel "$KERNEL" -initrd "$W/initrd.gz" \
-		-append "console=ttyS0 panic=-1 quiet fstype=$fs mode=$mode seed=$seed" \
+		-append "console=ttyS0 panic=-1 quiet fstype=$fs mode=$mode seed=$seed${PAUSEMS:+ pausems=$PAUSEMS}" \
 		-drive "file=$W/disk.img,format=raw,if=virtio,cache=writeback" \
 		-serial "file:$W/console.log" -serial "file:$W/ack.log" -monitor none &
 	qpid=$!
@@ -123,9 +123,12 @@ cut() {  # cut FS MODE: one boot, one power cut, one check; appends a result row
 			return
 		fi
 	done
-	# Run for 1 to 5 s, then the power cut: QEMU itself dies, and with it
-	# everything the guest had not yet handed to the virtual disk.
-	sleep "$((1 + RANDOM % 4)).$((RANDOM % 10))"
+	# Run for 1 to 5 s (AT=LO-HI: LO to HI), then the power cut: QEMU
+	# itself dies, and with it everything the guest had not yet handed to
+	# the virtual disk.
+	local lo=1 hi=5
+	[ -n "${AT:-}" ] && lo=${AT%-*} hi=${AT#*-}
+	sleep "$((lo + RANDOM % (hi - lo))).$((RANDOM % 10))"
 	kill -9 "$qpid"
 	wait "$qpid" 2>/dev/null
 	qpid=
@@ -140,20 +143,61 @@ cut() {  # cut FS MODE: one boot, one power cut, one check; appends a result row
 	[ "$INSPECT_BAD" = 0 ] || sed 's/^/    /' <<<"$INSPECT_DETAIL"
 }
 
-start=$SECONDS
-for fs in $FSLIST; do
-	for _ in $(seq "$CUTS"); do cut "$fs" full; done
-	for _ in $(seq "$(( (CUTS + 1) / 2 ))"); do cut "$fs" publish; done
-	for mode in none nodirsync nofsync inplace; do
-		for _ in $(seq "$CONTROL_CUTS"); do cut "$fs" "$mode"; done
+# ---- the plan: one line per boot, "cut|logcut FS MODE [VAR=VALUE...]" ----
+# The variables hold for that boot only: AT (real-time cut: seconds after
+# READY, "LO-HI"), LOGMS (log mode: how long the workload runs), PAUSEMS
+# (inplace: the pause between its truncate and its write).  PLAN= (lines
+# in that form) replaces the plan.
+plan() {
+	local fs n
+	for fs in $FSLIST; do
+		for _ in $(seq "$CUTS"); do echo "cut $fs full"; done
+		for _ in $(seq "$(( (CUTS + 1) / 2 ))"); do echo "cut $fs publish"; done
+		for mode in none nodirsync nofsync; do
+			for _ in $(seq "$CONTROL_CUTS"); do echo "cut $fs $mode"; done
+		done
+		for _ in $(seq "$LOGWRITES_CUTS"); do echo "logcut $fs full"; done
+		for _ in $(seq "$(( (LOGWRITES_CUTS + 1) / 2 ))"); do echo "logcut $fs publish"; done
+		for mode in nodirsync nofsync overwrite; do
+			for _ in $(seq "$LOGWRITES_CONTROL_CUTS"); do echo "logcut $fs $mode"; done
+		done
+		# Past a journal commit (ext4: 5 s; XFS's log worker and btrfs's
+		# transaction: 30 s): the truncate of the inplace control alone
+		# on the disk, and the none writer's names before its data.
+		case $fs in
+		ext4*) echo "logcut $fs inplace LOGMS=9000 PAUSEMS=6500" ;;
+		*) [ "$LONG" = 1 ] && echo "logcut $fs inplace LOGMS=40000 PAUSEMS=34000" ;;
+		esac
+		if [ "$LONG" = 1 ]; then
+			echo "logcut $fs none LOGMS=38000"
+			# Real-time cuts late enough for the commits, a third of
+			# them: our writer, then the controls that need them.
+			for _ in $(seq "$(( CUTS / 3 ))"); do echo "cut $fs full AT=5-40"; done
+			case $fs in ext4*) n=6500 ;; *) n=34000 ;; esac
+			for _ in $(seq "$CONTROL_CUTS"); do
+				echo "cut $fs inplace AT=5-40 PAUSEMS=$n"
+				echo "cut $fs none AT=5-40"
+			done
+		fi
 	done
-	for _ in $(seq "$LOGWRITES_CUTS"); do logcut "$fs" full; done
-	for _ in $(seq "$(( (LOGWRITES_CUTS + 1) / 2 ))"); do logcut "$fs" publish; done
-	for mode in nodirsync nofsync; do
-		for _ in $(seq "$LOGWRITES_CONTROL_CUTS"); do logcut "$fs" "$mode"; done
-	done
-done
+}
+PLAN=${PLAN:-$(plan)}
 
+start=$SECONDS
+echo "check-powerloss: $(grep -c . <<<"$PLAN") boots"
+while read -r -u 3 kind fs mode vars; do
+	[ -n "$kind" ] || continue
+	AT= LOGMS= PAUSEMS=
+	for v in $vars; do
+		case $v in
+		AT=[0-9]*-[0-9]*) AT=${v#*=} ;;
+		LOGMS=[0-9]*) LOGMS=${v#*=} ;;
+		PAUSEMS=[0-9]*) PAUSEMS=${v#*=} ;;
+		*) echo "run.sh: a plan line with '$v'"; exit 2 ;;
+		esac
+	done
+	"$kind" "$fs" "$mode"
+done 3<<<"$PLAN"
 echo
 echo "power-loss summary (seed $SEED, $((SECONDS - start)) s, QEMU TCG, guest kernel $kv)"
 cp "$RESULTS" "$W/results-$SEED.tsv"
@@ -161,22 +205,45 @@ bash tests/powerloss/summarize.sh "$RESULTS" | tee "$W/summary-$SEED.txt"
 echo "(rows: $W/results-$SEED.tsv; table: $W/summary-$SEED.txt)"
 echo "(a campaign's rows are kept in results/powerloss/, as DATE-FS-seedSEED.tsv:" \
 	"cp $W/results-$SEED.tsv results/powerloss/$(date +%F)-${FSLIST// /+}-seed$SEED.tsv)"
-ours_bad=$(awk -F'\t' '$2 ~ /^(full|publish)(\+log)?$/ && $4 > 0' "$RESULTS" | wc -l)
-control_bad=$(awk -F'\t' '$2 ~ /^(nodirsync|nofsync|inplace)(\+log)?$/ && $4 > 0' "$RESULTS" | wc -l)
+ours_bad=$(awk -F'\t' '$2 ~ /^(full|publish)(\+(log|reorder|torn))?$/ && $4 > 0' "$RESULTS" | wc -l)
+control_bad=$(awk -F'\t' '$2 ~ /^(nodirsync|nofsync|inplace|overwrite)(\+(log|reorder|torn))?$/ && $4 > 0' "$RESULTS" | wc -l)
 # Runs that reached no verdict (guest, mount, checker or log failed): the
 # summary's "other" column, which knows every way a run can fail.
 failed_guests=$(awk 'NR > 1 { n += $13 } END { print n + 0 }' "$W/summary-$SEED.txt")
 echo "our writer (full durability): $ours_bad cuts with a violation; unsafe controls: $control_bad cuts with a violation"
-# A writer without the directory fsync loses, in the log-writes mode, the
-# acknowledgement pending at every state it is checked at (all 30 of 30 in
-# the first runs): if no such state was bad, the mode has stopped seeing
-# what it exists to see, and its zeros for our writer mean nothing.
-log_controls=$(awk -F'\t' '$2 == "nodirsync+log"' "$RESULTS" | wc -l)
-log_caught=$(awk -F'\t' '$2 == "nodirsync+log" && $7 > 0' "$RESULTS" | wc -l)
-if [ "$log_controls" -gt 0 ] && [ "$log_caught" = 0 ]; then
-	echo "FAILED: the log-writes mode caught none of $log_controls runs without the directory fsync"
-	exit 1
-fi
+# Each control must be caught where it was run and can be: a clean control
+# means the harness no longer sees that kind of damage, and the zeros of
+# our writer would mean nothing.  must_catch WRITER FS-REGEX COLUMNS WHAT:
+# for each filesystem matching FS-REGEX that has WRITER's row in the
+# summary, the sum of its COLUMNS (15: states bad, 5: cuts bad, 6 torn,
+# 7 empty, 8 zero) must not be 0.  Seen so far: without the directory
+# fsync, the pending acknowledgement lost at every state (30 of 30);
+# without any fsync, every file missing; the overwrite torn when the last
+# write kept is cut; the inplace truncate alone on disk past a commit.
+uncaught=0
+must_catch() {
+	local line
+	while read -r line; do
+		[ -n "$line" ] || continue
+		echo "FAILED: $line"
+		uncaught=$((uncaught + 1))
+	done < <(awk -v w="$1" -v re="$2" -v cols="$3" -v what="$4" '
+		NR > 1 && $2 == w && $1 ~ re {
+			n = split(cols, c, "+"); s = 0
+			for (i = 1; i <= n; i++) s += $(c[i])
+			sum[$1] += s; seen[$1] = 1
+		}
+		END { for (f in seen) if (sum[f] == 0) print f ": " w " never caught " what }' "$W/summary-$SEED.txt")
+}
+for model in log reorder torn; do
+	must_catch "nodirsync+$model" . 15 "(no directory fsync: a lost acknowledgement)"
+	must_catch "nofsync+$model" . 15 "(no fsync: lost files)"
+done
+must_catch overwrite+torn . 6 "(in-place overwrite: a torn file)"
+must_catch inplace+log '^(ext4|xfs)' 7+8 "(in-place O_TRUNC: an empty or zero-filled file)"
+must_catch inplace '^(ext4|xfs)' 7+8 "(in-place O_TRUNC, real-time cuts: an empty or zero-filled file)"
+must_catch none+log '^(ext4noauto|xfs)$' 7+8 "(durability none: an empty or zero-filled file)"
+[ "$uncaught" = 0 ] || exit 1
 if [ "$control_bad" = 0 ]; then
 	echo "note: no control showed a violation in this run (few cuts); LONG=1 runs enough to see them"
 	[ "$LONG" = 1 ] && exit 1

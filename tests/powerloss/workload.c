@@ -16,7 +16,10 @@
  * the deliberately unsafe controls the harness must catch: nofsync (write
  * a temporary file and rename it, no fsync at all), nodirsync (fsync the
  * file, rename, no directory fsync), inplace (truncate and rewrite the
- * file itself, then fsync).
+ * file itself, then fsync; with AW_PAUSE_MS=n in the environment it waits
+ * n ms between the truncate and the write, past a journal commit),
+ * overwrite (rewrite the file's bytes in place without truncating, cut it
+ * to length, fsync: a disk that keeps part of the writes tears it).
  *
  *     workload DIR MODE SEED DMNAME MS
  *
@@ -57,11 +60,26 @@ static int write_all(int fd, const void *buf, size_t n)
 	return 0;
 }
 
+static unsigned pause_ms;   /* AW_PAUSE_MS: inplace's pause after the truncate */
+
+static void pause_for(unsigned ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+	while (nanosleep(&ts, &ts) < 0)
+		;
+}
+
 static int unsafe(const char *mode, const char *name, const void *buf, size_t n)
 {
-	if (strcmp(mode, "inplace") == 0) {
-		int fd = open(name, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		int r = fd < 0 || write_all(fd, buf, n) < 0 || fsync(fd) < 0 ? -1 : 0;
+	if (strcmp(mode, "inplace") == 0 || strcmp(mode, "overwrite") == 0) {
+		bool trunc = mode[0] == 'i';
+		bool existed = access(name, F_OK) == 0;
+		int fd = open(name, O_WRONLY | O_CREAT | (trunc ? O_TRUNC : 0), 0644);
+		/* The truncate alone, for a journal commit to catch. */
+		if (fd >= 0 && trunc && existed && pause_ms)
+			pause_for(pause_ms);
+		int r = fd < 0 || write_all(fd, buf, n) < 0 || ftruncate(fd, (off_t)n) < 0 ||
+		        fsync(fd) < 0 ? -1 : 0;
 		if (fd >= 0)
 			close(fd);
 		return r;
@@ -148,6 +166,8 @@ int main(int argc, char **argv)
 		stop_at = now_ms() + strtoull(argv[5], NULL, 10);
 	}
 	const char *mode = argv[2];
+	if (getenv("AW_PAUSE_MS"))
+		pause_ms = (unsigned)strtoul(getenv("AW_PAUSE_MS"), NULL, 10);
 	uint64_t seed = strtoull(argv[3], NULL, 10) | 1;
 	aw_options o = { .durability = strcmp(mode, "file") == 0 ? AW_DURABILITY_FILE :
 	                               strcmp(mode, "none") == 0 ? AW_DURABILITY_NONE :
