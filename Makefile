@@ -155,11 +155,15 @@ TOOL_WITH_LIB = $(LINK_TOOL) $(TOOL_CPPFLAGS) -o $@ $(filter %.c,$^) \
 TOOL_PLAIN    = $(LINK_TOOL) $(TOOL_CPPFLAGS) -o $@ $(filter %.c,$^)
 
 # The power-loss campaign: the guest's programs are static (busybox initrd).
-POWERLOSS_TOOLS := $(addprefix $(B)/powerloss/,workload dmlog check replay check_selftest)
+POWERLOSS_TOOLS := $(addprefix $(B)/powerloss/,workload dmlog check replay check_selftest atomicwrite)
 powerloss-tools: $(POWERLOSS_TOOLS)
-$(B)/powerloss/workload: tests/powerloss/workload.c tests/powerloss/dmctl.c tests/powerloss/dmctl.h $(B)/libatomicwrite.a
+$(B)/powerloss/workload: tests/powerloss/workload.c tests/powerloss/workload_cli.c tests/powerloss/workload.h tests/powerloss/dmctl.c tests/powerloss/dmctl.h $(B)/libatomicwrite.a
 	@mkdir -p $(@D)
 	$(TOOL_WITH_LIB) -static
+# The command, static, for the guest's workloads of its subcommands.
+$(B)/powerloss/atomicwrite: $(CLI_OBJ) $(B)/libatomicwrite.a
+	@mkdir -p $(@D)
+	$(LINK_TOOL) -static -o $@ $(CLI_OBJ) $(B)/libatomicwrite.a $(AW_LDLIBS)
 $(B)/powerloss/dmlog: tests/powerloss/dmlog.c tests/powerloss/dmctl.c tests/powerloss/dmctl.h
 	@mkdir -p $(@D)
 	$(TOOL_PLAIN) -static

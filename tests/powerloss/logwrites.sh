@@ -102,8 +102,8 @@ logjudge() {
 	done
 	acks=$(awk '{ for (i = 1; i < NF; i++) if ($i == "acks") print $(i + 1) }' <<<"$info")
 	# The marks are the acknowledgements: as many as on the serial port.
-	if [ "$acks" != "$(grep -c '^ACK [0-9]* [0-9]*\|^PUB [0-9]' "$L/ack.log")" ]; then
-		echo "  $fs/$mode+log: $acks marks in the log, but $(grep -c '^ACK [0-9]* [0-9]*\|^PUB [0-9]' "$L/ack.log") acknowledgements on the serial port"
+	if [ "$acks" != "$(grep -c '^ACK [0-9]* [0-9]*\|^PUB [0-9]\|^LNK [0-9]\|^EXC [0-9]' "$L/ack.log")" ]; then
+		echo "  $fs/$mode+log: $acks marks in the log, but $(grep -c '^ACK [0-9]* [0-9]*\|^PUB [0-9]\|^LNK [0-9]\|^EXC [0-9]' "$L/ack.log") acknowledgements on the serial port"
 		printf '%s\t%s+log\t%s\t1\tmarks-mismatch\t0\t0\n' "$fs" "$mode" "$acks" >> "$RESULTS"
 		return
 	fi
@@ -137,7 +137,7 @@ logjudge() {
 					"${st[$model]}" "${st[$model.bad]}" >> "$RESULTS"
 				return
 			}
-			if ! inspect "$fs" "$L/state.img" "$L/acks.txt"; then
+			if ! inspect "$fs" "$L/state.img" "$L/acks.txt" "$mode"; then
 				echo "    point $point ($model): $INSPECT_SUMMARY"
 				printf '%s\t%s+%s\t%s\t1\t%s\t%s\t%s\n' "$fs" "$mode" "$model" "$acks" \
 					"$INSPECT_SUMMARY" "${st[$model]}" "${st[$model.bad]}" >> "$RESULTS"

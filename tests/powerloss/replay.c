@@ -153,6 +153,12 @@ static void load(const char *path)
 		    "or logging stopped, e.g. the log disk was full)", path);
 }
 
+static bool is_ack(const struct entry *e)
+{
+	return (e->flags & F_MARK) && (!strncmp(e->mark, "ack-", 4) || !strncmp(e->mark, "pub-", 4) ||
+	                               !strncmp(e->mark, "lnk-", 4) || !strncmp(e->mark, "exc-", 4));
+}
+
 static void info(void)
 {
 	uint64_t writes = 0, sectors = 0, flushes = 0, fua = 0, discards = 0, marks = 0, acks = 0;
@@ -162,7 +168,7 @@ static void info(void)
 		fua += !!(e->flags & F_FUA);
 		discards += !!(e->flags & F_DISCARD);
 		marks += !!(e->flags & F_MARK);
-		acks += (e->flags & F_MARK) && (!strncmp(e->mark, "ack-", 4) || !strncmp(e->mark, "pub-", 4));
+		acks += is_ack(e);
 		if (!(e->flags & (F_MARK | F_DISCARD)) && e->nr_sectors) {
 			writes++;
 			sectors += e->nr_sectors;
@@ -199,10 +205,6 @@ static uint64_t next_barrier(uint64_t i)
 	return i;
 }
 
-static bool is_ack(const struct entry *e)
-{
-	return (e->flags & F_MARK) && (!strncmp(e->mark, "ack-", 4) || !strncmp(e->mark, "pub-", 4));
-}
 
 static bool is_write(const struct entry *e)
 {
@@ -340,6 +342,10 @@ static void apply(const char *image, uint64_t n, const char *ackpath)
 			fprintf(acks, "ACK %u %llu\n", id, v);
 		else if (sscanf(e->mark, "pub-%llu", &v) == 1)
 			fprintf(acks, "PUB %llu\n", v);
+		else if (sscanf(e->mark, "lnk-%llu", &v) == 1)
+			fprintf(acks, "LNK %llu\n", v);
+		else if (sscanf(e->mark, "exc-%llu", &v) == 1)
+			fprintf(acks, "EXC %llu\n", v);
 	}
 	if (fclose(acks) != 0)
 		die(ackpath, "cannot write");

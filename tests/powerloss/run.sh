@@ -59,7 +59,7 @@ cp /bin/busybox "$W/initrd/bin/busybox"
 ln -sf busybox "$W/initrd/bin/sh"
 cp tests/powerloss/init.sh "$W/initrd/init"
 chmod +x "$W/initrd/init"
-cp "$W/workload" "$W/dmlog" "$W/initrd/"
+cp "$W/workload" "$W/dmlog" "$W/atomicwrite" "$W/initrd/"
 # Modules in dependency order; only what each run needs is loaded (btrfs
 # pulls raid6_pq, whose boot-time benchmark is slow under emulation).
 modlist() {  # modlist NAME...: the insmod lines, in order
@@ -133,8 +133,8 @@ cut() {  # cut FS MODE: one boot, one power cut, one check; appends a result row
 	wait "$qpid" 2>/dev/null
 	qpid=
 	local acks
-	acks=$(grep -c '^ACK [0-9]* [0-9]*\|^PUB [0-9]' "$W/ack.log" 2>/dev/null || true)
-	if ! inspect "$fs" "$W/disk.img" "$W/ack.log"; then
+	acks=$(grep -c '^ACK [0-9]* [0-9]*\|^PUB [0-9]\|^LNK [0-9]\|^EXC [0-9]' "$W/ack.log" 2>/dev/null || true)
+	if ! inspect "$fs" "$W/disk.img" "$W/ack.log" "$mode"; then
 		printf '%s\t%s\t%s\t1\t%s\n' "$fs" "$mode" "$acks" "$INSPECT_SUMMARY" >> "$RESULTS"
 		return
 	fi
