@@ -39,8 +39,8 @@ logcut() {
 	# discard=unmap: a discard punches a hole, as replay does, so that the
 	# replayed disk can be compared with the real one.
 	qemu-system-x86_64 -machine accel=tcg -m 512 -smp 1 -display none -no-reboot \
-		-kernel "$KERNEL" -initrd "$W/initrd.gz" \
-		-append "console=ttyS0 panic=-1 quiet fstype=$fs mode=$mode seed=$seed logms=$ms${PAUSEMS:+ pausems=$PAUSEMS}" \
+		-kernel "$VMLINUZ" -initrd "$INITRD" \
+		-append "console=ttyS0 panic=-1 quiet$KARGS fstype=$fs mode=$mode seed=$seed logms=$ms${PAUSEMS:+ pausems=$PAUSEMS}" \
 		-drive "file=$L/disk.img,format=raw,if=virtio,cache=writeback,discard=unmap" \
 		-drive "file=$L/log.img,format=raw,if=virtio,cache=writeback" \
 		-serial "file:$L/console.log" -serial "file:$L/ack.log" -monitor none &
