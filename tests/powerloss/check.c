@@ -143,40 +143,51 @@ static int judge_file(const char *dir, unsigned id, const struct acks *a,
 	return 0;
 }
 
+/* One tree in DIR: four parts "version V part I", one V.  Returns V, or 0
+ * and prints why (*missing: a part is not there). */
+static unsigned long long tree_version(const char *dir, bool *missing)
+{
+	unsigned long long seen = 0;
+	*missing = false;
+	for (int i = 0; i < 4; i++) {
+		char path[4096], text[128] = "";
+		snprintf(path, sizeof path, "%s/part%d", dir, i);
+		FILE *f = fopen(path, "r");
+		unsigned long long ver;
+		int part;
+		if (!f) {
+			*missing = true;
+			printf("%s/part%d: missing\n", dir, i);
+			return 0;
+		}
+		size_t n = fread(text, 1, sizeof text - 1, f);
+		fclose(f);
+		text[n] = '\0';
+		if (sscanf(text, "version %llu part %d", &ver, &part) != 2 || part != i ||
+		    (i > 0 && ver != seen)) {
+			printf("%s/part%d: '%s' (not one complete version)\n", dir, i, text);
+			return 0;
+		}
+		seen = ver;
+	}
+	return seen;
+}
+
 /* The tree: four parts, one version, complete, at least as new as the
  * last acknowledged publication. */
 static void judge_site(const char *dir, const struct acks *a, struct verdicts *v)
 {
 	struct stat site;
 	char sitepath[4096];
+	bool missing;
 	snprintf(sitepath, sizeof sitepath, "%s/site", dir);
 	if (!a->ever_published && lstat(sitepath, &site) != 0)
 		return;
-	unsigned long long seen = 0;
 	v->files++;
-	for (int i = 0; i < 4; i++) {
-		char path[4096], text[128] = "";
-		snprintf(path, sizeof path, "%s/site/part%d", dir, i);
-		FILE *f = fopen(path, "r");
-		unsigned long long ver;
-		int part;
-		if (!f) {
-			v->missing++;
-			printf("site/part%d: missing\n", i);
-			return;
-		}
-		size_t n = fread(text, 1, sizeof text - 1, f);
-		fclose(f);
-		text[n] = '\0';
-		if (sscanf(text, "version %llu part %d", &ver, &part) != 2 ||
-		    part != i || (i > 0 && ver != seen)) {
-			v->torn++;
-			printf("site/part%d: '%s' (not one complete version)\n", i, text);
-			return;
-		}
-		seen = ver;
-	}
-	if (seen && seen < a->published) {
+	unsigned long long seen = tree_version(sitepath, &missing);
+	if (!seen) {
+		missing ? v->missing++ : v->torn++;
+	} else if (seen < a->published) {
 		v->stale++;
 		printf("site: version %llu, but %llu was acknowledged\n", seen,
 		       a->published);
@@ -284,29 +295,6 @@ static int judge_exchange(const char *dir, struct verdicts *v)
 	return 0;
 }
 
-/* One tree: four parts "version V part I", one V; returns V, 0 if not. */
-static unsigned long long tree_version(const char *dir)
-{
-	unsigned long long seen = 0;
-	for (int i = 0; i < 4; i++) {
-		char path[4096], text[128] = "";
-		snprintf(path, sizeof path, "%s/part%d", dir, i);
-		FILE *f = fopen(path, "r");
-		unsigned long long ver;
-		int part;
-		if (!f)
-			return 0;
-		size_t n = fread(text, 1, sizeof text - 1, f);
-		fclose(f);
-		text[n] = '\0';
-		if (sscanf(text, "version %llu part %d", &ver, &part) != 2 || part != i ||
-		    (i > 0 && ver != seen))
-			return 0;
-		seen = ver;
-	}
-	return seen;
-}
-
 /* After the host's rollback: site is a complete acknowledged version, and
  * so is every version directory still there. */
 static void judge_rolled_back(const char *dir, const struct acks *a, struct verdicts *v)
@@ -316,7 +304,8 @@ static void judge_rolled_back(const char *dir, const struct acks *a, struct verd
 	snprintf(path, sizeof path, "%s/site", dir);
 	if (!a->ever_published && lstat(path, &st) != 0)
 		return;
-	unsigned long long ver = tree_version(path);
+	bool missing;
+	unsigned long long ver = tree_version(path, &missing);
 	v->files++;
 	if (!ver) {
 		v->torn++;
@@ -333,7 +322,7 @@ static void judge_rolled_back(const char *dir, const struct acks *a, struct verd
 			continue;
 		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
 		v->files++;
-		if (!tree_version(path)) {
+		if (!tree_version(path, &missing)) {
 			v->torn++;
 			printf("%s: a kept version that is not one complete tree\n", e->d_name);
 		}

@@ -24,7 +24,7 @@
 # checked, states with a violation.
 
 LOGWRITES_POINTS=${LOGWRITES_POINTS:-10}
-LOGWRITES_REORDER=${LOGWRITES_REORDER:-2}
+LOGWRITES_REORDER=${LOGWRITES_REORDER:-$([ "${LONG:-0}" = 1 ] && echo 2 || echo 1)}
 
 logcut() {
 	local fs=$1 mode=$2 L=$W/log
@@ -89,7 +89,7 @@ logcut() {
 # DIR/base.img, DIR/ack.log) judged; appends the rows to $RESULTS.
 logjudge() {
 	local fs=$1 mode=$2 seed=$3 L=$4 info=$5
-	local acks point pending window line pts withacks=0 model j r
+	local acks point pending window line pts withacks=0 model j r nth=0
 	# Per model (log: the prefix; reorder: a random subset of the writes
 	# after it; torn: the same with the last write kept cut short): states
 	# checked, states bad, violations by kind summed over the states
@@ -108,7 +108,10 @@ logjudge() {
 		return
 	fi
 	local ptlist
-	if ! ptlist=$("$W/replay" "$L/log.img" points "$LOGWRITES_POINTS") || [ -z "$ptlist" ]; then
+	# POINTS (set by the caller for one run) instead of LOGWRITES_POINTS:
+	# the timed inplace runs have few barriers and one that matters (the
+	# commit during the pause), so all are checked.
+	if ! ptlist=$("$W/replay" "$L/log.img" points "${POINTS:-$LOGWRITES_POINTS}") || [ -z "$ptlist" ]; then
 		# No states to check is a failed run, never "0 of 0 bad".
 		printf '%s\t%s+log\t%s\t1\tpoints-failed\t0\t0\n' "$fs" "$mode" "$acks" >> "$RESULTS"
 		return
@@ -120,7 +123,9 @@ logjudge() {
 		# where a missing directory fsync shows.
 		[ "$pending" -gt 0 ] && withacks=$((withacks + 1))
 		# The prefix, then LOGWRITES_REORDER subsets of the writes after
-		# it (none if no write is pending), every second one torn.
+		# it (none if no write is pending), every second one torn (with
+		# one subset per point: at every second point).
+		nth=$((nth + 1))
 		for ((j = 0; j <= (window > 0 ? LOGWRITES_REORDER : 0); j++)); do
 			cp --sparse=always "$L/base.img" "$L/state.img"
 			if [ "$j" = 0 ]; then
@@ -128,7 +133,7 @@ logjudge() {
 				r=$("$W/replay" "$L/log.img" apply "$L/state.img" "$point" "$L/acks.txt")
 			else
 				model=reorder
-				[ $((j % 2)) = 0 ] && model=torn
+				[ $(((j + nth) % 2)) = 1 ] && model=torn
 				r=$("$W/replay" "$L/log.img" reorder "$L/state.img" "$point" \
 					"$((seed + point * 64 + j))" "$([ $model = torn ] && echo torn || echo whole)" \
 					"$L/acks.txt")

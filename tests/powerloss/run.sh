@@ -5,14 +5,24 @@
 # check on the host that nothing acknowledged was lost and nothing is torn.
 #
 #   CUTS=n          cuts per filesystem for our writer (default 4; LONG=1: 30)
-#   CONTROL_CUTS=n  cuts per filesystem for each unsafe control (default 2)
+#   CONTROL_CUTS=n  cuts per filesystem for each unsafe control (default 1;
+#                   LONG=1: 10, with the inplace and none ones 5-40 s late)
+#   WORKLOAD_CUTS=n LONG=1: cuts per filesystem of each subcommand's
+#                   workload (batch backup edit symlink exchange adopt; 10);
+#                   the default run cuts batch once on ext4, adopt on XFS
 #   LOGWRITES_CUTS=n          dm-log-writes runs per filesystem for our writer
 #                             (and half as many for publish); default 1
 #                             (LONG=1: 10)
-#   LOGWRITES_CONTROL_CUTS=n  the same for nodirsync and nofsync (default
-#                             LOGWRITES_CUTS)
+#   LOGWRITES_CONTROL_CUTS=n  the same for nodirsync, nofsync, overwrite
+#                             (default LOGWRITES_CUTS)
 #   LOGWRITES_POINTS=n        flush points checked per run, plus the last (10)
+#   LOGWRITES_REORDER=n       reorder states per point (default 1; LONG=1: 2)
+#   KERNELS="6.1 6.12"        guest kernels (default 6.1; LONG=1: both)
+#   PLAN=...        the boots to run, one "cut|logcut FS MODE [VAR=N]" a
+#                   line, instead of the plan below
+#   LOGWRITES_KEEP=DIR        keep each log run for rejudge.sh
 #   SEED=n          repeat a run's random choices
+# `make check-powerloss-long` is LONG=1 with 200 cuts and 100 per workload.
 # Needs root (loop mounts) and installs its packages.  See TESTING.md.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
@@ -22,9 +32,10 @@ case $B in /*) ;; *) B=$REPO/$B ;; esac
 W=$B/powerloss
 LONG=${LONG:-0}
 CUTS=${CUTS:-$(( LONG == 1 ? 30 : 4 ))}
-CONTROL_CUTS=${CONTROL_CUTS:-$(( LONG == 1 ? 10 : 2 ))}
+CONTROL_CUTS=${CONTROL_CUTS:-$(( LONG == 1 ? 10 : 1 ))}
 LOGWRITES_CUTS=${LOGWRITES_CUTS:-$(( LONG == 1 ? 10 : 1 ))}
 LOGWRITES_CONTROL_CUTS=${LOGWRITES_CONTROL_CUTS:-$LOGWRITES_CUTS}
+WORKLOAD_CUTS=${WORKLOAD_CUTS:-10}
 SEED=${SEED:-$(date +%s)}
 # ext4wb: data=writeback; ext4noauto: noauto_da_alloc
 FSLIST=${FSLIST:-"ext4 xfs btrfs"}
@@ -160,13 +171,24 @@ cut() {  # cut FS MODE: one boot, one power cut, one check; appends a result row
 # ---- the plan: one line per boot, "cut|logcut FS MODE [VAR=VALUE...]" ----
 # The variables hold for that boot only: AT (real-time cut: seconds after
 # READY, "LO-HI"), LOGMS (log mode: how long the workload runs), PAUSEMS
-# (inplace: the pause between its truncate and its write).  PLAN= (lines
+# (inplace: the pause between its truncate and its write), POINTS (log
+# mode: flush points checked).  PLAN= (lines
 # in that form) replaces the plan.
 plan() {
 	local fs n
 	for fs in $FSLIST; do
 		for _ in $(seq "$CUTS"); do echo "cut $fs full"; done
 		for _ in $(seq "$(( (CUTS + 1) / 2 ))"); do echo "cut $fs publish"; done
+		# The command's subcommands: one cut each of two in the default
+		# run, WORKLOAD_CUTS (LONG=1: 10) of each in a long one.
+		if [ "$LONG" = 1 ]; then
+			for mode in batch backup edit symlink exchange adopt; do
+				for _ in $(seq "$WORKLOAD_CUTS"); do echo "cut $fs $mode"; done
+			done
+			for mode in batch adopt; do echo "logcut $fs $mode"; done
+		else
+			case $fs in ext4) echo "cut $fs batch" ;; xfs) echo "cut $fs adopt" ;; esac
+		fi
 		for mode in none nodirsync nofsync; do
 			for _ in $(seq "$CONTROL_CUTS"); do echo "cut $fs $mode"; done
 		done
@@ -179,8 +201,8 @@ plan() {
 		# transaction: 30 s): the truncate of the inplace control alone
 		# on the disk, and the none writer's names before its data.
 		case $fs in
-		ext4*) echo "logcut $fs inplace LOGMS=9000 PAUSEMS=6500" ;;
-		*) [ "$LONG" = 1 ] && echo "logcut $fs inplace LOGMS=40000 PAUSEMS=34000" ;;
+		ext4*) echo "logcut $fs inplace LOGMS=9000 PAUSEMS=6500 POINTS=200" ;;
+		*) [ "$LONG" = 1 ] && echo "logcut $fs inplace LOGMS=40000 PAUSEMS=34000 POINTS=200" ;;
 		esac
 		if [ "$LONG" = 1 ]; then
 			echo "logcut $fs none LOGMS=38000"
@@ -232,12 +254,13 @@ for K in $KERNELS; do
 	echo " guest kernel $kv"
 	while read -r -u 3 kind fs mode vars; do
 		[ -n "$kind" ] || continue
-		AT= LOGMS= PAUSEMS=
+		AT= LOGMS= PAUSEMS= POINTS=
 		for v in $vars; do
 			case $v in
 			AT=[0-9]*-[0-9]*) AT=${v#*=} ;;
 			LOGMS=[0-9]*) LOGMS=${v#*=} ;;
 			PAUSEMS=[0-9]*) PAUSEMS=${v#*=} ;;
+			POINTS=[0-9]*) POINTS=${v#*=} ;;
 			*) echo "run.sh: a plan line with '$v'"; exit 2 ;;
 			esac
 		done
