@@ -10,6 +10,7 @@
 # Root (loop mounts).  Prints each run's lines and the summary table.
 set -u
 [ $# -gt 0 ] || { echo "usage: $0 KEPT-RUN-DIR..." >&2; exit 2; }
+[ "$(id -u)" = 0 ] || { echo "rejudge.sh needs root (loop mounts): skipped"; exit 0; }
 dirs=()
 for d in "$@"; do dirs+=("$(cd "$d" && pwd)") || exit 2; done
 cd "$(dirname "$0")/../.." || exit 1

@@ -195,6 +195,9 @@ plan() {
 		for _ in $(seq "$LOGWRITES_CUTS"); do echo "logcut $fs full"; done
 		for _ in $(seq "$(( (LOGWRITES_CUTS + 1) / 2 ))"); do echo "logcut $fs publish"; done
 		for mode in nodirsync nofsync overwrite; do
+			# btrfs copies on write: an overwrite in place was never
+			# torn there (0 of 17 states), so only LONG=1 runs it.
+			[ "$mode.$fs.$LONG" = overwrite.btrfs.0 ] && continue
 			for _ in $(seq "$LOGWRITES_CONTROL_CUTS"); do echo "logcut $fs $mode"; done
 		done
 		# Past a journal commit (ext4: 5 s; XFS's log worker and btrfs's
@@ -291,7 +294,9 @@ echo "our writer (full durability): $ours_bad cuts with a violation; unsafe cont
 # 7 empty, 8 zero) must not be 0.  Seen so far: without the directory
 # fsync, the pending acknowledgement lost at every state (30 of 30);
 # without any fsync, every file missing; the overwrite torn when the last
-# write kept is cut; the inplace truncate alone on disk past a commit.
+# write kept is cut (not on btrfs, which copies on write: its overwrite is
+# not required to be caught); the inplace truncate alone on disk past a
+# commit.
 uncaught=0
 must_catch() {
 	local line
@@ -311,7 +316,7 @@ for model in log reorder torn; do
 	must_catch "nodirsync+$model" . 15 "(no directory fsync: a lost acknowledgement)"
 	must_catch "nofsync+$model" . 15 "(no fsync: lost files)"
 done
-must_catch overwrite+torn . 6 "(in-place overwrite: a torn file)"
+must_catch overwrite+torn '^(ext4|xfs)' 6 "(in-place overwrite: a torn file; btrfs copies on write)"
 must_catch inplace+log '^(ext4|xfs)' 7+8 "(in-place O_TRUNC: an empty or zero-filled file)"
 must_catch inplace '^(ext4|xfs)' 7+8 "(in-place O_TRUNC, real-time cuts: an empty or zero-filled file)"
 must_catch none+log '^(ext4noauto|xfs)(@|$)' 7+8 "(durability none: an empty or zero-filled file)"
