@@ -23,7 +23,9 @@
 
 enum damage { GOOD, TRUNCATED, EMPTY, ZEROS, FLIPPED };
 
-static void put(const char *dir, unsigned id, uint64_t version, size_t len, enum damage d)
+/* Version VERSION of file ID, damaged as D, at DIR/NAME. */
+static void put_as(const char *dir, const char *name, unsigned id, uint64_t version, size_t len,
+                   enum damage d)
 {
 	unsigned char *buf = calloc(1, sizeof(struct header) + len);
 	struct header h = { VERSION_MAGIC, id, 0, version, len, 0 };
@@ -41,13 +43,20 @@ static void put(const char *dir, unsigned id, uint64_t version, size_t len, enum
 	else if (d == FLIPPED)
 		buf[sizeof h + len / 2] ^= 1;
 	char path[4096];
-	snprintf(path, sizeof path, "%s/file%u", dir, id);
+	snprintf(path, sizeof path, "%s/%s", dir, name);
 	FILE *f = fopen(path, "wb");
 	if (!f || fwrite(buf, 1, n, f) != n || fclose(f) != 0) {
 		perror(path);
 		exit(2);
 	}
 	free(buf);
+}
+
+static void put(const char *dir, unsigned id, uint64_t version, size_t len, enum damage d)
+{
+	char name[32];
+	snprintf(name, sizeof name, "file%u", id);
+	put_as(dir, name, id, version, len, d);
 }
 
 static void drop(const char *dir, unsigned id)
@@ -78,6 +87,100 @@ static void expect(const char *what, const char *cmd, const char *want)
 		printf("FAIL %s: got '%s' (status %d), want '%s'\n", what, got, status, want);
 		failed++;
 	}
+}
+
+static void write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	if (!f || fputs(text, f) < 0 || fclose(f) != 0) {
+		perror(path);
+		exit(2);
+	}
+}
+
+/* A tree of four parts in DIR/SUB, part 2 at version V2, the rest at V. */
+static void tree(const char *dir, const char *sub, int v, int v2)
+{
+	char path[8192], text[64];
+	snprintf(path, sizeof path, "%s/%s", dir, sub);
+	mkdir(path, 0755);
+	for (int i = 0; i < 4; i++) {
+		snprintf(path, sizeof path, "%s/%s/part%d", dir, sub, i);
+		snprintf(text, sizeof text, "version %d part %d\n", i == 2 ? v2 : v, i);
+		write_text(path, text);
+	}
+}
+
+/* The workloads' own rules (check's MODE argument), in a fresh DIR/SUB. */
+static void modes(const char *check, const char *top)
+{
+	char dir[4096], acks[4200], cmd[16384], path[8192];
+	snprintf(dir, sizeof dir, "%s/modes", top);
+	mkdir(dir, 0755);
+	snprintf(acks, sizeof acks, "%s/acks", dir);
+
+	/* backup: file0~ good, file1~ missing after version 3, file2~ not
+	 * older than file2, file3 at version 1 needs none, file4~ torn. */
+	write_text(acks, "ACK 0 3\nACK 1 3\nACK 2 3\nACK 3 1\n");
+	for (unsigned id = 0; id < 3; id++)
+		put(dir, id, 3, 200, GOOD);
+	put(dir, 3, 1, 200, GOOD);
+	put_as(dir, "file0~", 0, 2, 100, GOOD);
+	put_as(dir, "file2~", 2, 3, 100, GOOD);
+	put_as(dir, "file4~", 4, 1, 100, TRUNCATED);
+	snprintf(cmd, sizeof cmd, "%s %s %s backup", check, dir, acks);
+	expect("backup: a missing, a torn, a not older backup", cmd,
+	       "files 8 torn 1 empty 0 zero 0 missing 1 stale 1");
+
+	/* symlink: run 5 acknowledged, so link -> file5 or file6 only. */
+	for (unsigned id = 0; id < 8; id++)
+		put(dir, id, 1, 50, GOOD);
+	write_text(acks, "ACK 0 1\nACK 1 1\nACK 2 1\nACK 3 1\nACK 4 1\nACK 5 1\nACK 6 1\n"
+	                 "ACK 7 1\nLNK 5\n");
+	snprintf(path, sizeof path, "%s/link", dir);
+	snprintf(cmd, sizeof cmd, "%s %s %s symlink", check, dir, acks);
+	if (symlink("file6", path) < 0)
+		exit(2);
+	expect("symlink: the next run's target passes", cmd,
+	       "files 9 torn 0 empty 0 zero 0 missing 0 stale 0");
+	unlink(path);
+	if (symlink("file4", path) < 0)
+		exit(2);
+	expect("symlink: an older run's target is stale", cmd,
+	       "files 9 torn 0 empty 0 zero 0 missing 0 stale 1");
+	unlink(path);
+	expect("symlink: no link after an acknowledged run is missing", cmd,
+	       "files 9 torn 0 empty 0 zero 0 missing 1 stale 0");
+
+	/* exchange: the two files swapped pass; one cut short is torn. */
+	write_text(acks, "ACK 0 1\nACK 1 1\nEXC 3\n");
+	put_as(dir, "file0", 1, 1, 80, GOOD);
+	put_as(dir, "file1", 0, 1, 80, GOOD);
+	snprintf(cmd, sizeof cmd, "%s %s %s exchange", check, dir, acks);
+	expect("exchange: the two files swapped pass", cmd,
+	       "files 8 torn 0 empty 0 zero 0 missing 0 stale 0");
+	put_as(dir, "file1", 0, 1, 80, TRUNCATED);
+	expect("exchange: one cut short is torn", cmd,
+	       "files 8 torn 1 empty 0 zero 0 missing 0 stale 0");
+
+	/* rollback: site -> a complete version 2 (acknowledged up to 2), one
+	 * kept version mixed; then site at a version never acknowledged. */
+	snprintf(dir, sizeof dir, "%s/rolled", top);
+	mkdir(dir, 0755);
+	snprintf(acks, sizeof acks, "%s/acks", dir);
+	write_text(acks, "PUB 1\nPUB 2\n");
+	tree(dir, ".awver-a", 2, 2);
+	tree(dir, ".awver-b", 1, 2);
+	snprintf(path, sizeof path, "%s/site", dir);
+	if (symlink(".awver-a", path) < 0)
+		exit(2);
+	snprintf(cmd, sizeof cmd, "%s %s %s rollback", check, dir, acks);
+	expect("rollback: a partial kept version is torn", cmd,
+	       "files 3 torn 1 empty 0 zero 0 missing 0 stale 0");
+	tree(dir, ".awver-b", 1, 1);
+	tree(dir, ".awver-a", 3, 3);
+	expect("rollback: a version never acknowledged is stale", cmd,
+	       "files 3 torn 0 empty 0 zero 0 missing 0 stale 1");
 }
 
 int main(int argc, char **argv)
@@ -155,6 +258,7 @@ int main(int argc, char **argv)
 	expect("a whole tree older than acknowledged is stale", cmd,
 	       "files 1 torn 0 empty 0 zero 0 missing 0 stale 1");
 
+	modes(check, dir);
 	printf("checker: %d passed, %d failed\n", passed, failed);
 	return failed != 0;
 }

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # init.sh - PID 1 of the power-loss guest (busybox): load the drivers the
 # run needs, mount the test disk, then become the workload.  Parameters
-# come from the kernel command line: fstype= mode= seed=, and logms= for the
+# come from the kernel command line: fstype= mode= seed= [pausems=], and logms= for the
 # dm-log-writes mode: the disk is then mounted through a log-writes target
 # logging to the second disk, the workload stops after logms milliseconds
 # and the guest takes the target down so that the log is complete.
@@ -12,6 +12,9 @@ mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 arg() { sed -n "s/.*$1=\([a-z0-9]*\).*/\1/p" /proc/cmdline; }
 fstype=$(arg fstype) mode=$(arg mode) seed=$(arg seed) logms=$(arg logms)
+# pausems=: the inplace control's pause after its truncate (workload.c).
+pausems=$(arg pausems)
+[ -n "$pausems" ] && export AW_PAUSE_MS="$pausems"
 dm=
 [ -n "$logms" ] && dm=/modules/dm.list
 for m in $(cat /modules/virtio.list) $(cat "/modules/$fstype.list" $dm 2>/dev/null); do

@@ -4,7 +4,12 @@
 # the acknowledgements, count temporary files and let `atomicwrite sweep`
 # remove them, unmount, run the filesystem's checker read-only.
 #
-#   inspect FS IMAGE ACKLOG
+#   inspect FS IMAGE ACKLOG [MODE]
+#
+# MODE (the workload's) goes to check; after a publish or adopt cut the
+# host also rolls the link back (`atomicwrite rollback`, versions are kept
+# with --keep 2), sweeps again and checks that the link resolves to a
+# complete acknowledged version and that no partial version is kept.
 #
 # Sets INSPECT_BAD (violations; 0 is clean), INSPECT_SUMMARY (one line) and
 # INSPECT_DETAIL (the checker's first complaints).  Returns 1 if the image
@@ -14,7 +19,7 @@
 # the checker, and a mount must never share the image with a running guest.
 
 inspect() {
-	local fs=$1 image=$2 acklog=$3
+	local fs=$1 image=$2 acklog=$3 mode=${4:-}
 	INSPECT_BAD=1 INSPECT_SUMMARY= INSPECT_DETAIL=
 	if [ -n "${qpid:-}" ] && kill -0 "$qpid" 2>/dev/null; then
 		INSPECT_SUMMARY="refused: QEMU $qpid still runs"
@@ -26,15 +31,34 @@ inspect() {
 		return 1
 	fi
 	local out st leftovers after versions verdict fsck=ok
-	out=$("$W/check" "$W/mnt" "$acklog" 2>&1)
+	out=$("$W/check" "$W/mnt" "$acklog" $mode 2>&1)
 	st=$?
 	leftovers=$(ls -A "$W/mnt" | grep -c '^\.awtmp-\|^\.awver-\|^\.awbld-' || true)
 	"$B/atomicwrite" sweep "$W/mnt" >/dev/null
-	# What may remain: the live version of the published tree (a
-	# half-built .awbld- one must be swept).
+	# What may remain: the live version of the published tree and the
+	# two kept for rollback (a half-built .awbld- one must be swept).
 	after=$(ls -A "$W/mnt" | grep -c '^\.awtmp-\|^\.awbld-' || true)
 	versions=$(ls -A "$W/mnt" | grep -c '^\.awver-' || true)
-	[ "$versions" -le 1 ] || after=$((after + versions - 1))
+	[ "$versions" -le 3 ] || after=$((after + versions - 3))
+	local rolled= rbad=0 rout
+	case $mode in publish|adopt)
+		# A rollback with nothing kept fails and changes nothing; the
+		# link must be whole either way.
+		rolled=ok
+		if "$B/atomicwrite" rollback "$W/mnt/site" >/dev/null 2>&1; then
+			"$B/atomicwrite" sweep "$W/mnt" >/dev/null
+			rout=$("$W/check" "$W/mnt" "$acklog" rollback 2>&1)
+			case $? in
+			0) ;;
+			1) rbad=$(tail -n 1 <<<"$rout" | awk '{ print $4 + $6 + $8 + $10 + $12 }') ;;
+			*) rbad=1 ;;
+			esac
+		else
+			rolled=nothing-kept
+		fi
+		after=$((after + $(ls -A "$W/mnt" | grep -c '^\.awtmp-\|^\.awbld-' || true)))
+		;;
+	esac
 	if ! umount "$W/mnt"; then
 		# fsck on a mounted image, or the next mount stacked on this one,
 		# would judge the wrong thing.
@@ -54,9 +78,14 @@ inspect() {
 		return 1
 	fi
 	INSPECT_BAD=$(awk '{ print $4 + $6 + $8 + $10 + $12 }' <<<"$verdict")
+	INSPECT_BAD=$((INSPECT_BAD + rbad))
 	[ "$after" = 0 ] || INSPECT_BAD=$((INSPECT_BAD + after))
 	[ "$fsck" = ok ] || INSPECT_BAD=$((INSPECT_BAD + 1))
 	INSPECT_SUMMARY="$verdict; leftovers $leftovers ($after after sweep); fsck $fsck"
 	INSPECT_DETAIL=$(grep -v '^files' <<<"$out" | head -3)
+	if [ -n "$rolled" ]; then
+		INSPECT_SUMMARY+="; rollback $rolled, bad $rbad"
+		[ "$rbad" = 0 ] || INSPECT_DETAIL+=$'\n'$(grep -v '^files' <<<"$rout" | head -3)
+	fi
 	return 0
 }

@@ -12,6 +12,10 @@
  *                                         entries; ACKS := what had been
  *                                         acknowledged
  *     replay LOG apply IMAGE all -        every entry (must give the final disk)
+ *     replay LOG reorder IMAGE POINT SEED whole|torn ACKS
+ *                                         the prefix to POINT plus a random
+ *                                         subset of the writes after it (the
+ *                                         last one torn): see reorder()
  *
  * The log (the kernel's Documentation/admin-guide/device-mapper/
  * log-writes.rst): a super block in the first sector (magic, version,
@@ -149,6 +153,12 @@ static void load(const char *path)
 		    "or logging stopped, e.g. the log disk was full)", path);
 }
 
+static bool is_ack(const struct entry *e)
+{
+	return (e->flags & F_MARK) && (!strncmp(e->mark, "ack-", 4) || !strncmp(e->mark, "pub-", 4) ||
+	                               !strncmp(e->mark, "lnk-", 4) || !strncmp(e->mark, "exc-", 4));
+}
+
 static void info(void)
 {
 	uint64_t writes = 0, sectors = 0, flushes = 0, fua = 0, discards = 0, marks = 0, acks = 0;
@@ -158,7 +168,7 @@ static void info(void)
 		fua += !!(e->flags & F_FUA);
 		discards += !!(e->flags & F_DISCARD);
 		marks += !!(e->flags & F_MARK);
-		acks += (e->flags & F_MARK) && (!strncmp(e->mark, "ack-", 4) || !strncmp(e->mark, "pub-", 4));
+		acks += is_ack(e);
 		if (!(e->flags & (F_MARK | F_DISCARD)) && e->nr_sectors) {
 			writes++;
 			sectors += e->nr_sectors;
@@ -195,9 +205,19 @@ static uint64_t next_barrier(uint64_t i)
 	return i;
 }
 
-static bool is_ack(const struct entry *e)
+
+static bool is_write(const struct entry *e)
 {
-	return (e->flags & F_MARK) && (!strncmp(e->mark, "ack-", 4) || !strncmp(e->mark, "pub-", 4));
+	return !(e->flags & F_MARK) && e->nr_sectors;
+}
+
+/* The writes after POINT that no barrier covers yet (the reorder window). */
+static uint64_t window(uint64_t point)
+{
+	uint64_t n = 0;
+	for (uint64_t i = point, q = next_barrier(point); i < q; i++)
+		n += is_write(&entries[i]);
+	return n;
 }
 
 static uint64_t pending_at(uint64_t point)
@@ -231,8 +251,10 @@ static int cmp_u64(const void *a, const void *b)
  * points where an acknowledgement was given before the next barrier (only
  * there can a lost acknowledgement show; with several barriers per replace
  * they are a minority), the other half spread over all points, and the
- * last.  Printed in order as "POINT PENDING", PENDING the acknowledgements
- * given while the disk could still be in that state. */
+ * last.  Printed in order as "POINT PENDING WINDOW", PENDING the
+ * acknowledgements given while the disk could still be in that state,
+ * WINDOW the writes after it no barrier covers yet (what reorder() picks
+ * from). */
 static void points(uint64_t n)
 {
 	uint64_t k = 0, ka = 0, t = 0;
@@ -254,11 +276,39 @@ static void points(uint64_t n)
 	qsort(chosen, t, sizeof *chosen, cmp_u64);
 	for (uint64_t j = 0; j < t; j++)
 		if (j == 0 || chosen[j] != chosen[j - 1])
-			printf("%llu %llu\n", (unsigned long long)chosen[j],
-			       (unsigned long long)pending_at(chosen[j]));
+			printf("%llu %llu %llu\n", (unsigned long long)chosen[j],
+			       (unsigned long long)pending_at(chosen[j]),
+			       (unsigned long long)window(chosen[j]));
 	free(cand);
 	free(acked);
 	free(chosen);
+}
+
+/* A xorshift generator: the reorder states repeat from their seed. */
+static uint64_t rng_next(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/* Write entry E to FD, its first LEN bytes only (a torn write). */
+static void put(int fd, const struct entry *e, uint64_t image_sectors, off_t len,
+                const char *image)
+{
+	if (e->sector > image_sectors || e->nr_sectors > image_sectors - e->sector)
+		die(image, "an entry writes past the end of the image");
+	off_t off = (off_t)(e->sector * sectorsize);
+	if (e->flags & F_DISCARD) {
+		/* A discarded range reads back as zeros here (the guest's
+		 * disk punches holes too), so the final state can be compared. */
+		if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len) < 0)
+			die(image, "cannot punch a discarded range");
+		return;
+	}
+	if (pwrite(fd, log_map + e->data, (size_t)len, off) != len)
+		die(image, "short write");
 }
 
 /* Apply the first N entries to IMAGE; write to ACKPATH (unless "-") every
@@ -270,23 +320,10 @@ static void apply(const char *image, uint64_t n, const char *ackpath)
 	if (fd < 0 || fstat(fd, &st) < 0)
 		die(image, "cannot open");
 	uint64_t image_sectors = (uint64_t)st.st_size / sectorsize;
-	for (uint64_t i = 0; i < n; i++) {
-		const struct entry *e = &entries[i];
-		if ((e->flags & F_MARK) || !e->nr_sectors)
-			continue;
-		if (e->sector > image_sectors || e->nr_sectors > image_sectors - e->sector)
-			die(image, "an entry writes past the end of the image");
-		off_t off = (off_t)(e->sector * sectorsize), len = (off_t)(e->nr_sectors * sectorsize);
-		if (e->flags & F_DISCARD) {
-			/* A discarded range reads back as zeros here (the guest's
-			 * disk punches holes too), so the final state can be compared. */
-			if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len) < 0)
-				die(image, "cannot punch a discarded range");
-			continue;
-		}
-		if (pwrite(fd, log_map + e->data, (size_t)len, off) != len)
-			die(image, "short write");
-	}
+	for (uint64_t i = 0; i < n; i++)
+		if (is_write(&entries[i]))
+			put(fd, &entries[i], image_sectors,
+			    (off_t)(entries[i].nr_sectors * sectorsize), image);
 	if (close(fd) < 0)
 		die(image, "cannot write");
 	if (!strcmp(ackpath, "-"))
@@ -305,9 +342,73 @@ static void apply(const char *image, uint64_t n, const char *ackpath)
 			fprintf(acks, "ACK %u %llu\n", id, v);
 		else if (sscanf(e->mark, "pub-%llu", &v) == 1)
 			fprintf(acks, "PUB %llu\n", v);
+		else if (sscanf(e->mark, "lnk-%llu", &v) == 1)
+			fprintf(acks, "LNK %llu\n", v);
+		else if (sscanf(e->mark, "exc-%llu", &v) == 1)
+			fprintf(acks, "EXC %llu\n", v);
 	}
 	if (fclose(acks) != 0)
 		die(ackpath, "cannot write");
+}
+
+/*
+ * The reorder model: IMAGE already holds the first POINT entries (a flush
+ * point); a volatile cache may also have kept any subset of the writes
+ * completed after it, up to the next barrier, that barrier's FUA write
+ * excluded (until it completes nothing after POINT is sure).  Keep each
+ * with probability 1/2 (from SEED, so a state can be rebuilt); with TORN,
+ * the last write kept is cut at a random byte, mid-sector unless it falls
+ * on a boundary: part of a sector reached the medium.  Overlapping writes
+ * are applied in log order (a later one wins; the cache reordering two
+ * writes to one sector is not built).  Prints what was kept.
+ */
+static void reorder(const char *image, uint64_t point, uint64_t seed, bool torn)
+{
+	uint64_t q = next_barrier(point), n = 0, kept = 0, last = UINT64_MAX;
+	uint64_t rng = seed * 2654435761u + 1;
+	bool *keep = calloc(q - point + 1, sizeof *keep);
+	if (!keep)
+		die("%s", "out of memory");
+	for (uint64_t i = point; i < q; i++) {
+		if (!is_write(&entries[i]))
+			continue;
+		n++;
+		keep[i - point] = rng_next(&rng) & 1;
+		if (keep[i - point]) {
+			kept++;
+			last = i;
+		}
+	}
+	/* An empty subset is the prefix, already checked: keep one. */
+	if (n && !kept) {
+		for (uint64_t i = point, j = rng_next(&rng) % n; i < q; i++)
+			if (is_write(&entries[i]) && !j--) {
+				keep[i - point] = true, kept = 1, last = i;
+				break;
+			}
+	}
+	int fd = open(image, O_WRONLY);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0)
+		die(image, "cannot open");
+	uint64_t image_sectors = (uint64_t)st.st_size / sectorsize;
+	off_t cut = 0;
+	for (uint64_t i = point; i < q; i++) {
+		if (!keep[i - point])
+			continue;
+		off_t len = (off_t)(entries[i].nr_sectors * sectorsize);
+		if (torn && i == last && !(entries[i].flags & F_DISCARD) && len > 1)
+			len = cut = 1 + (off_t)(rng_next(&rng) % (uint64_t)(len - 1));
+		put(fd, &entries[i], image_sectors, len, image);
+	}
+	if (close(fd) < 0)
+		die(image, "cannot write");
+	printf("kept %llu of %llu writes", (unsigned long long)kept, (unsigned long long)n);
+	if (cut)
+		printf(", the last torn at byte %lld of %llu", (long long)cut,
+		       (unsigned long long)(entries[last].nr_sectors * sectorsize));
+	printf("\n");
+	free(keep);
 }
 
 int main(int argc, char **argv)
@@ -321,15 +422,19 @@ int main(int argc, char **argv)
 	} else if (argc == 4 && !strcmp(argv[2], "points")) {
 		load(argv[1]);
 		points(strtoull(argv[3], NULL, 10));
-	} else if (argc == 6 && !strcmp(argv[2], "apply")) {
+	} else if ((argc == 6 && !strcmp(argv[2], "apply")) ||
+	           (argc == 8 && !strcmp(argv[2], "reorder"))) {
 		load(argv[1]);
 		char *end = "";
 		uint64_t n = strcmp(argv[4], "all") ? strtoull(argv[4], &end, 10) : nr_entries;
 		if (*end || n > nr_entries || (n > 0 && n < nr_entries && !barrier(n - 1)))
 			die("%s: not a flush point of the log", argv[4]);
-		apply(argv[3], n, argv[5]);
+		apply(argv[3], n, argv[argc - 1]);
+		if (argc == 8)
+			reorder(argv[3], n, strtoull(argv[5], NULL, 10), !strcmp(argv[6], "torn"));
 	} else {
-		fprintf(stderr, "usage: replay LOG info | dump | points N | apply IMAGE POINT|all ACKS|-\n");
+		fprintf(stderr, "usage: replay LOG info | dump | points N | apply IMAGE POINT|all ACKS|- |\n"
+		                "       reorder IMAGE POINT SEED whole|torn ACKS\n");
 		return 2;
 	}
 	return 0;

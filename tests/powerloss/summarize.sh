@@ -37,12 +37,12 @@ cat "$@" | awk -F'\t' '
 		if (NF >= 7) { states[k] += $6; statesbad[k] += $7; logrow[k] = 1 }
 	}
 	END {
-		printf "%-10s %-14s %6s %8s %9s %6s %6s %6s %8s %6s %5s %5s %6s %7s %10s\n", "fs", "writer", "cuts",
+		printf "%-16s %-17s %6s %8s %9s %6s %6s %6s %8s %6s %5s %5s %6s %7s %10s\n", "fs", "writer", "cuts",
 			"acks", "cuts bad", "torn", "empty", "zero", "missing", "stale", "left", "fsck", "other",
 			"states", "states bad"
 		for (k in cuts) {
 			split(k, p, "\t")
-			printf "%-10s %-14s %6d %8d %9d %6d %6d %6d %8d %6d %5d %5d %6d", p[1], p[2], cuts[k], acks[k],
+			printf "%-16s %-17s %6d %8d %9d %6d %6d %6d %8d %6d %5d %5d %6d", p[1], p[2], cuts[k], acks[k],
 				bad[k], torn[k], empty[k], zero[k], missing[k], stale[k], left[k], fsck[k], other[k]
 			if (logrow[k]) printf " %7d %10d\n", states[k], statesbad[k]
 			else printf " %7s %10s\n", "-", "-"

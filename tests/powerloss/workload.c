@@ -16,7 +16,10 @@
  * the deliberately unsafe controls the harness must catch: nofsync (write
  * a temporary file and rename it, no fsync at all), nodirsync (fsync the
  * file, rename, no directory fsync), inplace (truncate and rewrite the
- * file itself, then fsync).
+ * file itself, then fsync; with AW_PAUSE_MS=n in the environment it waits
+ * n ms between the truncate and the write, past a journal commit),
+ * overwrite (rewrite the file's bytes in place without truncating, cut it
+ * to length, fsync: a disk that keeps part of the writes tears it).
  *
  *     workload DIR MODE SEED DMNAME MS
  *
@@ -41,10 +44,9 @@
 #include <unistd.h>
 
 #include "version_format.h"
+#include "workload.h"
 
-#define MAX_BODY (256 * 1024)
-
-static int write_all(int fd, const void *buf, size_t n)
+int write_all(int fd, const void *buf, size_t n)
 {
 	const char *p = buf;
 	while (n) {
@@ -57,11 +59,26 @@ static int write_all(int fd, const void *buf, size_t n)
 	return 0;
 }
 
+static unsigned pause_ms;   /* AW_PAUSE_MS: inplace's pause after the truncate */
+
+static void pause_for(unsigned ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+	while (nanosleep(&ts, &ts) < 0)
+		;
+}
+
 static int unsafe(const char *mode, const char *name, const void *buf, size_t n)
 {
-	if (strcmp(mode, "inplace") == 0) {
-		int fd = open(name, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		int r = fd < 0 || write_all(fd, buf, n) < 0 || fsync(fd) < 0 ? -1 : 0;
+	if (strcmp(mode, "inplace") == 0 || strcmp(mode, "overwrite") == 0) {
+		bool trunc = mode[0] == 'i';
+		bool existed = access(name, F_OK) == 0;
+		int fd = open(name, O_WRONLY | O_CREAT | (trunc ? O_TRUNC : 0), 0644);
+		/* The truncate alone, for a journal commit to catch. */
+		if (fd >= 0 && trunc && existed && pause_ms)
+			pause_for(pause_ms);
+		int r = fd < 0 || write_all(fd, buf, n) < 0 || ftruncate(fd, (off_t)n) < 0 ||
+		        fsync(fd) < 0 ? -1 : 0;
 		if (fd >= 0)
 			close(fd);
 		return r;
@@ -89,7 +106,7 @@ static uint64_t now_ms(void)
 
 /* Report a success: LINE on the serial port, then MARK into the log (in
  * this order: the mark must not claim more than the host was told). */
-static int acknowledge(int ack, const char *line, const char *mark)
+int acknowledge(int ack, const char *line, const char *mark)
 {
 	if (write_all(ack, line, strlen(line)) < 0)
 		return -1;
@@ -101,7 +118,7 @@ static int acknowledge(int ack, const char *line, const char *mark)
 }
 
 /* In the log mode: time is up; the last mark says so. */
-static bool stopping(void)
+bool stopping(void)
 {
 	if (!dmname || now_ms() < stop_at)
 		return false;
@@ -109,7 +126,7 @@ static bool stopping(void)
 	return true;
 }
 
-static int fill_tree(int dirfd, const char *path, void *ctx)
+int fill_tree(int dirfd, const char *path, void *ctx)
 {
 	(void)path;
 	uint64_t v = *(uint64_t *)ctx;
@@ -127,13 +144,63 @@ static int fill_tree(int dirfd, const char *path, void *ctx)
 
 static int publish_loop(int ack)
 {
+	/* Two older versions kept: what the host's rollback after the cut
+	 * goes back to (inspect.sh). */
+	aw_publish_options po = AW_PUBLISH_OPTIONS_INIT;
+	po.keep = 2;
 	for (uint64_t v = 1; !stopping(); v++) {
-		if (aw_link_publish("site", fill_tree, &v, NULL, NULL) != AW_OK)
+		if (aw_link_publish("site", fill_tree, &v, &po, NULL) != AW_OK)
 			continue;
 		char line[64], mark[32];
 		snprintf(line, sizeof line, "PUB %llu\n", (unsigned long long)v);
 		snprintf(mark, sizeof mark, "pub-%llu", (unsigned long long)v);
 		if (acknowledge(ack, line, mark) < 0)
+			return 4;
+	}
+	return 0;
+}
+
+/* Fill buf with version V of file ID (header and body, its length drawn
+ * from *seed); returns the whole length. */
+size_t make_version(unsigned char *buf, uint32_t id, uint64_t v, uint64_t *seed)
+{
+	*seed ^= *seed << 13; *seed ^= *seed >> 7; *seed ^= *seed << 17;
+	size_t len = *seed % 8 == 0 ? *seed % MAX_BODY : *seed % 8192;
+	struct header h = { VERSION_MAGIC, id, 0, v, len, 0 };
+	unsigned char *body = buf + sizeof h;
+	for (size_t i = 0; i < len; i++)
+		body[i] = (unsigned char)(v * 131 + id * 7 + i);
+	h.checksum = fnv1a(body, len);
+	memcpy(buf, &h, sizeof h);
+	return sizeof h + len;
+}
+
+int ack_file(int ack, uint32_t id, uint64_t v)
+{
+	char line[64], mark[48];
+	snprintf(line, sizeof line, "ACK %u %llu\n", id, (unsigned long long)v);
+	snprintf(mark, sizeof mark, "ack-%u-%llu", id, (unsigned long long)v);
+	return acknowledge(ack, line, mark);
+}
+
+static int file_loop(int ack, const char *mode, uint64_t seed)
+{
+	aw_options o = { .durability = strcmp(mode, "file") == 0 ? AW_DURABILITY_FILE :
+	                               strcmp(mode, "none") == 0 ? AW_DURABILITY_NONE :
+	                               AW_DURABILITY_FULL };
+	bool ours = !strcmp(mode, "full") || !strcmp(mode, "file") || !strcmp(mode, "none");
+	unsigned char *buf = malloc(sizeof(struct header) + MAX_BODY);
+	uint64_t version[NFILES] = { 0 };
+	if (!buf)
+		return 3;
+	for (uint64_t round = 0; !stopping(); round++) {
+		uint32_t id = (uint32_t)(round % NFILES);
+		size_t n = make_version(buf, id, ++version[id], &seed);
+		char name[32];
+		snprintf(name, sizeof name, "file%u", id);
+		int r = ours ? (aw_file_replace(name, buf, n, &o, NULL) == AW_OK ? 0 : -1)
+		             : unsafe(mode, name, buf, n);
+		if (r == 0 && ack_file(ack, id, version[id]) < 0)
 			return 4;
 	}
 	return 0;
@@ -148,39 +215,14 @@ int main(int argc, char **argv)
 		stop_at = now_ms() + strtoull(argv[5], NULL, 10);
 	}
 	const char *mode = argv[2];
+	if (getenv("AW_PAUSE_MS"))
+		pause_ms = (unsigned)strtoul(getenv("AW_PAUSE_MS"), NULL, 10);
 	uint64_t seed = strtoull(argv[3], NULL, 10) | 1;
-	aw_options o = { .durability = strcmp(mode, "file") == 0 ? AW_DURABILITY_FILE :
-	                               strcmp(mode, "none") == 0 ? AW_DURABILITY_NONE :
-	                               AW_DURABILITY_FULL };
-	bool ours = !strcmp(mode, "full") || !strcmp(mode, "file") || !strcmp(mode, "none");
 	int ack = open("/dev/ttyS1", O_WRONLY | O_NOCTTY);
 	if (ack < 0)
 		return 3;
 	if (strcmp(mode, "publish") == 0)
 		return publish_loop(ack);
-	unsigned char *buf = malloc(sizeof(struct header) + MAX_BODY);
-	uint64_t version[NFILES] = { 0 };
-	for (uint64_t round = 0; !stopping(); round++) {
-		uint32_t id = (uint32_t)(round % NFILES);
-		seed ^= seed << 13; seed ^= seed >> 7; seed ^= seed << 17;
-		size_t len = seed % 8 == 0 ? seed % MAX_BODY : seed % 8192;
-		struct header h = { VERSION_MAGIC, id, 0, ++version[id], len, 0 };
-		unsigned char *body = buf + sizeof h;
-		for (size_t i = 0; i < len; i++)
-			body[i] = (unsigned char)(h.version * 131 + id * 7 + i);
-		h.checksum = fnv1a(body, len);
-		memcpy(buf, &h, sizeof h);
-		char name[32];
-		snprintf(name, sizeof name, "file%u", id);
-		int r = ours ? (aw_file_replace(name, buf, sizeof h + len, &o, NULL) == AW_OK ? 0 : -1)
-		             : unsafe(mode, name, buf, sizeof h + len);
-		if (r < 0)
-			continue;
-		char line[64], mark[48];
-		snprintf(line, sizeof line, "ACK %u %llu\n", id, (unsigned long long)h.version);
-		snprintf(mark, sizeof mark, "ack-%u-%llu", id, (unsigned long long)h.version);
-		if (acknowledge(ack, line, mark) < 0)
-			return 4;
-	}
-	return 0;
+	int r = cli_loop(ack, mode, seed);
+	return r >= 0 ? r : file_loop(ack, mode, seed);
 }
