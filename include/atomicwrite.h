@@ -253,6 +253,15 @@ enum aw_flags {
  * without the flag to create it).  A target that cannot be opened for
  * reading and writing fails there with that errno; one on another mount than its
  * directory (a bind-mounted single file) with EXDEV at the dry run.
+ * The file opened must be the one begin first looked at: a symbolic link
+ * or no file at that look fails there (EINVAL or ENOENT as above) before
+ * anything is opened, and a different inode found at the name by the open
+ * (a rename in between) fails with ESTALE at AW_STEP_STAT_TARGET; so the
+ * fs.protected_regular rule (AW_STEP_PROTECTED_FILE) judges the inode
+ * that would be written.  In a sticky world-writable directory another
+ * user's file with more than one link is refused too (EACCES,
+ * AW_STEP_PROTECTED_FILE: fs.protected_hardlinks' concern, whatever the
+ * sysctl says), even where that user owns the directory.
  * With AW_IF_UNCHANGED begin also records the target's freshness
  * (XFS_IOC_START_COMMIT) before AW_COPY_TARGET copies it.
  *

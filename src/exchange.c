@@ -17,6 +17,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
+#include <unistd.h>
 
 int aw__keep_options(aw_options *o)
 {
@@ -41,8 +43,32 @@ static int keep_errno(int err)
 	return err;
 }
 
+/* fs.protected_hardlinks' concern, whatever the sysctl says: in a sticky
+ * world-writable directory a second name of another user's file may be a
+ * link its owner made to a file of someone else's (or planted for us to
+ * write into): not ours to fill. */
+static bool keep_protected(const struct aw_file *f, const struct stat *st,
+                           aw_error *e)
+{
+	if (st->st_uid == geteuid())
+		return false;
+	struct stat dir;
+	if (aw__fstat(f->dirfd, &dir) < 0)
+		return aw__fail(e, AW_STEP_STAT_TARGET, f->path, errno), true;
+	if (aw__sticky_protected(&dir, st->st_uid) ||
+	    ((dir.st_mode & (S_ISVTX | S_IWOTH)) == (S_ISVTX | S_IWOTH) &&
+	     st->st_nlink > 1))
+		return aw__fail(e, AW_STEP_PROTECTED_FILE, f->path, EACCES), true;
+	return false;
+}
+
+/* The inode opened must be the one inspect_target() judged (a regular
+ * file, not protected from us): a name swapped in between is refused
+ * with ESTALE, never written. */
 static int keep_open_target(struct aw_file *f, aw_error *e)
 {
+	if (!f->had_target)
+		return aw__fail(e, AW_STEP_OPEN_TARGET, f->path, ENOENT);
 	int fd = aw__openat(f->dirfd, f->name, O_RDWR | O_NOFOLLOW |
 	                    O_NONBLOCK | O_CLOEXEC | O_NOCTTY, 0);
 	if (fd < 0) {
@@ -55,11 +81,12 @@ static int keep_open_target(struct aw_file *f, aw_error *e)
 	struct stat st;
 	if (aw__fstat(fd, &st) < 0)
 		return aw__fail(e, AW_STEP_STAT_TARGET, f->path, errno);
+	if (st.st_dev != f->target.st_dev || st.st_ino != f->target.st_ino)
+		return aw__fail(e, AW_STEP_STAT_TARGET, f->path, ESTALE);
 	if (!S_ISREG(st.st_mode))
 		return aw__fail(e, AW_STEP_TARGET_TYPE, f->path, EINVAL);
-	/* What was opened is the target from now on, whatever stood at
-	 * the name when begin looked. */
-	f->had_target = true;
+	if (keep_protected(f, &st, e))
+		return -1;
 	f->target = st;
 	return 0;
 }

@@ -21,7 +21,12 @@
 static int inspect_target(struct aw_file *f, aw_error *e)
 {
 	struct stat st;
+	bool keep = f->opts.flags & AW_KEEP_INODE;
 	if (aw__fstatat(f->dirfd, f->name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		/* AW_KEEP_INODE: no inode to keep, and nothing opened later
+		 * by that name (it may be another user's by then). */
+		if (errno == ENOENT && keep)
+			return aw__fail(e, AW_STEP_OPEN_TARGET, f->path, ENOENT);
 		if (errno == ENOENT)
 			return 0;
 		/* A bare name in a borrowed descriptor: ENOTDIR says the
@@ -37,6 +42,8 @@ static int inspect_target(struct aw_file *f, aw_error *e)
 	/* A symbolic link (not followed) is replaced by a new file; it has
 	 * no contents or permissions of its own to keep (its mode reads
 	 * 0777). */
+	if (S_ISLNK(st.st_mode) && keep)
+		return aw__fail(e, AW_STEP_TARGET_TYPE, f->path, EINVAL);
 	if (S_ISLNK(st.st_mode))
 		return 0;
 	/* FIFOs, sockets and devices: writing "atomically" to them means

@@ -200,6 +200,13 @@ struct aw_fault_plan {
 };
 void aw__fault_reset(void);
 void aw__fault_set(const struct aw_fault_plan *plan);
+/* Two more ways of the plan set just before (a reset clears them):
+ * after: the call is made first and its success reported as the plan's
+ * err (wrappers built on RETRY; the others fail before the call) - a
+ * failure after the kernel did the work; before (may be NULL, err may be
+ * 0: only the hook): called just before the plan's nth call, to change the
+ * world between two of the library's calls. */
+void aw__fault_extra(int after, void (*before)(void *arg), void *arg);
 unsigned long aw__fault_calls(int kind);   /* kind -1: all calls */
 int aw__fault_fired_kind(void);            /* kind of the failed call, or -1 */
 /* The kinds of the first `max` calls since the reset, in order. */

@@ -562,3 +562,100 @@ TEST(keep_inode_concurrent_durable_exchanges)
 {
 	concurrent_exchanges(8, rounds(), AW_DURABILITY_FULL);
 }
+
+/* ---- the name changing under begin and commit (the seam's hook) ---- */
+
+/* Into a fresh sticky world-writable directory (as /tmp) owned by uid. */
+static void enter_sticky(uid_t uid)
+{
+	if (geteuid() != 0)
+		th_skip("needs root to play the other user of a sticky directory");
+	enter("AW_XFSX_DIR");
+	ASSERT_OK(chmod(".", 01777));
+	ASSERT_OK(chown(".", uid, uid));
+}
+
+/* Another user's file, world-writable, put over name by a rename. */
+static void plant_hers(void *name)
+{
+	int fd = open("hers.new", O_WRONLY | O_CREAT | O_TRUNC, 0666);
+	if (fd < 0 || write(fd, "hers", 4) != 4 || fchown(fd, 4242, 4242) < 0 ||
+	    fchmod(fd, 0666) < 0 || close(fd) < 0 || link("hers.new", "hers.kept") < 0 ||
+	    rename("hers.new", (const char *)name) < 0)
+		abort();
+}
+
+/* The last openat of a clean begin is the target's: the hook swaps the
+ * name just before it. */
+static int keep_with_hook(const char *name, int kind, unsigned long nth,
+                          void (*hook)(void *), aw_error *e)
+{
+	struct aw_fault_plan plan = { kind, nth, 0, 0 };
+	aw__fault_set(&plan);
+	aw__fault_extra(0, hook, (void *)name);
+	int r = keep_replace(name, "root-secret", 0, AW_DURABILITY_FULL, e);
+	aw__fault_reset();
+	return r;
+}
+
+static unsigned long begin_openats(const char *name)
+{
+	aw_file *f;
+	aw_error e;
+	aw_options o = { sizeof o, AW_DURABILITY_FULL, AW_KEEP_INODE, 0 };
+	aw__fault_reset();
+	ASSERT_OK(aw_file_begin(&f, name, &o, &e));
+	unsigned long n = aw__fault_calls(AW_SYS_OPENAT);
+	aw_file_discard(f);
+	return n;
+}
+
+TEST(keep_inode_refuses_a_file_swapped_in_before_the_open)
+{
+	enter_sticky(0);
+	th_write_file("t", OLD, sizeof OLD - 1);
+	unsigned long n = begin_openats("t");
+	aw_error e;
+	ASSERT_EQ(keep_with_hook("t", AW_SYS_OPENAT, n, plant_hers, &e), AW_FAILED);
+	ASSERT_EQ(e.err, ESTALE);
+	ASSERT_EQ(e.step, AW_STEP_STAT_TARGET);
+	ASSERT_FILE("hers.kept", "hers", 4);
+	ASSERT_NO_TEMPS(".");
+}
+
+/* A symbolic link (or no file) at the look: nothing is opened later by
+ * that name, whoever put a file there in between. */
+TEST(keep_inode_opens_nothing_where_begin_saw_a_symlink)
+{
+	enter_sticky(0);
+	ASSERT_OK(symlink("/nonexistent", "t"));
+	th_write_file("u", OLD, sizeof OLD - 1);
+	unsigned long n = begin_openats("u");
+	aw_error e;
+	ASSERT_EQ(keep_with_hook("t", AW_SYS_OPENAT, n, plant_hers, &e), AW_FAILED);
+	ASSERT_EQ(e.err, EINVAL);
+	ASSERT_EQ(e.step, AW_STEP_TARGET_TYPE);
+	struct stat st;
+	if (stat("hers.kept", &st) == 0)
+		ASSERT_FILE("hers.kept", "hers", 4);
+	ASSERT_NO_TEMPS(".");
+}
+
+/* protected_hardlinks, whatever the sysctl: another user's file with a
+ * second name in a sticky world-writable directory is not filled, even
+ * where that user owns the directory. */
+TEST(keep_inode_refuses_another_users_hard_link_in_a_sticky_dir)
+{
+	enter_sticky(4242);
+	th_write_file("t", OLD, sizeof OLD - 1);
+	ASSERT_OK(chown("t", 4242, 4242));
+	ASSERT_OK(chmod("t", 0666));
+	aw_error e;
+	ASSERT_AW_OK(keep_replace("t", NEW, 0, AW_DURABILITY_FULL, &e));
+	ASSERT_OK(link("t", "second"));
+	ASSERT_EQ(keep_replace("t", OLD, 0, AW_DURABILITY_FULL, &e), AW_FAILED);
+	ASSERT_EQ(e.err, EACCES);
+	ASSERT_EQ(e.step, AW_STEP_PROTECTED_FILE);
+	ASSERT_FILE("second", NEW, sizeof NEW - 1);
+	ASSERT_NO_TEMPS(".");
+}
