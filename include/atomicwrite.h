@@ -265,6 +265,15 @@ enum aw_flags {
  * With AW_IF_UNCHANGED begin also records the target's freshness
  * (XFS_IOC_START_COMMIT) before AW_COPY_TARGET copies it.
  *
+ * AW_COPY_TARGET copies from the inode begin opened.  The commit first
+ * checks that the name still gives that inode and that it still has a
+ * link: if another writer renamed a file over the name (or removed it)
+ * since begin, it fails without exchanging - EBUSY at
+ * AW_STEP_EXCHANGE_CONTENTS with AW_IF_UNCHANGED (the target changed:
+ * read again, retry), ESTALE at AW_STEP_STAT_TARGET without.  A rename
+ * in the instant between that check and the exchange is not seen (no
+ * lock holds the name): the contents then go to the inode renamed away.
+ *
  * The commit exchanges all of the temporary's contents and size into the
  * target (XFS_IOC_EXCHANGE_RANGE or, with AW_IF_UNCHANGED,
  * XFS_IOC_COMMIT_RANGE, to the end of both files) in one journalled

@@ -118,6 +118,28 @@ static int commit_exchange(struct aw_file *f)
 	return aw__xfs_exchange(f->keep_fd, f->fd, dsync, 0);
 }
 
+/* The name must still give the inode begin opened, and that inode must
+ * still have a name: else the exchange would fill a file nobody reaches
+ * by the name (another writer renamed its file over it).  EBUSY with
+ * AW_IF_UNCHANGED (the target changed: read again and retry), ESTALE
+ * without. */
+static int keep_still_named(struct aw_file *f, aw_error *e)
+{
+	struct stat now, named;
+	if (aw__fstat(f->keep_fd, &now) < 0)
+		return aw__fail(e, AW_STEP_STAT_TARGET, f->path, errno);
+	bool named_ok = aw__fstatat(f->dirfd, f->name, &named,
+	                            AT_SYMLINK_NOFOLLOW) == 0;
+	if (!named_ok && errno != ENOENT)
+		return aw__fail(e, AW_STEP_STAT_TARGET, f->path, errno);
+	if (named_ok && now.st_nlink > 0 && named.st_dev == now.st_dev &&
+	    named.st_ino == now.st_ino)
+		return 0;
+	if (f->opts.flags & AW_IF_UNCHANGED)
+		return aw__fail(e, AW_STEP_EXCHANGE_CONTENTS, f->path, EBUSY);
+	return aw__fail(e, AW_STEP_STAT_TARGET, f->path, ESTALE);
+}
+
 int aw__keep_commit(struct aw_file *f, aw_error *e)
 {
 	int result = AW_FAILED;
@@ -125,6 +147,8 @@ int aw__keep_commit(struct aw_file *f, aw_error *e)
 		aw__fail(e, AW_STEP_WRITE, f->path, f->write_errno);
 		goto out;
 	}
+	if (keep_still_named(f, e) < 0)
+		goto out;
 	/* A batch's descriptor budget never closes it: no batch has the
 	 * flag.  One journalled transaction: the target is old or new. */
 	if (commit_exchange(f) < 0) {

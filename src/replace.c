@@ -80,15 +80,21 @@ static int inspect_target(struct aw_file *f, aw_error *e)
  * where the filesystem can. */
 static int copy_target(struct aw_file *f, aw_error *e)
 {
-	int src = aw__openat(f->dirfd, f->name, O_RDONLY | O_NOFOLLOW |
-	                     O_NONBLOCK | O_CLOEXEC | O_NOCTTY, 0);
+	/* AW_KEEP_INODE: from the inode begin opened and will exchange
+	 * into (just opened: its offset is 0), not from whatever the name
+	 * gives now. */
+	int src = f->keep_fd;
+	if (src < 0)
+		src = aw__openat(f->dirfd, f->name, O_RDONLY | O_NOFOLLOW |
+		                 O_NONBLOCK | O_CLOEXEC | O_NOCTTY, 0);
 	if (src < 0)
 		return aw__fail(e, AW_STEP_READ_SOURCE, f->path, errno);
 	enum aw__copy_method how;
 	aw_step failed;
 	int r = aw__copy_data(f->fd, src, true, &how, &failed);
 	int err = errno;
-	aw__close(src);
+	if (src != f->keep_fd)
+		aw__close(src);
 	return r < 0 ? aw__fail(e, failed, f->path, err) : 0;
 }
 

@@ -659,3 +659,56 @@ TEST(keep_inode_refuses_another_users_hard_link_in_a_sticky_dir)
 	ASSERT_FILE("second", NEW, sizeof NEW - 1);
 	ASSERT_NO_TEMPS(".");
 }
+
+/* Another writer's rename over the name between begin and commit: the
+ * commit does not fill the old, unlinked inode and report success. */
+TEST(keep_inode_commit_refuses_a_target_renamed_over)
+{
+	enter("AW_XFSX_DIR");
+	for (unsigned flags = 0; flags <= AW_IF_UNCHANGED; flags += AW_IF_UNCHANGED) {
+		th_write_file("t", OLD, sizeof OLD - 1);
+		aw_options o = { sizeof o, AW_DURABILITY_FULL, AW_KEEP_INODE | flags, 0 };
+		aw_file *f;
+		aw_error e;
+		ASSERT_OK(aw_file_begin(&f, "t", &o, &e));
+		ASSERT_OK(aw_file_write(f, NEW, sizeof NEW - 1, &e));
+		th_write_file("other", "theirs", 6);
+		ASSERT_OK(rename("other", "t"));
+		ASSERT_EQ(aw_file_commit(f, &e), AW_FAILED);
+		ASSERT_EQ(e.err, flags ? EBUSY : ESTALE);
+		ASSERT_EQ(e.step, flags ? AW_STEP_EXCHANGE_CONTENTS : AW_STEP_STAT_TARGET);
+		ASSERT_FILE("t", "theirs", 6);
+		ASSERT_NO_TEMPS(".");
+		ASSERT_EQ(th_count_entries("."), 1);
+	}
+}
+
+/* A file put at the name just after the target is opened (before the
+ * dry run): AW_COPY_TARGET copies the opened inode, not the newcomer. */
+static void put_other(void *name)
+{
+	int fd = open("other", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0 || write(fd, "theirs", 6) != 6 || close(fd) < 0 ||
+	    rename("other", (const char *)name) < 0)
+		abort();
+}
+
+TEST(keep_inode_copy_target_copies_the_opened_inode)
+{
+	enter("AW_XFSX_DIR");
+	th_write_file("t", OLD, sizeof OLD - 1);
+	aw_options o = { sizeof o, AW_DURABILITY_FULL, AW_KEEP_INODE | AW_COPY_TARGET, 0 };
+	struct aw_fault_plan plan = { AW_SYS_XFS_EXCHANGE, 1, 0, 0 };
+	aw__fault_set(&plan);
+	aw__fault_extra(0, put_other, "t");
+	aw_file *f;
+	aw_error e;
+	ASSERT_OK(aw_file_begin(&f, "t", &o, &e));
+	aw__fault_reset();
+	char buf[sizeof OLD];
+	ASSERT_EQ(pread(aw_file_fd(f), buf, sizeof buf, 0), (ssize_t)sizeof OLD - 1);
+	ASSERT_TRUE(memcmp(buf, OLD, sizeof OLD - 1) == 0);
+	aw_file_discard(f);
+	ASSERT_FILE("t", "theirs", 6);
+	ASSERT_NO_TEMPS(".");
+}
