@@ -282,7 +282,14 @@ enum aw_flags {
  * removed.  Durability: FULL - the exchange flushes both files (DSYNC:
  * data written, the log forced) and an fsync of the target follows, so
  * that the new contents survive a power cut once AW_OK is returned
- * (AW_UNSYNCED, step AW_STEP_SYNC_TARGET, if only that fsync fails);
+ * (AW_UNSYNCED, step AW_STEP_SYNC_TARGET, if only that fsync fails;
+ * AW_UNSYNCED at AW_STEP_EXCHANGE_CONTENTS with the kernel's errno if the
+ * exchange failed after the swap - its DSYNC log force or its clearing of
+ * set-ID bits: the new contents are in place, their durability not
+ * assured; told by the temporary's ctime, size or blocks having moved, so
+ * that on kernels without multigrain timestamps (before 6.13) a swap of
+ * contents of one size and block count within one clock tick of the
+ * temporary's last write may still be reported AW_FAILED);
  * FILE - the DSYNC exchange alone; NONE - no flush (atomic against
  * crashes, the contents may be old after a power cut).  No directory is
  * changed, so there is no directory fsync.

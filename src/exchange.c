@@ -110,12 +110,33 @@ int aw__keep_begin(struct aw_file *f, aw_error *e)
 	return 0;
 }
 
-static int commit_exchange(struct aw_file *f)
+/* Whether the temporary changed between two looks: the exchange gives it
+ * the target's contents, size and blocks and sets its ctime. */
+static bool temp_moved(const struct stat *a, const struct stat *b)
 {
+	return a->st_ctim.tv_sec != b->st_ctim.tv_sec ||
+	       a->st_ctim.tv_nsec != b->st_ctim.tv_nsec ||
+	       a->st_size != b->st_size || a->st_blocks != b->st_blocks;
+}
+
+/* 0: exchanged; -1: failed, nothing changed; -2: failed after the
+ * contents were exchanged (the kernel's DSYNC log force and its clearing
+ * of set-ID bits come after the swap), or not known (e says which). */
+static int commit_exchange(struct aw_file *f, aw_error *e)
+{
+	struct stat before, after;
+	if (aw__fstat(f->fd, &before) < 0)
+		return aw__fail(e, AW_STEP_EXCHANGE_CONTENTS, f->path, errno);
 	int dsync = f->opts.durability != AW_DURABILITY_NONE;
-	if (f->opts.flags & AW_IF_UNCHANGED)
-		return aw__xfs_commit(f->keep_fd, f->fd, dsync, f->keep_fresh);
-	return aw__xfs_exchange(f->keep_fd, f->fd, dsync, 0);
+	int r = (f->opts.flags & AW_IF_UNCHANGED)
+	        ? aw__xfs_commit(f->keep_fd, f->fd, dsync, f->keep_fresh)
+	        : aw__xfs_exchange(f->keep_fd, f->fd, dsync, 0);
+	if (r == 0)
+		return 0;
+	aw__fail(e, AW_STEP_EXCHANGE_CONTENTS, f->path, keep_errno(errno));
+	if (aw__fstat(f->fd, &after) < 0 || temp_moved(&before, &after))
+		return -2;
+	return -1;
 }
 
 /* The name must still give the inode begin opened, and that inode must
@@ -151,8 +172,11 @@ int aw__keep_commit(struct aw_file *f, aw_error *e)
 		goto out;
 	/* A batch's descriptor budget never closes it: no batch has the
 	 * flag.  One journalled transaction: the target is old or new. */
-	if (commit_exchange(f) < 0) {
-		aw__fail(e, AW_STEP_EXCHANGE_CONTENTS, f->path, keep_errno(errno));
+	int r = commit_exchange(f, e);
+	if (r < 0) {
+		/* The new contents in place, their durability not assured. */
+		if (r == -2)
+			result = AW_UNSYNCED;
 		goto out;
 	}
 	result = AW_OK;

@@ -712,3 +712,39 @@ TEST(keep_inode_copy_target_copies_the_opened_inode)
 	ASSERT_FILE("t", "theirs", 6);
 	ASSERT_NO_TEMPS(".");
 }
+
+/* The kernel may fail the exchange after the swap (the DSYNC log force,
+ * clearing set-ID bits): the seam makes the call, then reports err.  Not
+ * "untouched": AW_UNSYNCED with the step and errno, the new contents in
+ * place.  Contents of one size too, so that only the ctime can tell. */
+TEST(keep_inode_failure_after_the_swap_is_unsynced)
+{
+	enter("AW_XFSX_DIR");
+	static const char SAME[] = "same size as the old contents, exactly";
+	_Static_assert(sizeof SAME == sizeof OLD, "one size");
+	const char *news[] = { NEW, SAME };
+	for (unsigned flags = 0; flags <= AW_IF_UNCHANGED; flags += AW_IF_UNCHANGED)
+		for (int i = 0; i < 2; i++) {
+			th_write_file("t", OLD, sizeof OLD - 1);
+			/* the second: after the dry run, or START_COMMIT */
+			int kind = flags ? AW_SYS_XFS_COMMIT : AW_SYS_XFS_EXCHANGE;
+			struct aw_fault_plan plan = { kind, 2, EIO, 0 };
+			aw__fault_set(&plan);
+			aw__fault_extra(1, NULL, NULL);
+			aw_error e;
+			int r = keep_replace("t", news[i], flags, AW_DURABILITY_FULL, &e);
+			aw__fault_reset();
+			ASSERT_EQ(r, AW_UNSYNCED);
+			ASSERT_EQ(e.err, EIO);
+			ASSERT_EQ(e.step, AW_STEP_EXCHANGE_CONTENTS);
+			ASSERT_FILE("t", news[i], strlen(news[i]));
+			ASSERT_NO_TEMPS(".");
+			/* and failed before the swap: untouched */
+			th_write_file("t", OLD, sizeof OLD - 1);
+			aw__fault_set(&plan);
+			r = keep_replace("t", news[i], flags, AW_DURABILITY_FULL, &e);
+			aw__fault_reset();
+			ASSERT_EQ(r, AW_FAILED);
+			ASSERT_FILE("t", OLD, sizeof OLD - 1);
+		}
+}
