@@ -224,12 +224,20 @@ enum aw_flags {
 	AW_KEEP_INODE = 1u << 7,
 	/* Commit only if the target has not changed since aw_file_begin():
 	 * else the commit fails with EBUSY (step AW_STEP_EXCHANGE_CONTENTS),
-	 * the target untouched, nothing left.  Exact: XFS's commit-range
-	 * compares the target's inode, mtime and ctime in the same
-	 * transaction as the exchange.  Implies AW_KEEP_INODE; where there
-	 * is no commit-range it is refused at begin (EOPNOTSUPP), never
-	 * replaced by a stat() comparison, which would race (commit-range
-	 * is Linux 6.13's; 6.10-6.12 exchange without it).  A
+	 * the target untouched, nothing left.  XFS's commit-range (Linux
+	 * 6.12 and later; 6.10 and 6.11 exchange without it) compares the
+	 * target's inode number, generation, ctime and mtime under its I/O
+	 * and mmap locks just before the exchange's transaction.  Exact with
+	 * multigrain timestamps (6.13 and later); before them timestamps
+	 * are the coarse clock's tick, so begin waits (at most a tick, up to
+	 * 50 ms) until that clock is past the target's ctime and mtime
+	 * before recording them, and records again if the target changed
+	 * meanwhile (EBUSY at begin after 5 tries), which makes it exact
+	 * there too - save for the wall clock stepped back between begin
+	 * and a change, which can give the change the recorded times again.
+	 * Implies AW_KEEP_INODE; where there is no commit-range it is
+	 * refused at begin (EOPNOTSUPP), never replaced by a stat()
+	 * comparison, which would race.  A
 	 * read-modify-write without locks: begin, then read the target (or
 	 * its AW_COPY_TARGET copy), write, commit; on EBUSY start over.  A
 	 * change between a read made before begin and the begin is not

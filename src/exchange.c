@@ -36,6 +36,10 @@ int aw__keep_options(aw_options *o)
 /* How "this filesystem or kernel cannot exchange" shows: an ioctl the
  * filesystem does not know (ENOTTY: ext4, btrfs, tmpfs, kernels before
  * 6.10), XFS without the feature (EOPNOTSUPP). */
+/* wait_past()'s bound (a tick is 1 to 10 ms) and keep_start_commit()'s. */
+#define AW__KEEP_WAIT_MS 50
+#define AW__KEEP_START_TRIES 5
+
 static int keep_errno(int err)
 {
 	if (err == ENOTTY || err == ENOSYS || err == ENOTSUP)
@@ -91,6 +95,59 @@ static int keep_open_target(struct aw_file *f, aw_error *e)
 	return 0;
 }
 
+static bool same_times(const struct stat *a, const struct stat *b)
+{
+	return a->st_ctim.tv_sec == b->st_ctim.tv_sec &&
+	       a->st_ctim.tv_nsec == b->st_ctim.tv_nsec &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	       a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+static bool ts_after(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec > b->tv_sec ||
+	       (a->tv_sec == b->tv_sec && a->tv_nsec > b->tv_nsec);
+}
+
+/* Until the coarse clock is past the target's ctime and mtime: then a
+ * change from now on stamps it with another time, even where timestamps
+ * are the coarse clock's tick.  Bounded: a timestamp further ahead
+ * (utimensat(), a clock stepped back) is not waited for. */
+static void wait_past(const struct stat *st)
+{
+	for (int ms = 0; ms < AW__KEEP_WAIT_MS; ms++) {
+		struct timespec now;
+		aw__coarse_now(&now);
+		if (ts_after(&now, &st->st_ctim) && ts_after(&now, &st->st_mtim))
+			return;
+		aw__sleep_ms(1);   /* a signal only shortens it */
+	}
+}
+
+/* AW_IF_UNCHANGED: XFS_IOC_START_COMMIT records the target's ctime and
+ * mtime; before multigrain timestamps (Linux 6.13) those are the coarse
+ * clock's tick, and a change later in the same tick would leave them
+ * equal.  So the record is made once the clock is past them, and made
+ * again if the target changed meanwhile; still changing after a few
+ * tries: EBUSY, as a commit would say. */
+static int keep_start_commit(struct aw_file *f, aw_error *e)
+{
+	for (int tries = 0; tries < AW__KEEP_START_TRIES; tries++) {
+		struct stat before, after;
+		if (aw__fstat(f->keep_fd, &before) < 0)
+			return aw__fail(e, AW_STEP_STAT_TARGET, f->path, errno);
+		wait_past(&before);
+		if (aw__xfs_start_commit(f->keep_fd, f->keep_fresh) < 0)
+			return aw__fail(e, AW_STEP_EXCHANGE_CONTENTS, f->path,
+			                keep_errno(errno));
+		if (aw__fstat(f->keep_fd, &after) < 0)
+			return aw__fail(e, AW_STEP_STAT_TARGET, f->path, errno);
+		if (same_times(&before, &after))
+			return 0;
+	}
+	return aw__fail(e, AW_STEP_EXCHANGE_CONTENTS, f->path, EBUSY);
+}
+
 int aw__keep_begin(struct aw_file *f, aw_error *e)
 {
 	if (keep_open_target(f, e) < 0)
@@ -98,10 +155,8 @@ int aw__keep_begin(struct aw_file *f, aw_error *e)
 	/* Before anything is read of the target (AW_COPY_TARGET, or the
 	 * caller's read before its begin, which this comes after): a change
 	 * from here on fails the commit. */
-	if ((f->opts.flags & AW_IF_UNCHANGED) &&
-	    aw__xfs_start_commit(f->keep_fd, f->keep_fresh) < 0)
-		return aw__fail(e, AW_STEP_EXCHANGE_CONTENTS, f->path,
-		                keep_errno(errno));
+	if ((f->opts.flags & AW_IF_UNCHANGED) && keep_start_commit(f, e) < 0)
+		return -1;
 	/* The kernel's own answer, now rather than at commit: an exchange
 	 * checked in full, changing nothing. */
 	if (aw__xfs_exchange(f->keep_fd, f->fd, 0, 1) < 0)

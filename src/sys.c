@@ -404,6 +404,15 @@ done:
 	return r;
 }
 
+void aw__coarse_now(struct timespec *ts)
+{
+#ifdef CLOCK_REALTIME_COARSE
+	if (clock_gettime(CLOCK_REALTIME_COARSE, ts) == 0)
+		return;
+#endif
+	clock_gettime(CLOCK_REALTIME, ts);
+}
+
 ssize_t aw__readlinkat(int dirfd, const char *name, char *buf, size_t len)
 {
 	RETRY(AW_SYS_READLINKAT, ssize_t, readlinkat(dirfd, name, buf, len));

@@ -112,6 +112,10 @@ int aw__flock_wait(int fd, int op);
 /* Sleeps ms milliseconds (nanosleep); -1 with EINTR if a caught signal
  * interrupts it. */
 int aw__sleep_ms(unsigned ms);
+/* The clock file timestamps come from when they are not fine-grained
+ * (CLOCK_REALTIME_COARSE where there is one); a clock read, not a call
+ * the seam counts or fails. */
+void aw__coarse_now(struct timespec *ts);
 ssize_t aw__readlinkat(int dirfd, const char *name, char *buf, size_t len);
 ssize_t aw__flistxattr(int fd, char *list, size_t size);
 ssize_t aw__fgetxattr(int fd, const char *name, void *value, size_t size);

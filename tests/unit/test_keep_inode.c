@@ -20,6 +20,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -747,4 +748,62 @@ TEST(keep_inode_failure_after_the_swap_is_unsynced)
 			ASSERT_EQ(r, AW_FAILED);
 			ASSERT_FILE("t", OLD, sizeof OLD - 1);
 		}
+}
+
+/* ---- AW_IF_UNCHANGED exact with coarse timestamps --------------------- */
+
+static bool coarse_past(const struct timespec *t)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME_COARSE, &now);
+	return now.tv_sec > t->tv_sec ||
+	       (now.tv_sec == t->tv_sec && now.tv_nsec > t->tv_nsec);
+}
+
+/* Once begin has recorded the freshness, the coarse clock (the one
+ * timestamps come from before multigrain timestamps) is past the target's
+ * ctime and mtime: a change in the same tick cannot leave them equal.
+ * Right after a write, without the wait, it is not, nearly every time. */
+TEST(if_unchanged_begin_waits_past_the_targets_timestamps)
+{
+	enter("AW_XFSX_DIR");
+	aw_options o = { sizeof o, AW_DURABILITY_NONE, AW_IF_UNCHANGED, 0 };
+	for (int i = 0; i < 20; i++) {
+		th_write_file("t", OLD, sizeof OLD - 1);
+		aw_file *f;
+		aw_error e;
+		ASSERT_OK(aw_file_begin(&f, "t", &o, &e));
+		struct stat st;
+		ASSERT_OK(stat("t", &st));
+		ASSERT_TRUE(coarse_past(&st.st_ctim));
+		ASSERT_TRUE(coarse_past(&st.st_mtim));
+		aw_file_discard(f);
+	}
+}
+
+static void touch_target(void *name)
+{
+	int fd = open((const char *)name, O_WRONLY | O_APPEND);
+	if (fd < 0 || write(fd, "x", 1) != 1 || close(fd) < 0)
+		abort();
+}
+
+/* A change between the wait and XFS_IOC_START_COMMIT: the freshness is
+ * recorded again (START_COMMIT twice), and the commit then holds. */
+TEST(if_unchanged_records_again_after_a_change_during_begin)
+{
+	enter("AW_XFSX_DIR");
+	th_write_file("t", OLD, sizeof OLD - 1);
+	struct aw_fault_plan plan = { AW_SYS_XFS_COMMIT, 1, 0, 0 };
+	aw__fault_set(&plan);
+	aw__fault_extra(0, touch_target, "t");
+	aw_options o = { sizeof o, AW_DURABILITY_NONE, AW_IF_UNCHANGED, 0 };
+	aw_file *f;
+	aw_error e;
+	ASSERT_OK(aw_file_begin(&f, "t", &o, &e));
+	ASSERT_EQ(aw__fault_calls(AW_SYS_XFS_COMMIT), 2);
+	ASSERT_OK(aw_file_write(f, NEW, sizeof NEW - 1, &e));
+	ASSERT_AW_OK(aw_file_commit(f, &e));
+	aw__fault_reset();
+	ASSERT_FILE("t", NEW, sizeof NEW - 1);
 }
