@@ -215,7 +215,9 @@ enum aw_flags {
 	/* Commit by exchanging contents instead of renaming (XFS made with
 	 * `mkfs.xfs -i exchange=1`, Linux 6.10 or later): the target keeps
 	 * its inode and with it its hard links, owner, group, mode, ACLs,
-	 * extended attributes, inotify watches and bind mounts; nothing is
+	 * extended attributes, inotify watches and bind mounts (save
+	 * set-ID bits and file capabilities, which the kernel clears: see
+	 * KEEPING THE INODE); nothing is
 	 * copied and no privilege is needed, only read and write permission
 	 * on the target (it is opened O_RDWR: ETXTBSY for a running program)
 	 * and write permission on its directory (the temporary is made
@@ -315,7 +317,10 @@ enum aw_flags {
  * fail with EBUSY; after the commit its writes go to the end of the new
  * contents.  The kernel treats the exchange as a write to the target:
  * mtime and ctime change, set-user-ID and set-group-ID bits are cleared
- * as a write by the caller would clear them.
+ * as a write by the caller would clear them (a caller with CAP_FSETID
+ * keeps them), and file capabilities (the security.capability attribute,
+ * setcap(8)) are removed on every exchange, whoever makes it: a program
+ * given capabilities needs them set again after its replacement.
  *
  * Refused with EINVAL (AW_STEP_ARGS): AW_KEEP_INODE with AW_NO_CLOBBER,
  * AW_MODE or AW_NO_KEEP_OWNER_XATTRS (the target keeps its own), in a
