@@ -219,7 +219,8 @@ enum aw_flags {
 	 * set-ID bits and file capabilities, which the kernel clears: see
 	 * KEEPING THE INODE); nothing is
 	 * copied and no privilege is needed, only read and write permission
-	 * on the target (it is opened O_RDWR: ETXTBSY for a running program)
+	 * on the target (opened O_RDWR only at begin's dry run and at the
+	 * commit, so ETXTBSY only for a program running at those moments)
 	 * and write permission on its directory (the temporary is made
 	 * there).  KEEPING THE
 	 * INODE below says what begin checks and what others see. */
@@ -250,7 +251,9 @@ enum aw_flags {
 /*
  * KEEPING THE INODE (AW_KEEP_INODE, AW_IF_UNCHANGED)
  *
- * aw_file_begin() opens the target O_RDWR (O_NOFOLLOW: a symbolic
+ * aw_file_begin() opens the target O_RDONLY, held until the commit,
+ * which opens it again O_RDWR (the same inode, see below; begin's dry
+ * run opens it O_RDWR for a moment too) (O_NOFOLLOW: a symbolic
  * link not followed is refused, EINVAL at AW_STEP_TARGET_TYPE), creates
  * the temporary in its directory, and asks the filesystem a dry-run
  * exchange of the two: where it cannot exchange (ext4, btrfs, tmpfs, an
@@ -276,8 +279,9 @@ enum aw_flags {
  * (XFS_IOC_START_COMMIT) before AW_COPY_TARGET copies it.
  *
  * AW_COPY_TARGET copies from the inode begin opened.  The commit first
- * checks that the name still gives that inode and that it still has a
- * link: if another writer renamed a file over the name (or removed it)
+ * opens the name again O_RDWR (a program running from the target then:
+ * ETXTBSY at AW_STEP_OPEN_TARGET, untouched) and requires that inode,
+ * still linked: if another writer renamed a file over the name (or removed it)
  * since begin, it fails without exchanging - EBUSY at
  * AW_STEP_EXCHANGE_CONTENTS with AW_IF_UNCHANGED (the target changed:
  * read again, retry), ESTALE at AW_STEP_STAT_TARGET without.  A rename

@@ -7,8 +7,10 @@
  * See KEEPING THE INODE in the header for what each step promises; the
  * ioctls themselves are in sys.c (xfs_exchange.h).
  *
- *     begin:  open target O_RDWR -> [start commit] -> dry-run exchange
- *     commit: exchange (DSYNC unless NONE) -> [fsync target: FULL]
+ *     begin:  open target O_RDONLY -> [start commit] -> dry-run exchange
+ *             (through a short-lived O_RDWR open)
+ *     commit: reopen O_RDWR (the same inode) -> exchange (DSYNC unless
+ *             NONE) -> [fsync target: FULL]
  *             -> release (the temporary, now holding the old contents,
  *                closed, its name if any removed)
  */
@@ -66,27 +68,44 @@ static bool keep_protected(const struct aw_file *f, const struct stat *st,
 	return false;
 }
 
+/* Opens the target's name again (flags: O_RDONLY or O_RDWR); 1 if that
+ * gives the inode begin judged (f->target), its descriptor in *fd; 0 if
+ * the name gives another file, or none, or a symbolic link (e untouched);
+ * -1 on another failure (e says). */
+static int keep_reopen(struct aw_file *f, int flags, int *fd, aw_error *e)
+{
+	*fd = aw__openat(f->dirfd, f->name, flags | O_NOFOLLOW | O_NONBLOCK |
+	                 O_CLOEXEC | O_NOCTTY, 0);
+	if (*fd < 0)
+		return errno == ENOENT || errno == ELOOP
+		       ? 0 : aw__fail(e, AW_STEP_OPEN_TARGET, f->path, errno);
+	struct stat st;
+	int r = 0;
+	if (aw__fstat(*fd, &st) < 0)
+		r = aw__fail(e, AW_STEP_STAT_TARGET, f->path, errno);
+	else if (st.st_dev == f->target.st_dev && st.st_ino == f->target.st_ino &&
+	         st.st_nlink > 0)
+		return 1;
+	aw__close(*fd);
+	*fd = -1;
+	return r;
+}
+
 /* The inode opened must be the one inspect_target() judged (a regular
  * file, not protected from us): a name swapped in between is refused
- * with ESTALE, never written. */
+ * with ESTALE, never written.  It is held read-only until the commit
+ * (a program run from it meanwhile is no ETXTBSY); the dry run checks
+ * a read-write open now. */
 static int keep_open_target(struct aw_file *f, aw_error *e)
 {
 	if (!f->had_target)
 		return aw__fail(e, AW_STEP_OPEN_TARGET, f->path, ENOENT);
-	int fd = aw__openat(f->dirfd, f->name, O_RDWR | O_NOFOLLOW |
-	                    O_NONBLOCK | O_CLOEXEC | O_NOCTTY, 0);
-	if (fd < 0) {
-		/* A symbolic link not followed: no contents to exchange. */
-		if (errno == ELOOP)
-			return aw__fail(e, AW_STEP_TARGET_TYPE, f->path, EINVAL);
-		return aw__fail(e, AW_STEP_OPEN_TARGET, f->path, errno);
-	}
-	f->keep_fd = fd;
+	int r = keep_reopen(f, O_RDONLY, &f->keep_fd, e);
+	if (r <= 0)
+		return r < 0 ? -1 : aw__fail(e, AW_STEP_STAT_TARGET, f->path, ESTALE);
 	struct stat st;
-	if (aw__fstat(fd, &st) < 0)
+	if (aw__fstat(f->keep_fd, &st) < 0)
 		return aw__fail(e, AW_STEP_STAT_TARGET, f->path, errno);
-	if (st.st_dev != f->target.st_dev || st.st_ino != f->target.st_ino)
-		return aw__fail(e, AW_STEP_STAT_TARGET, f->path, ESTALE);
 	if (!S_ISREG(st.st_mode))
 		return aw__fail(e, AW_STEP_TARGET_TYPE, f->path, EINVAL);
 	if (keep_protected(f, &st, e))
@@ -158,10 +177,18 @@ int aw__keep_begin(struct aw_file *f, aw_error *e)
 	if ((f->opts.flags & AW_IF_UNCHANGED) && keep_start_commit(f, e) < 0)
 		return -1;
 	/* The kernel's own answer, now rather than at commit: an exchange
-	 * checked in full, changing nothing. */
-	if (aw__xfs_exchange(f->keep_fd, f->fd, 0, 1) < 0)
+	 * checked in full, changing nothing, through a read-write open made
+	 * for it. */
+	int rw;
+	int r = keep_reopen(f, O_RDWR, &rw, e);
+	if (r <= 0)
+		return r < 0 ? -1 : aw__fail(e, AW_STEP_STAT_TARGET, f->path, ESTALE);
+	r = aw__xfs_exchange(rw, f->fd, 0, 1);
+	int err = errno;
+	aw__close(rw);
+	if (r < 0)
 		return aw__fail(e, AW_STEP_EXCHANGE_CONTENTS, f->path,
-		                keep_errno(errno));
+		                keep_errno(err));
 	return 0;
 }
 
@@ -194,26 +221,24 @@ static int commit_exchange(struct aw_file *f, aw_error *e)
 	return -1;
 }
 
-/* The name must still give the inode begin opened, and that inode must
- * still have a name: else the exchange would fill a file nobody reaches
- * by the name (another writer renamed its file over it).  EBUSY with
- * AW_IF_UNCHANGED (the target changed: read again and retry), ESTALE
- * without. */
-static int keep_still_named(struct aw_file *f, aw_error *e)
+/* The target opened read-write for the exchange, by its name: that name
+ * must still give the inode begin opened, and that inode must still have
+ * a name, else the exchange would fill a file nobody reaches by the name
+ * (another writer renamed its file over it).  EBUSY with AW_IF_UNCHANGED
+ * (the target changed: read again and retry), ESTALE without. */
+static int keep_reopen_rw(struct aw_file *f, aw_error *e)
 {
-	struct stat now, named;
-	if (aw__fstat(f->keep_fd, &now) < 0)
-		return aw__fail(e, AW_STEP_STAT_TARGET, f->path, errno);
-	bool named_ok = aw__fstatat(f->dirfd, f->name, &named,
-	                            AT_SYMLINK_NOFOLLOW) == 0;
-	if (!named_ok && errno != ENOENT)
-		return aw__fail(e, AW_STEP_STAT_TARGET, f->path, errno);
-	if (named_ok && now.st_nlink > 0 && named.st_dev == now.st_dev &&
-	    named.st_ino == now.st_ino)
-		return 0;
-	if (f->opts.flags & AW_IF_UNCHANGED)
+	int rw;
+	int r = keep_reopen(f, O_RDWR, &rw, e);
+	if (r < 0)
+		return -1;
+	if (r == 0 && (f->opts.flags & AW_IF_UNCHANGED))
 		return aw__fail(e, AW_STEP_EXCHANGE_CONTENTS, f->path, EBUSY);
-	return aw__fail(e, AW_STEP_STAT_TARGET, f->path, ESTALE);
+	if (r == 0)
+		return aw__fail(e, AW_STEP_STAT_TARGET, f->path, ESTALE);
+	aw__close(f->keep_fd);
+	f->keep_fd = rw;
+	return 0;
 }
 
 int aw__keep_commit(struct aw_file *f, aw_error *e)
@@ -223,7 +248,7 @@ int aw__keep_commit(struct aw_file *f, aw_error *e)
 		aw__fail(e, AW_STEP_WRITE, f->path, f->write_errno);
 		goto out;
 	}
-	if (keep_still_named(f, e) < 0)
+	if (keep_reopen_rw(f, e) < 0)
 		goto out;
 	/* A batch's descriptor budget never closes it: no batch has the
 	 * flag.  One journalled transaction: the target is old or new. */

@@ -807,3 +807,31 @@ TEST(if_unchanged_records_again_after_a_change_during_begin)
 	aw__fault_reset();
 	ASSERT_FILE("t", NEW, sizeof NEW - 1);
 }
+
+/* The target is held read-only between begin and commit: a program run
+ * from it meanwhile starts (no ETXTBSY), and the commit still lands. */
+TEST(keep_inode_target_can_be_run_between_begin_and_commit)
+{
+	enter("AW_XFSX_DIR");
+	size_t len;
+	char *prog = th_read_file("/bin/true", &len);
+	th_write_file("prog", prog, len);
+	free(prog);
+	ASSERT_OK(chmod("prog", 0755));
+	aw_options o = { sizeof o, AW_DURABILITY_FULL, AW_KEEP_INODE | AW_COPY_TARGET, 0 };
+	aw_file *f;
+	aw_error e;
+	ASSERT_OK(aw_file_begin(&f, "prog", &o, &e));
+	pid_t pid = fork();
+	ASSERT_TRUE(pid >= 0);
+	if (pid == 0) {
+		execl("./prog", "prog", (char *)NULL);
+		_exit(errno == ETXTBSY ? 3 : 2);
+	}
+	int status;
+	ASSERT_EQ(waitpid(pid, &status, 0), pid);
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(WEXITSTATUS(status), 0);
+	ASSERT_AW_OK(aw_file_commit(f, &e));
+	ASSERT_NO_TEMPS(".");
+}
