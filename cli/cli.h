@@ -33,6 +33,9 @@ extern bool cli_stdin_closed;
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints the library error e; returns the exit status for result. */
 int cli_report(int result, const aw_error *e);
+/* cli_report() for a begin or commit made with these aw_options flags
+ * (AW_IF_UNCHANGED: exit 4 when the file changed). */
+int cli_report_flags(int result, const aw_error *e, unsigned flags);
 /* Prints a usage error and the hint to try --help; returns EXIT_USAGE. */
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A getopt_long() error c (with opterr 0: getopt would name the

@@ -618,7 +618,7 @@ static int begin_locked(struct run *r)
 	if (w.timed_out)
 		return -1;
 	if (begun < 0) {
-		r->status = cli_report(AW_FAILED, &r->e);
+		r->status = cli_report_flags(AW_FAILED, &r->e, locked.flags);
 		return -1;
 	}
 	if (follow)
@@ -772,7 +772,7 @@ static void commit_edit(struct run *r)
 	}
 	int result = aw_file_commit(r->f, &r->e);
 	r->f = NULL;
-	r->status = cli_report(result, &r->e);
+	r->status = cli_report_flags(result, &r->e, s->commit_flags);
 	if (result == AW_FAILED)
 		keep_edit(&r->sc, r->edited, s->path);
 }

@@ -181,7 +181,8 @@ static int run(const struct write_job *j)
 		begun = aw_file_begin(&f, j->path, &j->opts, &e);
 	while (cli_wait_again(&w, begun, &e));
 	if (begun < 0)
-		return w.timed_out ? EXIT_FAIL : cli_report(AW_FAILED, &e);
+		return w.timed_out ? EXIT_FAIL
+		                   : cli_report_flags(AW_FAILED, &e, j->opts.flags);
 	int status = fill(f, j, &e);
 	if (status) {
 		aw_file_discard(f);
@@ -200,7 +201,7 @@ static int run(const struct write_job *j)
 			return cli_report(AW_FAILED, &e);
 		}
 	}
-	status = cli_report(aw_file_commit(f, &e), &e);
+	status = cli_report_flags(aw_file_commit(f, &e), &e, j->opts.flags);
 	if (j->verbose && status == EXIT_OK)
 		cli_warn("replaced %s", j->path);
 	return status;

@@ -60,7 +60,8 @@ void cli_help(void)
 "      --keep-inode        replace the contents in place by an atomic exchange\n"
 "                          (XFS made with mkfs.xfs -i exchange=1, Linux 6.10+):\n"
 "                          FILE keeps its inode, hard links, owner, mode and\n"
-"                          attributes; FILE must exist; fails elsewhere\n"
+"                          ACLs (not file capabilities, nor set-ID bits unless\n"
+"                          root); FILE must exist; fails elsewhere\n"
 "      --if-unchanged      with --keep-inode (implied): replace FILE only if it\n"
 "                          did not change since it was read, else exit 4\n"
 "  -h, --help              show this help and exit\n"
@@ -86,7 +87,8 @@ void cli_help(void)
 "\n"
 "Exit status: 0 replaced; 1 failed (or the check failed), FILE untouched and\n"
 "nothing left behind; 2 usage error; 3 FILE replaced but the directory fsync\n"
-"failed, so the replacement may not survive a power cut; 4 (--if-unchanged)\n"
+"(--keep-inode: FILE's own flush) failed, so the replacement may not survive\n"
+"a power cut; 4 (--if-unchanged)\n"
 "FILE changed since it was read, FILE untouched: read it again and retry.\n",
 	cli_prog, cli_prog, cli_prog, cli_prog, cli_prog, cli_prog, cli_prog, cli_prog, cli_prog);
 }

@@ -215,21 +215,32 @@ enum aw_flags {
 	/* Commit by exchanging contents instead of renaming (XFS made with
 	 * `mkfs.xfs -i exchange=1`, Linux 6.10 or later): the target keeps
 	 * its inode and with it its hard links, owner, group, mode, ACLs,
-	 * extended attributes, inotify watches and bind mounts; nothing is
+	 * extended attributes, inotify watches and bind mounts (save
+	 * set-ID bits and file capabilities, which the kernel clears: see
+	 * KEEPING THE INODE); nothing is
 	 * copied and no privilege is needed, only read and write permission
-	 * on the target (it is opened O_RDWR: ETXTBSY for a running program)
+	 * on the target (opened O_RDWR only at begin's dry run and at the
+	 * commit, so ETXTBSY only for a program running at those moments)
 	 * and write permission on its directory (the temporary is made
 	 * there).  KEEPING THE
 	 * INODE below says what begin checks and what others see. */
 	AW_KEEP_INODE = 1u << 7,
 	/* Commit only if the target has not changed since aw_file_begin():
 	 * else the commit fails with EBUSY (step AW_STEP_EXCHANGE_CONTENTS),
-	 * the target untouched, nothing left.  Exact: XFS's commit-range
-	 * compares the target's inode, mtime and ctime in the same
-	 * transaction as the exchange.  Implies AW_KEEP_INODE; where there
-	 * is no commit-range it is refused at begin (EOPNOTSUPP), never
-	 * replaced by a stat() comparison, which would race (commit-range
-	 * is Linux 6.13's; 6.10-6.12 exchange without it).  A
+	 * the target untouched, nothing left.  XFS's commit-range (Linux
+	 * 6.12 and later; 6.10 and 6.11 exchange without it) compares the
+	 * target's inode number, generation, ctime and mtime under its I/O
+	 * and mmap locks just before the exchange's transaction.  Exact with
+	 * multigrain timestamps (6.13 and later); before them timestamps
+	 * are the coarse clock's tick, so begin waits (at most a tick, up to
+	 * 50 ms) until that clock is past the target's ctime and mtime
+	 * before recording them, and records again if the target changed
+	 * meanwhile (EBUSY at begin after 5 tries), which makes it exact
+	 * there too - save for the wall clock stepped back between begin
+	 * and a change, which can give the change the recorded times again.
+	 * Implies AW_KEEP_INODE; where there is no commit-range it is
+	 * refused at begin (EOPNOTSUPP), never replaced by a stat()
+	 * comparison, which would race.  A
 	 * read-modify-write without locks: begin, then read the target (or
 	 * its AW_COPY_TARGET copy), write, commit; on EBUSY start over.  A
 	 * change between a read made before begin and the begin is not
@@ -240,7 +251,9 @@ enum aw_flags {
 /*
  * KEEPING THE INODE (AW_KEEP_INODE, AW_IF_UNCHANGED)
  *
- * aw_file_begin() opens the target O_RDWR (O_NOFOLLOW: a symbolic
+ * aw_file_begin() opens the target O_RDONLY, held until the commit,
+ * which opens it again O_RDWR (the same inode, see below; begin's dry
+ * run opens it O_RDWR for a moment too) (O_NOFOLLOW: a symbolic
  * link not followed is refused, EINVAL at AW_STEP_TARGET_TYPE), creates
  * the temporary in its directory, and asks the filesystem a dry-run
  * exchange of the two: where it cannot exchange (ext4, btrfs, tmpfs, an
@@ -253,8 +266,27 @@ enum aw_flags {
  * without the flag to create it).  A target that cannot be opened for
  * reading and writing fails there with that errno; one on another mount than its
  * directory (a bind-mounted single file) with EXDEV at the dry run.
+ * The file opened must be the one begin first looked at: a symbolic link
+ * or no file at that look fails there (EINVAL or ENOENT as above) before
+ * anything is opened, and a different inode found at the name by the open
+ * (a rename in between) fails with ESTALE at AW_STEP_STAT_TARGET; so the
+ * fs.protected_regular rule (AW_STEP_PROTECTED_FILE) judges the inode
+ * that would be written.  In a sticky world-writable directory another
+ * user's file with more than one link is refused too (EACCES,
+ * AW_STEP_PROTECTED_FILE: fs.protected_hardlinks' concern, whatever the
+ * sysctl says), even where that user owns the directory.
  * With AW_IF_UNCHANGED begin also records the target's freshness
  * (XFS_IOC_START_COMMIT) before AW_COPY_TARGET copies it.
+ *
+ * AW_COPY_TARGET copies from the inode begin opened.  The commit first
+ * opens the name again O_RDWR (a program running from the target then:
+ * ETXTBSY at AW_STEP_OPEN_TARGET, untouched) and requires that inode,
+ * still linked: if another writer renamed a file over the name (or removed it)
+ * since begin, it fails without exchanging - EBUSY at
+ * AW_STEP_EXCHANGE_CONTENTS with AW_IF_UNCHANGED (the target changed:
+ * read again, retry), ESTALE at AW_STEP_STAT_TARGET without.  A rename
+ * in the instant between that check and the exchange is not seen (no
+ * lock holds the name): the contents then go to the inode renamed away.
  *
  * The commit exchanges all of the temporary's contents and size into the
  * target (XFS_IOC_EXCHANGE_RANGE or, with AW_IF_UNCHANGED,
@@ -264,7 +296,14 @@ enum aw_flags {
  * removed.  Durability: FULL - the exchange flushes both files (DSYNC:
  * data written, the log forced) and an fsync of the target follows, so
  * that the new contents survive a power cut once AW_OK is returned
- * (AW_UNSYNCED, step AW_STEP_SYNC_TARGET, if only that fsync fails);
+ * (AW_UNSYNCED, step AW_STEP_SYNC_TARGET, if only that fsync fails;
+ * AW_UNSYNCED at AW_STEP_EXCHANGE_CONTENTS with the kernel's errno if the
+ * exchange failed after the swap - its DSYNC log force or its clearing of
+ * set-ID bits: the new contents are in place, their durability not
+ * assured; told by the temporary's ctime, size or blocks having moved, so
+ * that on kernels without multigrain timestamps (before 6.13) a swap of
+ * contents of one size and block count within one clock tick of the
+ * temporary's last write may still be reported AW_FAILED);
  * FILE - the DSYNC exchange alone; NONE - no flush (atomic against
  * crashes, the contents may be old after a power cut).  No directory is
  * changed, so there is no directory fsync.
@@ -282,7 +321,10 @@ enum aw_flags {
  * fail with EBUSY; after the commit its writes go to the end of the new
  * contents.  The kernel treats the exchange as a write to the target:
  * mtime and ctime change, set-user-ID and set-group-ID bits are cleared
- * as a write by the caller would clear them.
+ * as a write by the caller would clear them (a caller with CAP_FSETID
+ * keeps them), and file capabilities (the security.capability attribute,
+ * setcap(8)) are removed on every exchange, whoever makes it: a program
+ * given capabilities needs them set again after its replacement.
  *
  * Refused with EINVAL (AW_STEP_ARGS): AW_KEEP_INODE with AW_NO_CLOBBER,
  * AW_MODE or AW_NO_KEEP_OWNER_XATTRS (the target keeps its own), in a

@@ -7,8 +7,10 @@
  * See KEEPING THE INODE in the header for what each step promises; the
  * ioctls themselves are in sys.c (xfs_exchange.h).
  *
- *     begin:  open target O_RDWR -> [start commit] -> dry-run exchange
- *     commit: exchange (DSYNC unless NONE) -> [fsync target: FULL]
+ *     begin:  open target O_RDONLY -> [start commit] -> dry-run exchange
+ *             (through a short-lived O_RDWR open)
+ *     commit: reopen O_RDWR (the same inode) -> exchange (DSYNC unless
+ *             NONE) -> [fsync target: FULL]
  *             -> release (the temporary, now holding the old contents,
  *                closed, its name if any removed)
  */
@@ -17,6 +19,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
+#include <unistd.h>
 
 int aw__keep_options(aw_options *o)
 {
@@ -34,6 +38,10 @@ int aw__keep_options(aw_options *o)
 /* How "this filesystem or kernel cannot exchange" shows: an ioctl the
  * filesystem does not know (ENOTTY: ext4, btrfs, tmpfs, kernels before
  * 6.10), XFS without the feature (EOPNOTSUPP). */
+/* wait_past()'s bound (a tick is 1 to 10 ms) and keep_start_commit()'s. */
+#define AW__KEEP_WAIT_MS 50
+#define AW__KEEP_START_TRIES 5
+
 static int keep_errno(int err)
 {
 	if (err == ENOTTY || err == ENOSYS || err == ENOTSUP)
@@ -41,27 +49,122 @@ static int keep_errno(int err)
 	return err;
 }
 
+/* fs.protected_hardlinks' concern, whatever the sysctl says: in a sticky
+ * world-writable directory a second name of another user's file may be a
+ * link its owner made to a file of someone else's (or planted for us to
+ * write into): not ours to fill. */
+static bool keep_protected(const struct aw_file *f, const struct stat *st,
+                           aw_error *e)
+{
+	if (st->st_uid == geteuid())
+		return false;
+	struct stat dir;
+	if (aw__fstat(f->dirfd, &dir) < 0)
+		return aw__fail(e, AW_STEP_STAT_TARGET, f->path, errno), true;
+	if (aw__sticky_protected(&dir, st->st_uid) ||
+	    ((dir.st_mode & (S_ISVTX | S_IWOTH)) == (S_ISVTX | S_IWOTH) &&
+	     st->st_nlink > 1))
+		return aw__fail(e, AW_STEP_PROTECTED_FILE, f->path, EACCES), true;
+	return false;
+}
+
+/* Opens the target's name again (flags: O_RDONLY or O_RDWR); 1 if that
+ * gives the inode begin judged (f->target), its descriptor in *fd; 0 if
+ * the name gives another file, or none, or a symbolic link (e untouched);
+ * -1 on another failure (e says). */
+static int keep_reopen(struct aw_file *f, int flags, int *fd, aw_error *e)
+{
+	*fd = aw__openat(f->dirfd, f->name, flags | O_NOFOLLOW | O_NONBLOCK |
+	                 O_CLOEXEC | O_NOCTTY, 0);
+	if (*fd < 0)
+		return errno == ENOENT || errno == ELOOP
+		       ? 0 : aw__fail(e, AW_STEP_OPEN_TARGET, f->path, errno);
+	struct stat st;
+	int r = 0;
+	if (aw__fstat(*fd, &st) < 0)
+		r = aw__fail(e, AW_STEP_STAT_TARGET, f->path, errno);
+	else if (st.st_dev == f->target.st_dev && st.st_ino == f->target.st_ino &&
+	         st.st_nlink > 0)
+		return 1;
+	aw__close(*fd);
+	*fd = -1;
+	return r;
+}
+
+/* The inode opened must be the one inspect_target() judged (a regular
+ * file, not protected from us): a name swapped in between is refused
+ * with ESTALE, never written.  It is held read-only until the commit
+ * (a program run from it meanwhile is no ETXTBSY); the dry run checks
+ * a read-write open now. */
 static int keep_open_target(struct aw_file *f, aw_error *e)
 {
-	int fd = aw__openat(f->dirfd, f->name, O_RDWR | O_NOFOLLOW |
-	                    O_NONBLOCK | O_CLOEXEC | O_NOCTTY, 0);
-	if (fd < 0) {
-		/* A symbolic link not followed: no contents to exchange. */
-		if (errno == ELOOP)
-			return aw__fail(e, AW_STEP_TARGET_TYPE, f->path, EINVAL);
-		return aw__fail(e, AW_STEP_OPEN_TARGET, f->path, errno);
-	}
-	f->keep_fd = fd;
+	if (!f->had_target)
+		return aw__fail(e, AW_STEP_OPEN_TARGET, f->path, ENOENT);
+	int r = keep_reopen(f, O_RDONLY, &f->keep_fd, e);
+	if (r <= 0)
+		return r < 0 ? -1 : aw__fail(e, AW_STEP_STAT_TARGET, f->path, ESTALE);
 	struct stat st;
-	if (aw__fstat(fd, &st) < 0)
+	if (aw__fstat(f->keep_fd, &st) < 0)
 		return aw__fail(e, AW_STEP_STAT_TARGET, f->path, errno);
 	if (!S_ISREG(st.st_mode))
 		return aw__fail(e, AW_STEP_TARGET_TYPE, f->path, EINVAL);
-	/* What was opened is the target from now on, whatever stood at
-	 * the name when begin looked. */
-	f->had_target = true;
+	if (keep_protected(f, &st, e))
+		return -1;
 	f->target = st;
 	return 0;
+}
+
+static bool same_times(const struct stat *a, const struct stat *b)
+{
+	return a->st_ctim.tv_sec == b->st_ctim.tv_sec &&
+	       a->st_ctim.tv_nsec == b->st_ctim.tv_nsec &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	       a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+static bool ts_after(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec > b->tv_sec ||
+	       (a->tv_sec == b->tv_sec && a->tv_nsec > b->tv_nsec);
+}
+
+/* Until the coarse clock is past the target's ctime and mtime: then a
+ * change from now on stamps it with another time, even where timestamps
+ * are the coarse clock's tick.  Bounded: a timestamp further ahead
+ * (utimensat(), a clock stepped back) is not waited for. */
+static void wait_past(const struct stat *st)
+{
+	for (int ms = 0; ms < AW__KEEP_WAIT_MS; ms++) {
+		struct timespec now;
+		aw__coarse_now(&now);
+		if (ts_after(&now, &st->st_ctim) && ts_after(&now, &st->st_mtim))
+			return;
+		aw__sleep_ms(1);   /* a signal only shortens it */
+	}
+}
+
+/* AW_IF_UNCHANGED: XFS_IOC_START_COMMIT records the target's ctime and
+ * mtime; before multigrain timestamps (Linux 6.13) those are the coarse
+ * clock's tick, and a change later in the same tick would leave them
+ * equal.  So the record is made once the clock is past them, and made
+ * again if the target changed meanwhile; still changing after a few
+ * tries: EBUSY, as a commit would say. */
+static int keep_start_commit(struct aw_file *f, aw_error *e)
+{
+	for (int tries = 0; tries < AW__KEEP_START_TRIES; tries++) {
+		struct stat before, after;
+		if (aw__fstat(f->keep_fd, &before) < 0)
+			return aw__fail(e, AW_STEP_STAT_TARGET, f->path, errno);
+		wait_past(&before);
+		if (aw__xfs_start_commit(f->keep_fd, f->keep_fresh) < 0)
+			return aw__fail(e, AW_STEP_EXCHANGE_CONTENTS, f->path,
+			                keep_errno(errno));
+		if (aw__fstat(f->keep_fd, &after) < 0)
+			return aw__fail(e, AW_STEP_STAT_TARGET, f->path, errno);
+		if (same_times(&before, &after))
+			return 0;
+	}
+	return aw__fail(e, AW_STEP_EXCHANGE_CONTENTS, f->path, EBUSY);
 }
 
 int aw__keep_begin(struct aw_file *f, aw_error *e)
@@ -71,24 +174,71 @@ int aw__keep_begin(struct aw_file *f, aw_error *e)
 	/* Before anything is read of the target (AW_COPY_TARGET, or the
 	 * caller's read before its begin, which this comes after): a change
 	 * from here on fails the commit. */
-	if ((f->opts.flags & AW_IF_UNCHANGED) &&
-	    aw__xfs_start_commit(f->keep_fd, f->keep_fresh) < 0)
-		return aw__fail(e, AW_STEP_EXCHANGE_CONTENTS, f->path,
-		                keep_errno(errno));
+	if ((f->opts.flags & AW_IF_UNCHANGED) && keep_start_commit(f, e) < 0)
+		return -1;
 	/* The kernel's own answer, now rather than at commit: an exchange
-	 * checked in full, changing nothing. */
-	if (aw__xfs_exchange(f->keep_fd, f->fd, 0, 1) < 0)
+	 * checked in full, changing nothing, through a read-write open made
+	 * for it. */
+	int rw;
+	int r = keep_reopen(f, O_RDWR, &rw, e);
+	if (r <= 0)
+		return r < 0 ? -1 : aw__fail(e, AW_STEP_STAT_TARGET, f->path, ESTALE);
+	r = aw__xfs_exchange(rw, f->fd, 0, 1);
+	int err = errno;
+	aw__close(rw);
+	if (r < 0)
 		return aw__fail(e, AW_STEP_EXCHANGE_CONTENTS, f->path,
-		                keep_errno(errno));
+		                keep_errno(err));
 	return 0;
 }
 
-static int commit_exchange(struct aw_file *f)
+/* Whether the temporary changed between two looks: the exchange gives it
+ * the target's contents, size and blocks and sets its ctime. */
+static bool temp_moved(const struct stat *a, const struct stat *b)
 {
+	return a->st_ctim.tv_sec != b->st_ctim.tv_sec ||
+	       a->st_ctim.tv_nsec != b->st_ctim.tv_nsec ||
+	       a->st_size != b->st_size || a->st_blocks != b->st_blocks;
+}
+
+/* 0: exchanged; -1: failed, nothing changed; -2: failed after the
+ * contents were exchanged (the kernel's DSYNC log force and its clearing
+ * of set-ID bits come after the swap), or not known (e says which). */
+static int commit_exchange(struct aw_file *f, aw_error *e)
+{
+	struct stat before, after;
+	if (aw__fstat(f->fd, &before) < 0)
+		return aw__fail(e, AW_STEP_EXCHANGE_CONTENTS, f->path, errno);
 	int dsync = f->opts.durability != AW_DURABILITY_NONE;
-	if (f->opts.flags & AW_IF_UNCHANGED)
-		return aw__xfs_commit(f->keep_fd, f->fd, dsync, f->keep_fresh);
-	return aw__xfs_exchange(f->keep_fd, f->fd, dsync, 0);
+	int r = (f->opts.flags & AW_IF_UNCHANGED)
+	        ? aw__xfs_commit(f->keep_fd, f->fd, dsync, f->keep_fresh)
+	        : aw__xfs_exchange(f->keep_fd, f->fd, dsync, 0);
+	if (r == 0)
+		return 0;
+	aw__fail(e, AW_STEP_EXCHANGE_CONTENTS, f->path, keep_errno(errno));
+	if (aw__fstat(f->fd, &after) < 0 || temp_moved(&before, &after))
+		return -2;
+	return -1;
+}
+
+/* The target opened read-write for the exchange, by its name: that name
+ * must still give the inode begin opened, and that inode must still have
+ * a name, else the exchange would fill a file nobody reaches by the name
+ * (another writer renamed its file over it).  EBUSY with AW_IF_UNCHANGED
+ * (the target changed: read again and retry), ESTALE without. */
+static int keep_reopen_rw(struct aw_file *f, aw_error *e)
+{
+	int rw;
+	int r = keep_reopen(f, O_RDWR, &rw, e);
+	if (r < 0)
+		return -1;
+	if (r == 0 && (f->opts.flags & AW_IF_UNCHANGED))
+		return aw__fail(e, AW_STEP_EXCHANGE_CONTENTS, f->path, EBUSY);
+	if (r == 0)
+		return aw__fail(e, AW_STEP_STAT_TARGET, f->path, ESTALE);
+	aw__close(f->keep_fd);
+	f->keep_fd = rw;
+	return 0;
 }
 
 int aw__keep_commit(struct aw_file *f, aw_error *e)
@@ -98,10 +248,15 @@ int aw__keep_commit(struct aw_file *f, aw_error *e)
 		aw__fail(e, AW_STEP_WRITE, f->path, f->write_errno);
 		goto out;
 	}
+	if (keep_reopen_rw(f, e) < 0)
+		goto out;
 	/* A batch's descriptor budget never closes it: no batch has the
 	 * flag.  One journalled transaction: the target is old or new. */
-	if (commit_exchange(f) < 0) {
-		aw__fail(e, AW_STEP_EXCHANGE_CONTENTS, f->path, keep_errno(errno));
+	int r = commit_exchange(f, e);
+	if (r < 0) {
+		/* The new contents in place, their durability not assured. */
+		if (r == -2)
+			result = AW_UNSYNCED;
 		goto out;
 	}
 	result = AW_OK;

@@ -21,7 +21,12 @@
 static int inspect_target(struct aw_file *f, aw_error *e)
 {
 	struct stat st;
+	bool keep = f->opts.flags & AW_KEEP_INODE;
 	if (aw__fstatat(f->dirfd, f->name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		/* AW_KEEP_INODE: no inode to keep, and nothing opened later
+		 * by that name (it may be another user's by then). */
+		if (errno == ENOENT && keep)
+			return aw__fail(e, AW_STEP_OPEN_TARGET, f->path, ENOENT);
 		if (errno == ENOENT)
 			return 0;
 		/* A bare name in a borrowed descriptor: ENOTDIR says the
@@ -37,6 +42,8 @@ static int inspect_target(struct aw_file *f, aw_error *e)
 	/* A symbolic link (not followed) is replaced by a new file; it has
 	 * no contents or permissions of its own to keep (its mode reads
 	 * 0777). */
+	if (S_ISLNK(st.st_mode) && keep)
+		return aw__fail(e, AW_STEP_TARGET_TYPE, f->path, EINVAL);
 	if (S_ISLNK(st.st_mode))
 		return 0;
 	/* FIFOs, sockets and devices: writing "atomically" to them means
@@ -73,15 +80,21 @@ static int inspect_target(struct aw_file *f, aw_error *e)
  * where the filesystem can. */
 static int copy_target(struct aw_file *f, aw_error *e)
 {
-	int src = aw__openat(f->dirfd, f->name, O_RDONLY | O_NOFOLLOW |
-	                     O_NONBLOCK | O_CLOEXEC | O_NOCTTY, 0);
+	/* AW_KEEP_INODE: from the inode begin opened and will exchange
+	 * into (just opened: its offset is 0), not from whatever the name
+	 * gives now. */
+	int src = f->keep_fd;
+	if (src < 0)
+		src = aw__openat(f->dirfd, f->name, O_RDONLY | O_NOFOLLOW |
+		                 O_NONBLOCK | O_CLOEXEC | O_NOCTTY, 0);
 	if (src < 0)
 		return aw__fail(e, AW_STEP_READ_SOURCE, f->path, errno);
 	enum aw__copy_method how;
 	aw_step failed;
 	int r = aw__copy_data(f->fd, src, true, &how, &failed);
 	int err = errno;
-	aw__close(src);
+	if (src != f->keep_fd)
+		aw__close(src);
 	return r < 0 ? aw__fail(e, failed, f->path, err) : 0;
 }
 

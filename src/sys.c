@@ -31,6 +31,7 @@
 #define AW_TRACE_MAX 4096
 
 static struct aw_fault_plan plan = { -1, 0, 0, 0 };
+static struct { int after; void (*before)(void *); void *arg; } extra;
 static atomic_ulong calls_all;
 static atomic_ulong calls_kind[AW_SYS_COUNT];
 static atomic_int fired_kind = -1;
@@ -39,6 +40,8 @@ static atomic_int trace[AW_TRACE_MAX];
 void aw__fault_reset(void)
 {
 	plan = (struct aw_fault_plan){ -1, 0, 0, 0 };
+	extra.after = 0;
+	extra.before = NULL;
 	atomic_store(&calls_all, 0);
 	for (int i = 0; i < AW_SYS_COUNT; i++)
 		atomic_store(&calls_kind[i], 0);
@@ -49,6 +52,13 @@ void aw__fault_set(const struct aw_fault_plan *p)
 {
 	aw__fault_reset();
 	plan = *p;
+}
+
+void aw__fault_extra(int after, void (*before)(void *arg), void *arg)
+{
+	extra.after = after;
+	extra.before = before;
+	extra.arg = arg;
 }
 
 unsigned long aw__fault_calls(int kind)
@@ -91,10 +101,13 @@ static int fault_hit(int kind)
 	unsigned long mine = atomic_fetch_add(&calls_kind[kind], 1) + 1;
 	if (all <= AW_TRACE_MAX)
 		atomic_store(&trace[all - 1], kind);
-	if (plan.err == 0 || (plan.kind >= 0 && plan.kind != kind) ||
-	    (plan.err < 0 && kind != AW_SYS_WRITE))
+	if (plan.kind >= 0 && plan.kind != kind)
 		return 0;
 	unsigned long n = plan.kind < 0 ? all : mine;
+	if (extra.before && n == plan.nth)
+		extra.before(extra.arg);
+	if (plan.err == 0 || (plan.err < 0 && kind != AW_SYS_WRITE))
+		return 0;
 	int fired = atomic_load(&fired_kind);
 	if (n == plan.nth) {
 		atomic_store(&fired_kind, kind);
@@ -116,8 +129,30 @@ static int fault_hit(int kind)
 			goto done;                         \
 		}                                          \
 	} while (0)
+/* The RETRY wrappers' version: with plan.after, the call is made and its
+ * success then turned into the injected failure. */
+#define FAULT_BEFORE(kind, fail_value)                     \
+	do {                                               \
+		late_ = fault_hit(kind);                   \
+		if (late_ && !extra.after) {                \
+			errno = late_;                     \
+			r = (fail_value);                  \
+			goto done;                         \
+		}                                          \
+	} while (0)
+#define FAULT_AFTER(fail_value, failed)                    \
+	do {                                               \
+		if (late_ && !(failed)) {                  \
+			errno = late_;                     \
+			r = (fail_value);                  \
+		}                                          \
+	} while (0)
+#define FAULT_LATE_DECL int late_ = 0; (void)late_
 #else
 #define FAULT(kind, fail_value) do { } while (0)
+#define FAULT_BEFORE(kind, fail_value) do { } while (0)
+#define FAULT_AFTER(fail_value, failed) do { } while (0)
+#define FAULT_LATE_DECL do { } while (0)
 #endif
 
 /* Every wrapper: make the call (unless the seam fails it), retry EINTR.
@@ -126,9 +161,11 @@ static int fault_hit(int kind)
 #define RETRY_AS(kind, type, fail_value, failed, call)            \
 	do {                                                      \
 		type r;                                           \
+		FAULT_LATE_DECL;                                  \
 		for (;;) {                                        \
-			FAULT(kind, fail_value);                  \
+			FAULT_BEFORE(kind, fail_value);           \
 			r = (call);                               \
+			FAULT_AFTER(fail_value, failed);          \
 			goto done;                                \
 		done:                                             \
 			if ((failed) && errno == EINTR)           \
@@ -365,6 +402,15 @@ int aw__sleep_ms(unsigned ms)
 	goto done;
 done:
 	return r;
+}
+
+void aw__coarse_now(struct timespec *ts)
+{
+#ifdef CLOCK_REALTIME_COARSE
+	if (clock_gettime(CLOCK_REALTIME_COARSE, ts) == 0)
+		return;
+#endif
+	clock_gettime(CLOCK_REALTIME, ts);
 }
 
 ssize_t aw__readlinkat(int dirfd, const char *name, char *buf, size_t len)

@@ -112,6 +112,10 @@ int aw__flock_wait(int fd, int op);
 /* Sleeps ms milliseconds (nanosleep); -1 with EINTR if a caught signal
  * interrupts it. */
 int aw__sleep_ms(unsigned ms);
+/* The clock file timestamps come from when they are not fine-grained
+ * (CLOCK_REALTIME_COARSE where there is one); a clock read, not a call
+ * the seam counts or fails. */
+void aw__coarse_now(struct timespec *ts);
 ssize_t aw__readlinkat(int dirfd, const char *name, char *buf, size_t len);
 ssize_t aw__flistxattr(int fd, char *list, size_t size);
 ssize_t aw__fgetxattr(int fd, const char *name, void *value, size_t size);
@@ -200,6 +204,13 @@ struct aw_fault_plan {
 };
 void aw__fault_reset(void);
 void aw__fault_set(const struct aw_fault_plan *plan);
+/* Two more ways of the plan set just before (a reset clears them):
+ * after: the call is made first and its success reported as the plan's
+ * err (wrappers built on RETRY; the others fail before the call) - a
+ * failure after the kernel did the work; before (may be NULL, err may be
+ * 0: only the hook): called just before the plan's nth call, to change the
+ * world between two of the library's calls. */
+void aw__fault_extra(int after, void (*before)(void *arg), void *arg);
 unsigned long aw__fault_calls(int kind);   /* kind -1: all calls */
 int aw__fault_fired_kind(void);            /* kind of the failed call, or -1 */
 /* The kinds of the first `max` calls since the reset, in order. */

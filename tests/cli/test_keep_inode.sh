@@ -88,6 +88,16 @@ expect_no_temps .
 expect_status 0 "$AW" --if-unchanged --from-cmd 'sed s/1/2/ state' state
 expect_eq "$(head -n 1 state)" n=2 "an unchanged file is replaced"
 
+t_case "another writer's file renamed over FILE meanwhile: not filled; exit 1, or 4 with --if-unchanged"
+into "$AW_XFSX_DIR"
+printf 'old\n' > f
+expect_status 1 "$AW" --keep-inode --from-cmd 'echo new; echo theirs > o; mv o f' f
+expect_grep "Stale" "$err" "message"
+expect_eq "$(cat f)" theirs "the other writer's file"
+expect_status 4 "$AW" --if-unchanged --from-cmd 'echo new; echo again > o; mv o f' f
+expect_eq "$(cat f)" again "the other writer's file"
+expect_no_temps .
+
 t_case "--if-unchanged: a retry loop of read-modify-write cycles loses no update"
 into "$AW_XFSX_DIR"
 echo 0 > n

@@ -20,6 +20,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -561,4 +562,276 @@ TEST(keep_inode_concurrent_readers_never_see_a_mix)
 TEST(keep_inode_concurrent_durable_exchanges)
 {
 	concurrent_exchanges(8, rounds(), AW_DURABILITY_FULL);
+}
+
+/* ---- the name changing under begin and commit (the seam's hook) ---- */
+
+/* Into a fresh sticky world-writable directory (as /tmp) owned by uid. */
+static void enter_sticky(uid_t uid)
+{
+	if (geteuid() != 0)
+		th_skip("needs root to play the other user of a sticky directory");
+	enter("AW_XFSX_DIR");
+	ASSERT_OK(chmod(".", 01777));
+	ASSERT_OK(chown(".", uid, uid));
+}
+
+/* Another user's file, world-writable, put over name by a rename. */
+static void plant_hers(void *name)
+{
+	int fd = open("hers.new", O_WRONLY | O_CREAT | O_TRUNC, 0666);
+	if (fd < 0 || write(fd, "hers", 4) != 4 || fchown(fd, 4242, 4242) < 0 ||
+	    fchmod(fd, 0666) < 0 || close(fd) < 0 || link("hers.new", "hers.kept") < 0 ||
+	    rename("hers.new", (const char *)name) < 0)
+		abort();
+}
+
+/* The last openat of a clean begin is the target's: the hook swaps the
+ * name just before it. */
+static int keep_with_hook(const char *name, int kind, unsigned long nth,
+                          void (*hook)(void *), aw_error *e)
+{
+	struct aw_fault_plan plan = { kind, nth, 0, 0 };
+	aw__fault_set(&plan);
+	aw__fault_extra(0, hook, (void *)name);
+	int r = keep_replace(name, "root-secret", 0, AW_DURABILITY_FULL, e);
+	aw__fault_reset();
+	return r;
+}
+
+static unsigned long begin_openats(const char *name)
+{
+	aw_file *f;
+	aw_error e;
+	aw_options o = { sizeof o, AW_DURABILITY_FULL, AW_KEEP_INODE, 0 };
+	aw__fault_reset();
+	ASSERT_OK(aw_file_begin(&f, name, &o, &e));
+	unsigned long n = aw__fault_calls(AW_SYS_OPENAT);
+	aw_file_discard(f);
+	return n;
+}
+
+TEST(keep_inode_refuses_a_file_swapped_in_before_the_open)
+{
+	enter_sticky(0);
+	th_write_file("t", OLD, sizeof OLD - 1);
+	unsigned long n = begin_openats("t");
+	aw_error e;
+	ASSERT_EQ(keep_with_hook("t", AW_SYS_OPENAT, n, plant_hers, &e), AW_FAILED);
+	ASSERT_EQ(e.err, ESTALE);
+	ASSERT_EQ(e.step, AW_STEP_STAT_TARGET);
+	ASSERT_FILE("hers.kept", "hers", 4);
+	ASSERT_NO_TEMPS(".");
+}
+
+/* A symbolic link (or no file) at the look: nothing is opened later by
+ * that name, whoever put a file there in between. */
+TEST(keep_inode_opens_nothing_where_begin_saw_a_symlink)
+{
+	enter_sticky(0);
+	ASSERT_OK(symlink("/nonexistent", "t"));
+	th_write_file("u", OLD, sizeof OLD - 1);
+	unsigned long n = begin_openats("u");
+	aw_error e;
+	ASSERT_EQ(keep_with_hook("t", AW_SYS_OPENAT, n, plant_hers, &e), AW_FAILED);
+	ASSERT_EQ(e.err, EINVAL);
+	ASSERT_EQ(e.step, AW_STEP_TARGET_TYPE);
+	struct stat st;
+	if (stat("hers.kept", &st) == 0)
+		ASSERT_FILE("hers.kept", "hers", 4);
+	ASSERT_NO_TEMPS(".");
+}
+
+/* protected_hardlinks, whatever the sysctl: another user's file with a
+ * second name in a sticky world-writable directory is not filled, even
+ * where that user owns the directory. */
+TEST(keep_inode_refuses_another_users_hard_link_in_a_sticky_dir)
+{
+	enter_sticky(4242);
+	th_write_file("t", OLD, sizeof OLD - 1);
+	ASSERT_OK(chown("t", 4242, 4242));
+	ASSERT_OK(chmod("t", 0666));
+	aw_error e;
+	ASSERT_AW_OK(keep_replace("t", NEW, 0, AW_DURABILITY_FULL, &e));
+	ASSERT_OK(link("t", "second"));
+	ASSERT_EQ(keep_replace("t", OLD, 0, AW_DURABILITY_FULL, &e), AW_FAILED);
+	ASSERT_EQ(e.err, EACCES);
+	ASSERT_EQ(e.step, AW_STEP_PROTECTED_FILE);
+	ASSERT_FILE("second", NEW, sizeof NEW - 1);
+	ASSERT_NO_TEMPS(".");
+}
+
+/* Another writer's rename over the name between begin and commit: the
+ * commit does not fill the old, unlinked inode and report success. */
+TEST(keep_inode_commit_refuses_a_target_renamed_over)
+{
+	enter("AW_XFSX_DIR");
+	for (unsigned flags = 0; flags <= AW_IF_UNCHANGED; flags += AW_IF_UNCHANGED) {
+		th_write_file("t", OLD, sizeof OLD - 1);
+		aw_options o = { sizeof o, AW_DURABILITY_FULL, AW_KEEP_INODE | flags, 0 };
+		aw_file *f;
+		aw_error e;
+		ASSERT_OK(aw_file_begin(&f, "t", &o, &e));
+		ASSERT_OK(aw_file_write(f, NEW, sizeof NEW - 1, &e));
+		th_write_file("other", "theirs", 6);
+		ASSERT_OK(rename("other", "t"));
+		ASSERT_EQ(aw_file_commit(f, &e), AW_FAILED);
+		ASSERT_EQ(e.err, flags ? EBUSY : ESTALE);
+		ASSERT_EQ(e.step, flags ? AW_STEP_EXCHANGE_CONTENTS : AW_STEP_STAT_TARGET);
+		ASSERT_FILE("t", "theirs", 6);
+		ASSERT_NO_TEMPS(".");
+		ASSERT_EQ(th_count_entries("."), 1);
+	}
+}
+
+/* A file put at the name just after the target is opened (before the
+ * dry run): AW_COPY_TARGET copies the opened inode, not the newcomer. */
+static void put_other(void *name)
+{
+	int fd = open("other", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0 || write(fd, "theirs", 6) != 6 || close(fd) < 0 ||
+	    rename("other", (const char *)name) < 0)
+		abort();
+}
+
+TEST(keep_inode_copy_target_copies_the_opened_inode)
+{
+	enter("AW_XFSX_DIR");
+	th_write_file("t", OLD, sizeof OLD - 1);
+	aw_options o = { sizeof o, AW_DURABILITY_FULL, AW_KEEP_INODE | AW_COPY_TARGET, 0 };
+	struct aw_fault_plan plan = { AW_SYS_XFS_EXCHANGE, 1, 0, 0 };
+	aw__fault_set(&plan);
+	aw__fault_extra(0, put_other, "t");
+	aw_file *f;
+	aw_error e;
+	ASSERT_OK(aw_file_begin(&f, "t", &o, &e));
+	aw__fault_reset();
+	char buf[sizeof OLD];
+	ASSERT_EQ(pread(aw_file_fd(f), buf, sizeof buf, 0), (ssize_t)sizeof OLD - 1);
+	ASSERT_TRUE(memcmp(buf, OLD, sizeof OLD - 1) == 0);
+	aw_file_discard(f);
+	ASSERT_FILE("t", "theirs", 6);
+	ASSERT_NO_TEMPS(".");
+}
+
+/* The kernel may fail the exchange after the swap (the DSYNC log force,
+ * clearing set-ID bits): the seam makes the call, then reports err.  Not
+ * "untouched": AW_UNSYNCED with the step and errno, the new contents in
+ * place.  Contents of one size too, so that only the ctime can tell. */
+TEST(keep_inode_failure_after_the_swap_is_unsynced)
+{
+	enter("AW_XFSX_DIR");
+	static const char SAME[] = "same size as the old contents, exactly";
+	_Static_assert(sizeof SAME == sizeof OLD, "one size");
+	const char *news[] = { NEW, SAME };
+	for (unsigned flags = 0; flags <= AW_IF_UNCHANGED; flags += AW_IF_UNCHANGED)
+		for (int i = 0; i < 2; i++) {
+			th_write_file("t", OLD, sizeof OLD - 1);
+			/* the second: after the dry run, or START_COMMIT */
+			int kind = flags ? AW_SYS_XFS_COMMIT : AW_SYS_XFS_EXCHANGE;
+			struct aw_fault_plan plan = { kind, 2, EIO, 0 };
+			aw__fault_set(&plan);
+			aw__fault_extra(1, NULL, NULL);
+			aw_error e;
+			int r = keep_replace("t", news[i], flags, AW_DURABILITY_FULL, &e);
+			aw__fault_reset();
+			ASSERT_EQ(r, AW_UNSYNCED);
+			ASSERT_EQ(e.err, EIO);
+			ASSERT_EQ(e.step, AW_STEP_EXCHANGE_CONTENTS);
+			ASSERT_FILE("t", news[i], strlen(news[i]));
+			ASSERT_NO_TEMPS(".");
+			/* and failed before the swap: untouched */
+			th_write_file("t", OLD, sizeof OLD - 1);
+			aw__fault_set(&plan);
+			r = keep_replace("t", news[i], flags, AW_DURABILITY_FULL, &e);
+			aw__fault_reset();
+			ASSERT_EQ(r, AW_FAILED);
+			ASSERT_FILE("t", OLD, sizeof OLD - 1);
+		}
+}
+
+/* ---- AW_IF_UNCHANGED exact with coarse timestamps --------------------- */
+
+static bool coarse_past(const struct timespec *t)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME_COARSE, &now);
+	return now.tv_sec > t->tv_sec ||
+	       (now.tv_sec == t->tv_sec && now.tv_nsec > t->tv_nsec);
+}
+
+/* Once begin has recorded the freshness, the coarse clock (the one
+ * timestamps come from before multigrain timestamps) is past the target's
+ * ctime and mtime: a change in the same tick cannot leave them equal.
+ * Right after a write, without the wait, it is not, nearly every time. */
+TEST(if_unchanged_begin_waits_past_the_targets_timestamps)
+{
+	enter("AW_XFSX_DIR");
+	aw_options o = { sizeof o, AW_DURABILITY_NONE, AW_IF_UNCHANGED, 0 };
+	for (int i = 0; i < 20; i++) {
+		th_write_file("t", OLD, sizeof OLD - 1);
+		aw_file *f;
+		aw_error e;
+		ASSERT_OK(aw_file_begin(&f, "t", &o, &e));
+		struct stat st;
+		ASSERT_OK(stat("t", &st));
+		ASSERT_TRUE(coarse_past(&st.st_ctim));
+		ASSERT_TRUE(coarse_past(&st.st_mtim));
+		aw_file_discard(f);
+	}
+}
+
+static void touch_target(void *name)
+{
+	int fd = open((const char *)name, O_WRONLY | O_APPEND);
+	if (fd < 0 || write(fd, "x", 1) != 1 || close(fd) < 0)
+		abort();
+}
+
+/* A change between the wait and XFS_IOC_START_COMMIT: the freshness is
+ * recorded again (START_COMMIT twice), and the commit then holds. */
+TEST(if_unchanged_records_again_after_a_change_during_begin)
+{
+	enter("AW_XFSX_DIR");
+	th_write_file("t", OLD, sizeof OLD - 1);
+	struct aw_fault_plan plan = { AW_SYS_XFS_COMMIT, 1, 0, 0 };
+	aw__fault_set(&plan);
+	aw__fault_extra(0, touch_target, "t");
+	aw_options o = { sizeof o, AW_DURABILITY_NONE, AW_IF_UNCHANGED, 0 };
+	aw_file *f;
+	aw_error e;
+	ASSERT_OK(aw_file_begin(&f, "t", &o, &e));
+	ASSERT_EQ(aw__fault_calls(AW_SYS_XFS_COMMIT), 2);
+	ASSERT_OK(aw_file_write(f, NEW, sizeof NEW - 1, &e));
+	ASSERT_AW_OK(aw_file_commit(f, &e));
+	aw__fault_reset();
+	ASSERT_FILE("t", NEW, sizeof NEW - 1);
+}
+
+/* The target is held read-only between begin and commit: a program run
+ * from it meanwhile starts (no ETXTBSY), and the commit still lands. */
+TEST(keep_inode_target_can_be_run_between_begin_and_commit)
+{
+	enter("AW_XFSX_DIR");
+	size_t len;
+	char *prog = th_read_file("/bin/true", &len);
+	th_write_file("prog", prog, len);
+	free(prog);
+	ASSERT_OK(chmod("prog", 0755));
+	aw_options o = { sizeof o, AW_DURABILITY_FULL, AW_KEEP_INODE | AW_COPY_TARGET, 0 };
+	aw_file *f;
+	aw_error e;
+	ASSERT_OK(aw_file_begin(&f, "prog", &o, &e));
+	pid_t pid = fork();
+	ASSERT_TRUE(pid >= 0);
+	if (pid == 0) {
+		execl("./prog", "prog", (char *)NULL);
+		_exit(errno == ETXTBSY ? 3 : 2);
+	}
+	int status;
+	ASSERT_EQ(waitpid(pid, &status, 0), pid);
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(WEXITSTATUS(status), 0);
+	ASSERT_AW_OK(aw_file_commit(f, &e));
+	ASSERT_NO_TEMPS(".");
 }
