@@ -212,7 +212,7 @@ if [ -d /dev/shm ] && [ -w /dev/shm ]; then
 	rm -f "$shmf"
 fi
 mkfifo p
-cat p > fifo.out &
+timeout 60 cat p > fifo.out &   # bounded: a failed run would leave it waiting
 expect_status 0 run -- bash -c 'echo through > p'
 wait
 expect_eq "$(cat fifo.out)" through "FIFO"
