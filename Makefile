@@ -34,7 +34,11 @@ CFLAGS    ?= -O2 -g
 AW_WARNINGS := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
                -Wformat=2 -Wundef -Wno-unused-parameter
 AW_INCDIR ?= include
-AW_CPPFLAGS = -D_GNU_SOURCE -I$(AW_INCDIR) -Isrc $(AW_DEFS)
+# 64-bit file offsets and times on 32-bit systems (glibc on i386, armhf):
+# files over 2 GiB, dates after 2038, readdir's 64-bit offsets.  The public
+# header has no off_t or time_t, so this changes no ABI.
+AW_LFS      = -D_FILE_OFFSET_BITS=64 -D_TIME_BITS=64
+AW_CPPFLAGS = -D_GNU_SOURCE $(AW_LFS) -I$(AW_INCDIR) -Isrc $(AW_DEFS)
 AW_CFLAGS   = -std=c11 $(AW_WARNINGS)
 # After the user's CFLAGS (the last map wins): no source directory in the
 # binaries, so that two builds of the same source in different places are
@@ -99,14 +103,16 @@ $(B)/unit/%.o: tests/unit/%.c $(HEADERS) $(wildcard tests/unit/*.h)
 # The static library hides the internal aw__ functions as the shared one
 # does: every object is linked into one relocatable object, in which only
 # the public functions stay global, and that one object is archived.
+# (Plus i386's PIC thunks: comdat copies, hidden, that must stay global or
+# the linker, keeping libc's copy, drops the section a local one is in.)
 $(B)/public.syms: src/libatomicwrite.map
 	@mkdir -p $(@D)
-	printf '%s\n' $(PUBLIC_SYMS) > $@
+	printf '%s\n' $(PUBLIC_SYMS) '__x86.get_pc_thunk.*' > $@
 
 $(B)/libatomicwrite.a: $(LIB_OBJ) $(B)/public.syms
 	rm -f $@ $(B)/atomicwrite-all.o
 	$(LD) -r -o $(B)/atomicwrite-all.o $(LIB_OBJ)
-	$(OBJCOPY) --keep-global-symbols=$(B)/public.syms $(B)/atomicwrite-all.o
+	$(OBJCOPY) --wildcard --keep-global-symbols=$(B)/public.syms $(B)/atomicwrite-all.o
 	$(AR) rcsD $@ $(B)/atomicwrite-all.o
 
 OBJCOPY ?= objcopy
@@ -149,7 +155,7 @@ $(B)/atomicwrite.pc: atomicwrite.pc.in Makefile
 # Programs linked with the static library (they run in a VM or on a
 # scratch filesystem), the project's warnings, CC and B honoured.
 # (Each tool defines the feature macros it needs itself.)
-TOOL_CPPFLAGS = -I$(AW_INCDIR) $(AW_DEFS) $(CPPFLAGS)
+TOOL_CPPFLAGS = $(AW_LFS) -I$(AW_INCDIR) $(AW_DEFS) $(CPPFLAGS)
 TOOL_WITH_LIB = $(LINK_TOOL) $(TOOL_CPPFLAGS) -o $@ $(filter %.c,$^) \
 	$(B)/libatomicwrite.a $(LDLIBS) $(AW_LDLIBS)
 TOOL_PLAIN    = $(LINK_TOOL) $(TOOL_CPPFLAGS) -o $@ $(filter %.c,$^)
@@ -257,7 +263,7 @@ $(B)/faults/killer-control: tests/faults/killer.c $(B)/libatomicwrite.a
 # options.  FUZZ_SECONDS each; new inputs go to build/fuzz/corpus-*.
 FUZZ_SECONDS ?= 60
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-FUZZ_CPPFLAGS := -D_GNU_SOURCE -I$(AW_INCDIR) -Isrc -Icli -include tests/fuzz/fuzz_protos.h
+FUZZ_CPPFLAGS := -D_GNU_SOURCE $(AW_LFS) -I$(AW_INCDIR) -Isrc -Icli -include tests/fuzz/fuzz_protos.h
 FUZZERS := $(B)/fuzz/fuzz_cli $(B)/fuzz/fuzz_options
 fuzzers: $(FUZZERS)
 
@@ -396,6 +402,8 @@ $(B)/amalgamation/atomicwrite.c: src/internal.h src/sys.h $(LIB_SRC) Makefile
 	{ printf '/* SPDX-License-Identifier: MIT */\n'; \
 	  printf '/* atomicwrite %s - amalgamated from the sources, do not edit. */\n' $(VERSION); \
 	  printf '#ifndef _GNU_SOURCE\n#define _GNU_SOURCE\n#endif\n'; \
+	  printf '/* 64-bit offsets and times (32-bit systems); no off_t or time_t is public. */\n'; \
+	  printf '#undef _FILE_OFFSET_BITS\n#define _FILE_OFFSET_BITS 64\n#undef _TIME_BITS\n#define _TIME_BITS 64\n'; \
 	  printf '#if defined(__GNUC__) || defined(__clang__)\n#define AW__AMALG_STATIC static __attribute__((unused))\n'; \
 	  printf '#else\n#define AW__AMALG_STATIC static\n#endif\n'; \
 	  for f in src/internal.h src/sys.h; do \
