@@ -202,8 +202,13 @@ $(B)/bench/edit_bench: bench/reflink/edit_bench.c $(B)/libatomicwrite.a
 # Every fast test; ends with the line "N passed, N failed".
 # The compiler and flags go to the tests that build consumer programs, so
 # that they link with the library as built (with sanitizers, say).
-check: all $(B)/unit-tests $(B)/powerloss/check $(B)/powerloss/check_selftest
+check: all $(B)/unit-tests $(B)/powerloss/check $(B)/powerloss/check_selftest $(B)/test-strerror
 	@B="$(B)" AW_CC="$(CC)" AW_CFLAGS="$(CFLAGS) $(LDFLAGS)" tests/run-check.sh
+
+# The libc's wording of an errno, for the CLI tests (tests/cli/strerror.c).
+$(B)/test-strerror: tests/cli/strerror.c
+	@mkdir -p $(@D)
+	$(TOOL_PLAIN)
 
 # R2 at full size: batches of 100,000 files under ulimit -n 1024 through the
 # library and the CLI, timed, on tmpfs where there is one (BIG_TMPDIR).

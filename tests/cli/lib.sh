@@ -9,6 +9,9 @@
 #   expect_eq ACTUAL EXPECTED MSG
 #   expect_grep PATTERN FILE MSG
 #   expect_no_temps DIR
+#   t_skip NAME WHY  a case not run here, and why (counted as skipped)
+#   t_strerror ENAME   strerror() of errno ENAME in the words of the CLI's
+#                  libc (glibc's "Input/output error" is musl's "I/O error")
 #   t_done         prints "FILE: N passed, N failed" and exits non-zero on
 #                  failure (call it last)
 # The CLI under test is $AW (build/atomicwrite by default).
@@ -19,6 +22,7 @@ T_ROOT=$(mktemp -d "${TMPDIR:-/tmp}/aw-cli-XXXXXX")
 trap 'chmod -R u+rwx "$T_ROOT" 2>/dev/null; rm -rf "$T_ROOT"' EXIT
 t_passed=0
 t_failed=0
+t_skipped=0
 t_name=
 t_bad=0
 out=$T_ROOT/stdout
@@ -44,6 +48,12 @@ t_case() {
 	rm -rf "$T_ROOT/case"
 	mkdir "$T_ROOT/case"
 	cd "$T_ROOT/case" || exit 1
+}
+
+t_skip() {
+	t_finish_case
+	echo "skip $1: $2"
+	t_skipped=$((t_skipped + 1))
 }
 
 fail() {
@@ -76,8 +86,22 @@ expect_no_temps() {
 	[ -z "$left" ] || fail "temporary files left in $1: $left"
 }
 
+# By the helper make check builds beside the CLI with its compiler (static
+# for a cross build), else by this system's libc (perl's POSIX module).
+t_strerror() {
+	local h
+	h=$(dirname "$AW")/test-strerror
+	if [ -x "$h" ]; then
+		"$h" "$1"
+	else
+		perl -MPOSIX -e "print POSIX::strerror(POSIX::$1()), qq(\n)"
+	fi
+}
+
 t_done() {
 	t_finish_case
-	echo "$(basename "$0"): $t_passed passed, $t_failed failed"
+	local skipped=
+	[ "$t_skipped" = 0 ] || skipped=", $t_skipped skipped"
+	echo "$(basename "$0"): $t_passed passed, $t_failed failed$skipped"
 	[ "$t_failed" = 0 ]
 }

@@ -42,7 +42,7 @@ expect_status 0 "$AW" --from src.bin dst.bin
 cmp -s src.bin dst.bin || fail "copy differs"
 printf old > dst2
 expect_status 1 "$AW" --from missing dst2
-expect_grep "reading missing (--from): No such file or directory; dst2 was not changed" "$err" "message"
+expect_grep "reading missing (--from): $(t_strerror ENOENT); dst2 was not changed" "$err" "message"
 expect_eq "$(cat dst2)" old "untouched"
 expect_status 2 "$AW" --from a --from-cmd b dst2
 

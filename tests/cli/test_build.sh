@@ -7,8 +7,9 @@
 . "$(dirname "$0")/lib.sh"
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # Not the caller's make variables (`make check B=... CC=...` passes them
-# down in MAKEFLAGS): each build here says what it wants.
-unset MAKEFLAGS MFLAGS MAKELEVEL
+# down in MAKEFLAGS, and exports them): each build here says what it wants,
+# with this system's compiler (a cross build's check runs this too).
+unset MAKEFLAGS MFLAGS MAKELEVEL CC CFLAGS CPPFLAGS LDFLAGS LDLIBS LD AR OBJCOPY AW_DEFS
 VERSION=$(make -s --no-print-directory -C "$REPO" version)
 jobs=-j2
 

@@ -19,7 +19,7 @@ if is_root; then
 	printf "root's" > secret
 	ln -s ../secret sticky/notes && chown -h 65534 sticky/notes
 	printf new | expect_status 1 "$AW" -L sticky/notes
-	expect_grep "following symbolic link sticky/notes: Permission denied" "$err" "message"
+	expect_grep "following symbolic link sticky/notes: $(t_strerror EACCES)" "$err" "message"
 	expect_eq "$(cat secret)" "root's" "the link's target"
 	expect_eq "$(ls -A sticky)" notes "entries in the sticky directory"
 	# every hop of a chain: ours -> a stranger's in the sticky directory
@@ -36,7 +36,7 @@ if is_root; then
 	mk_sticky
 	printf theirs > sticky/f && chown 65534:65534 sticky/f && chmod 4777 sticky/f
 	printf "root's" | expect_status 1 "$AW" sticky/f
-	expect_grep "refusing to replace another user's file sticky/f: Permission denied" "$err" "message"
+	expect_grep "refusing to replace another user's file sticky/f: $(t_strerror EACCES)" "$err" "message"
 	expect_eq "$(cat sticky/f)" theirs "contents"
 	expect_eq "$(stat -c '%u %a' sticky/f)" "65534 4777" "owner and mode"
 	expect_eq "$(ls -A sticky)" f "entries"
@@ -97,7 +97,7 @@ if is_root; then
 else
 	printf new | expect_status 1 "$AW" ro/f
 fi
-expect_grep "creating temporary file for ro/f: Permission denied" "$err" "message"
+expect_grep "creating temporary file for ro/f: $(t_strerror EACCES)" "$err" "message"
 expect_grep "directory must be writable" "$err" "hint"
 expect_eq "$(cat ro/f)" old "contents"
 chmod 755 ro

@@ -44,11 +44,25 @@ inject() {
 	expect_status "$4" edit_traced "$T_ROOT/trace" -e "inject=$1:error=$3:when=$2"
 	grep -q '(INJECTED)' "$T_ROOT/trace" || fail "the injection at $1 #$2 did not fire"
 }
+# The names of the calls as this architecture's libc makes them (x86-64:
+# newfstatat, lseek, ftruncate; i386: statx or fstatat64, _llseek,
+# ftruncate64), from a clean run in a scratch directory of the harness's.
+call_names() {
+	mkdir -p "$T_ROOT/names.d" && cd "$T_ROOT/names.d" || exit 1
+	setup
+	edit_traced "$T_ROOT/names" >/dev/null 2>&1
+	cd "$T_ROOT" || exit 1
+}
+call_names
+call_name() { grep -oE "^($1)\(" "$T_ROOT/names" | head -n 1 | tr -d '('; }
+STAT=$(call_name 'newfstatat|fstatat64|statx')
+LSEEK=$(call_name 'lseek|_llseek')
+FTRUNCATE=$(call_name 'ftruncate|ftruncate64')
 state() { if [ "$(cat t)" = "$OLD" ]; then echo old; elif [ "$(cat t)" = "$NEW" ]; then echo new; else echo torn; fi; }
 named() { expect_grep 'atomicwrite: .* t: ' "$err" "the error names the step and t"; }
 
 t_case "edit: EINTR at its own calls is retried, and the edit succeeds"
-for call in "ftruncate ." "lseek SEEK_SET" 'newfstatat S_IFDIR' \
+for call in "${FTRUNCATE:-ftruncate} ." "${LSEEK:-lseek} SEEK_SET" "${STAT:-newfstatat} S_IFDIR" \
             'pread64 old contents' 'pread64 new contents'; do
 	n=$(nth "${call%% *}" "${call#* }")
 	[ -n "$n" ] || { fail "no ${call%% *} matching '${call#* }' in a clean run"; continue; }
@@ -58,7 +72,7 @@ for call in "ftruncate ." "lseek SEEK_SET" 'newfstatat S_IFDIR' \
 done
 
 t_case "edit: a failed seek or directory stat names its step and FILE"
-for call in "lseek SEEK_SET" 'newfstatat S_IFDIR'; do
+for call in "${LSEEK:-lseek} SEEK_SET" "${STAT:-newfstatat} S_IFDIR"; do
 	n=$(nth "${call%% *}" "${call#* }")
 	[ -n "$n" ] || { fail "no ${call%% *} matching '${call#* }' in a clean run"; continue; }
 	inject "${call%% *}" "$n" EIO 1
@@ -94,18 +108,19 @@ t_case "edit: a link is not replaced by a file when the stats that would see it 
 setup_link() { rm -rf ./* ./.[!.]*; printf '%s' "$OLD" > target; ln -s target t; }
 setup_link
 edit_traced "$T_ROOT/clean" >/dev/null 2>&1
-first=$(awk 'index($0, "newfstatat(") == 1 { k++; if (index($0, "AT_FDCWD, \"t\"")) { print k; exit } }' "$T_ROOT/clean")
+STAT=${STAT:-newfstatat}
+first=$(awk -v name="$STAT(" 'index($0, name) == 1 { k++; if (index($0, "AT_FDCWD, \"t\"")) { print k; exit } }' "$T_ROOT/clean")
 setup_link
-edit_traced "$T_ROOT/clean" -e "inject=newfstatat:error=EIO:when=$first" >/dev/null 2>&1
-last=$(grep -c '^newfstatat(' "$T_ROOT/clean")
+edit_traced "$T_ROOT/clean" -e "inject=$STAT:error=EIO:when=$first" >/dev/null 2>&1
+last=$(grep -c "^$STAT(" "$T_ROOT/clean")
 if [ -z "$first" ] || [ "$last" -le "$first" ]; then
 	fail "no look at t in a clean run ($first, $last)"
 else
 	for k in $(seq $((first + 1)) "$last"); do
 		setup_link
-		edit_traced "$T_ROOT/trace" -e "inject=newfstatat:error=EIO:when=$first..$k+$((k - first))" >"$out" 2>"$err"
+		edit_traced "$T_ROOT/trace" -e "inject=$STAT:error=EIO:when=$first..$k+$((k - first))" >"$out" 2>"$err"
 		if [ ! -L t ] || [ "$(cat target)" != "$OLD" ]; then
-			fail "EIO at newfstatat #$first and #$k: t is $(stat -c %F t), target '$(cat target)': $(cat "$err")"
+			fail "EIO at $STAT #$first and #$k: t is $(stat -c %F t), target '$(cat target)': $(cat "$err")"
 		fi
 	done
 fi

@@ -44,7 +44,7 @@ done
 t_case "publish onto a real directory says to use --adopt"
 mkdir live src
 expect_status 1 "$AW" publish live src
-expect_grep "inspecting link live: Is a directory" "$err" "message"
+expect_grep "inspecting link live: $(t_strerror EISDIR)" "$err" "message"
 expect_grep "\-\-adopt" "$err" "hint"
 
 t_case "a FIFO in the tree is named as such"

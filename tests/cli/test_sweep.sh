@@ -80,7 +80,7 @@ t_case "a failed commit keeps the old backup (D11)"
 echo older > f~
 # -n --backup losing the race: f appears while the new contents are made
 expect_status 1 "$AW" -n --backup --from-cmd 'echo racer > f; echo mine' f
-expect_grep "File exists" "$err" "error"
+expect_grep "$(t_strerror EEXIST)" "$err" "error"
 expect_eq "$(cat f)" racer "target"
 expect_eq "$(cat f~)" older "old backup"
 expect_no_temps .

@@ -43,16 +43,16 @@ mkdir ro && chmod 555 ro
 if [ "$(id -u)" = 0 ]; then
 	# root ignores permissions: make the directory a missing one instead
 	printf x | expect_status 1 "$AW" missing/f
-	expect_grep "^atomicwrite: opening directory of missing/f: No such file or directory$" "$err" "message"
+	expect_grep "^atomicwrite: opening directory of missing/f: $(t_strerror ENOENT)$" "$err" "message"
 else
 	printf x | expect_status 1 "$AW" ro/f
-	expect_grep "^atomicwrite: creating temporary file for ro/f: Permission denied (its directory must be writable: the new file is made there)$" "$err" "message"
+	expect_grep "^atomicwrite: creating temporary file for ro/f: $(t_strerror EACCES) (its directory must be writable: the new file is made there)$" "$err" "message"
 fi
 
 t_case "a directory is refused"
 mkdir d
 printf x | expect_status 1 "$AW" d
-expect_grep "refusing to replace d: Is a directory" "$err" "message"
+expect_grep "refusing to replace d: $(t_strerror EISDIR)" "$err" "message"
 
 t_case "a FIFO is refused without blocking"
 mkfifo p
@@ -63,7 +63,7 @@ t_case "--no-clobber refuses an existing file"
 printf old > n
 printf new | expect_status 1 "$AW" -n n
 expect_eq "$(cat n)" old "contents"
-expect_grep "File exists" "$err" "message"
+expect_grep "$(t_strerror EEXIST)" "$err" "message"
 printf new | expect_status 0 "$AW" -n n2
 expect_eq "$(cat n2)" new "contents"
 

@@ -248,6 +248,13 @@ void th_kill_writer(const char *path, unsigned flags, bool name)
 	ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
 }
 
+const char *th_errmsg(const char *prefix, int err)
+{
+	static char msg[4096];
+	snprintf(msg, sizeof msg, "%s: %s", prefix, strerror(err));
+	return msg;
+}
+
 unsigned char *th_pattern(size_t n, unsigned seed)
 {
 	unsigned char *p = malloc(n ? n : 1);

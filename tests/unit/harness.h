@@ -110,6 +110,12 @@ long th_read_number(const char *path);
  * SIGKILL before committing.  Returns once it is dead. */
 void th_kill_writer(const char *path, unsigned flags, bool name);
 
+/* "PREFIX: " and strerror(err) as this libc words it (glibc's "Input/
+ * output error" is musl's "I/O error"): what aw_error_format() gives for
+ * an error at that step and path.  A static buffer, each call overwrites
+ * it. */
+const char *th_errmsg(const char *prefix, int err);
+
 /* n bytes of deterministic pseudo-random data from seed (malloc'd). */
 unsigned char *th_pattern(size_t n, unsigned seed);
 

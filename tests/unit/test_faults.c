@@ -232,7 +232,7 @@ TEST(failed_directory_fsync_is_unsynced_not_success)
 	ASSERT_EQ(e.err, EIO);
 	ASSERT_EQ(e.step, AW_STEP_SYNC_DIR);
 	ASSERT_STREQ(aw_error_format(&e, msg, sizeof msg),
-	             "fsync of directory after replacing t: Input/output error");
+	             th_errmsg("fsync of directory after replacing t", EIO));
 	aw__fault_reset();
 	ASSERT_FILE("t", NEW, sizeof NEW - 1);
 	ASSERT_NO_TEMPS(".");
@@ -248,7 +248,7 @@ TEST(failed_file_fsync_names_step_and_keeps_old)
 	ASSERT_EQ(run(&scenarios[0], AW_DURABILITY_FULL, &e), AW_FAILED);
 	ASSERT_EQ(e.step, AW_STEP_SYNC_TEMP);
 	ASSERT_STREQ(aw_error_format(&e, msg, sizeof msg),
-	             "fsync of temporary file for t: Input/output error");
+	             th_errmsg("fsync of temporary file for t", EIO));
 	aw__fault_reset();
 	ASSERT_FILE("t", OLD, sizeof OLD - 1);
 	ASSERT_NO_TEMPS(".");
