@@ -240,8 +240,9 @@ check-asan:
 
 # Every fast test again with the Linux-only paths compiled out: the POSIX
 # fallbacks (named temporary files, link-based no-clobber, read/write copies).
+# In $(B)/posix, with the caller's CC and flags (a cross build's too).
 check-posix:
-	AW_TEST_POSIX=1 $(MAKE) B=build/posix AW_DEFS=-DAW_FORCE_POSIX check
+	AW_TEST_POSIX=1 $(MAKE) B=$(B)/posix AW_DEFS=-DAW_FORCE_POSIX check
 
 # Warning-free under gcc and clang, warnings as errors.
 check-warnings:

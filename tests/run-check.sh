@@ -5,6 +5,9 @@
 # AW_VALGRIND=1 runs the unit tests under valgrind's memcheck, and only
 # them: the CLI tests would run exactly as in `make check` (valgrind does
 # not follow the CLI), so they are left to it.
+# AW_UNIT_ARGS: arguments for the unit-test runner (`-NAME` skips tests);
+# AW_CLI_SKIP: names of CLI test files not run (test_NAME.sh), counted as
+# skipped (tests/cross/run.sh's quick runs).
 set -u
 cd "$(dirname "$0")/.." || exit 1
 B=${B:-build}
@@ -40,13 +43,21 @@ if [ "${AW_VALGRIND:-0}" = 1 ]; then
 		--track-fds=no --trace-children=no "$B/unit-tests" 2>&1 | tee "$log"
 	[ "${PIPESTATUS[0]}" = 99 ] && { echo "valgrind found errors"; failed=$((failed + 1)); }
 else
-	"$B/unit-tests" 2>&1 | tee "$log"
+	# shellcheck disable=SC2086
+	"$B/unit-tests" ${AW_UNIT_ARGS:-} 2>&1 | tee "$log"
 fi
 tally "$log" unit-tests
 
 cli_tests=(tests/cli/test_*.sh)
 [ "${AW_VALGRIND:-0}" = 1 ] && cli_tests=()
 for t in "${cli_tests[@]}"; do
+	name=${t#tests/cli/test_}
+	case " ${AW_CLI_SKIP:-} " in
+	*" ${name%.sh} "*)
+		echo "== $t: skipped (AW_CLI_SKIP)"
+		skipped=$((skipped + 1))
+		continue ;;
+	esac
 	echo "== $t"
 	AW="$B/atomicwrite" bash "$t" 2>&1 | tee "$log"
 	tally "$log" "$t"

@@ -23,7 +23,10 @@
 unsigned th_timeout_scale(void)
 {
 	const char *v = getenv("AW_VALGRIND");
-	return v && strcmp(v, "1") == 0 ? 20 : 1;
+	if (v && strcmp(v, "1") == 0)
+		return 20;
+	v = getenv("AW_TIMEOUT_SCALE");
+	return v && atoi(v) > 1 ? (unsigned)atoi(v) : 1;
 }
 
 static struct th_test *tests;
@@ -268,11 +271,21 @@ unsigned char *th_pattern(size_t n, unsigned seed)
 	return p;
 }
 
+/* The open descriptors: /proc/self/fd where there is one, else (macOS,
+ * the BSDs without fdescfs) each number up to the limit probed. */
 static int count_fds(void)
 {
 	DIR *d = opendir("/proc/self/fd");
-	if (!d)
-		return -1;
+	if (!d) {
+		long max = sysconf(_SC_OPEN_MAX);
+		int n = 0;
+		if (max < 0 || max > 65536)
+			max = 65536;
+		for (int fd = 0; fd < max; fd++)
+			if (fcntl(fd, F_GETFD) >= 0)
+				n++;
+		return n;
+	}
 	int n = 0;
 	struct dirent *de;
 	while ((de = readdir(d)))
@@ -346,12 +359,20 @@ int main(int argc, char **argv)
 	umask(022);
 	int passed = 0, failed = 0, skipped = 0;
 	for (struct th_test *t = tests; t; t = t->next) {
-		if (argc > 1) {
-			int want = 0;
-			for (int i = 1; i < argc; i++)
-				want |= strstr(t->name, argv[i]) != NULL;
-			if (!want)
-				continue;
+		int want = 0, named = 0;
+		const char *excluded = NULL;
+		for (int i = 1; i < argc; i++) {
+			if (argv[i][0] == '-' && strstr(t->name, argv[i] + 1))
+				excluded = argv[i];
+			else if (argv[i][0] != '-')
+				want |= (named = 1, strstr(t->name, argv[i]) != NULL);
+		}
+		if (named && !want)
+			continue;
+		if (excluded) {
+			printf("skip %s (excluded: %s)\n", t->name, excluded);
+			skipped++;
+			continue;
 		}
 		int r = run_one(t, base);
 		const char *word = r == TH_PASS ? "ok  " : r == TH_SKIP ? "skip" : "FAIL";

@@ -8,7 +8,8 @@
  * forked process, inside a fresh empty directory that is its working
  * directory, with a timeout, and checks afterwards that the test left no
  * descriptor open.  A failed ASSERT prints both sides and ends that test.
- * `unit-tests NAME...` runs only tests whose name contains one of the NAMEs.
+ * `unit-tests NAME...` runs only tests whose name contains one of the NAMEs;
+ * `-NAME` skips those whose name contains NAME (counted as skipped).
  */
 #ifndef AW_HARNESS_H
 #define AW_HARNESS_H
@@ -41,7 +42,8 @@ void th_fail(const char *file, int line, const char *fmt, ...)
 	__attribute__((noreturn, format(printf, 3, 4)));
 void th_skip(const char *why) __attribute__((noreturn));
 /* What a test's own time limits are multiplied by: 20 under valgrind
- * (AW_VALGRIND=1, make check-valgrind), else 1.  The harness's per-test
+ * (AW_VALGRIND=1, make check-valgrind), else AW_TIMEOUT_SCALE (qemu-user:
+ * tests/cross/run.sh) or 1.  The harness's per-test
  * timeout (120 s) is scaled by it too. */
 unsigned th_timeout_scale(void);
 
