@@ -74,7 +74,7 @@ MAN3         := $(wildcard docs/man3/*.3)
 PUBLIC_SYMS   = $(shell sed -n 's/^[[:space:]]*\(aw_[a-z0-9_]*\);.*/\1/p' src/libatomicwrite.map)
 
 .PHONY: all check check-unit check-cli check-header check-batch-big check-asan check-valgrind \
-        check-posix check-warnings amalgamation check-fuzz fuzzers tools bench-tools \
+        check-posix check-portable check-cross check-warnings amalgamation check-fuzz fuzzers tools bench-tools \
         powerloss-tools check-faults check-powerloss check-hostile check-abi abi-baseline \
         bench demo install uninstall dist distcheck clean version FORCE
 
@@ -244,10 +244,34 @@ check-asan:
 check-posix:
 	AW_TEST_POSIX=1 $(MAKE) B=$(B)/posix AW_DEFS=-DAW_FORCE_POSIX check
 
+# src/ and cli/ compiled as on a system that is not Linux (gcc and clang,
+# -Werror; tests/portable/posix-only.h): __linux__ undefined and only
+# POSIX 2008 (plus what the BSDs and macOS all have), then once more as
+# macOS (__APPLE__, Darwin's names declared): a Linux-only call outside
+# the #ifdefs that keep it to Linux fails the build.  Compiles, links
+# nothing, runs nothing.
+PORTABLE_CFLAGS = -U__linux__ -U__linux -U__gnu_linux__ -Ulinux -include tests/portable/posix-only.h \
+	-I$(AW_INCDIR) -Isrc -Icli -std=c11 $(AW_WARNINGS) -Werror -fsyntax-only
+PORTABLE_AS_posix  = -D_POSIX_C_SOURCE=200809L -D_XOPEN_SOURCE=700
+PORTABLE_AS_seam   = -D_POSIX_C_SOURCE=200809L -D_XOPEN_SOURCE=700 -DAW_TESTING
+PORTABLE_AS_darwin = -D__APPLE__ -D_DEFAULT_SOURCE -DAW_PORTABLE_DARWIN
+check-portable:
+	@set -e; for cc in gcc clang; do for as in posix seam darwin; do \
+	    case $$as in posix) f='$(PORTABLE_AS_posix)';; seam) f='$(PORTABLE_AS_seam)';; \
+	        darwin) f='$(PORTABLE_AS_darwin)';; esac; \
+	    for src in $(LIB_SRC) $(CLI_SRC); do \
+	        $$cc $(PORTABLE_CFLAGS) $$f $$src || { echo "check-portable: $$src fails as $$as ($$cc)"; exit 1; }; \
+	    done; echo "check-portable: src/ and cli/ compile as $$as with $$cc"; done; done
+
 # Warning-free under gcc and clang, warnings as errors.
 check-warnings:
 	$(MAKE) B=build/werror-gcc CC=gcc CFLAGS="-O2 -Werror" all tools build/werror-gcc/unit-tests
 	$(MAKE) B=build/werror-clang CC=clang CFLAGS="-O2 -Werror" all tools build/werror-clang/unit-tests
+
+# Every architecture and libc we can build and run here (tests/cross/run.sh:
+# TARGETS=..., CROSS_FAST=1, CROSS_FULL=1; installs its packages as root).
+check-cross:
+	tests/cross/run.sh
 
 check-valgrind: all $(B)/unit-tests
 	B="$(B)" AW_VALGRIND=1 tests/run-check.sh

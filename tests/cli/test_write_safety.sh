@@ -275,4 +275,16 @@ else
 	echo "    skipped: not a git checkout"
 fi
 
+t_case "the commands of --from-cmd and --check inherit no descriptor of the CLI's"
+if [ -d /proc/self/fd ]; then
+	# What any command started from here has open (ls's own directory too).
+	base=$(ls /proc/self/fd | sort -n | tr '\n' ' ')
+	expect_status 0 "$AW" --from-cmd 'ls /proc/self/fd' out </dev/null
+	expect_eq "$(sort -n out | tr '\n' ' ')" "$base" "--from-cmd's descriptors"
+	printf x | expect_status 0 "$AW" --check "ls /proc/self/fd > '$PWD/fds'; : {}" f
+	expect_eq "$(sort -n fds | tr '\n' ' ')" "$base" "--check's descriptors"
+else
+	t_skip "descriptors of commands" "no /proc/self/fd here"
+fi
+
 t_done

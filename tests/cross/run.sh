@@ -4,7 +4,9 @@
 # Linux architecture and libc Debian's archive lets us build and run here.
 #
 #   TARGETS="i386 musl s390x" tests/cross/run.sh     some targets
-#   CROSS_FAST=1 tests/cross/run.sh                  the CI part (i386 musl s390x)
+#   CROSS_FAST=1 tests/cross/run.sh                  the CI part: i386 musl
+#                                                    s390x, each quick
+#   CROSS_FULL=1 ...                                 every target in full
 #
 # Each target, in its own build directory (build/cross/TARGET):
 #   1. builds warning-free (-Werror): libraries, CLI, unit tests, tools;
@@ -12,7 +14,13 @@
 #   3. make check and make check-posix: native targets (gcc, clang, musl,
 #      i386) as on any machine; the others (aarch64, armhf, s390x,
 #      ppc64le, riscv64) static, through qemu-user-static and binfmt_misc,
-#      so that the CLI tests run the target's CLI (AW=) like a native one;
+#      so that the CLI tests run the target's CLI (AW=) like a native one.
+#      Quick (the qemu targets, and all under CROSS_FAST=1; CROSS_FULL=1
+#      for none): without the unit tests' fault sweeps, which replay one
+#      protocol at every seam call whatever the machine (minutes under
+#      qemu), and without the CLI tests of the build system and the
+#      documents (test_build, test_packaging, test_license, test_layout,
+#      test_manpages), which build with this system's compiler;
 #   4. on the 32-bit targets (i386, armhf) and on gcc (as the control),
 #      tests/cross/test_32bit.sh: files over 4 GiB and dates after 2038.
 # Installs its packages (.ci/install-deps.sh with AW_DEPS) as root; ends
@@ -147,6 +155,15 @@ run_target() {
 	local rc=0 env=()
 	# qemu-user is slower: the tests' own time limits are scaled.
 	[ -n "$q" ] && env+=(AW_TIMEOUT_SCALE=10)
+	local quick=0
+	[ -n "$q" ] && quick=1
+	[ "${CROSS_FAST:-0}" = 1 ] && quick=1
+	[ "${CROSS_FULL:-0}" = 1 ] && quick=0
+	if [ "$quick" = 1 ]; then
+		env+=(AW_UNIT_ARGS="-fault_at_every_call -eintr_at_every_call"
+		      AW_CLI_SKIP="build packaging license layout manpages")
+		echo "  $t: quick: no fault sweeps, no build-system tests (CROSS_FULL=1 for all)"
+	fi
 	env "${env[@]}" make -j2 "${mk[@]}" check >"$LOGDIR/$t.check.log" 2>&1
 	tally_check "$LOGDIR/$t.check.log" "make check" || { grep -E '^FAIL|^    ' "$LOGDIR/$t.check.log" | head -30; rc=1; }
 	env "${env[@]}" make -j2 "${mk[@]}" check-posix >"$LOGDIR/$t.posix.log" 2>&1
