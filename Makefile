@@ -109,17 +109,35 @@ $(B)/public.syms: src/libatomicwrite.map
 	@mkdir -p $(@D)
 	printf '%s\n' $(PUBLIC_SYMS) '__x86.get_pc_thunk.*' > $@
 
-$(B)/libatomicwrite.a: $(LIB_OBJ) $(B)/public.syms
-	rm -f $@ $(B)/atomicwrite-all.o
-	$(LD) -r -o $(B)/atomicwrite-all.o $(LIB_OBJ)
+# GNU ld or lld (and binutils' objcopy) everywhere but on macOS, whose
+# ld64 has no soname, version script or objcopy: an install name and a
+# list of exported symbols (C names with their leading underscore) there,
+# and `ld -r -exported_symbols_list` hides the rest of the static library.
+# (Reviewed on paper only: no macOS machine here.)
+ifeq ($(shell uname -s),Darwin)
+SHARED_LINK  = -dynamiclib -install_name $(LIBDIR)/$(SONAME) -Wl,-exported_symbols_list,$(B)/exported.syms
+STATIC_HIDE  = $(LD) -r -exported_symbols_list $(B)/exported.syms -o $(B)/atomicwrite-all.o $(LIB_OBJ)
+AR_FLAGS     = rcs
+else
+SHARED_LINK  = -shared -Wl,-soname,$(SONAME) -Wl,--version-script=src/libatomicwrite.map
+STATIC_HIDE  = $(LD) -r -o $(B)/atomicwrite-all.o $(LIB_OBJ) && \
 	$(OBJCOPY) --wildcard --keep-global-symbols=$(B)/public.syms $(B)/atomicwrite-all.o
-	$(AR) rcsD $@ $(B)/atomicwrite-all.o
+AR_FLAGS     = rcsD
+endif
+
+$(B)/exported.syms: $(B)/public.syms
+	sed -n 's/^aw_/_aw_/p' $< > $@
+
+$(B)/libatomicwrite.a: $(LIB_OBJ) $(B)/public.syms $(B)/exported.syms
+	rm -f $@ $(B)/atomicwrite-all.o
+	$(STATIC_HIDE)
+	$(AR) $(AR_FLAGS) $@ $(B)/atomicwrite-all.o
 
 OBJCOPY ?= objcopy
 
-$(B)/libatomicwrite.so.$(VERSION): $(LIB_OBJ) src/libatomicwrite.map
-	$(CC) $(ALL_CFLAGS) -shared -Wl,-soname,$(SONAME) \
-	    -Wl,--version-script=src/libatomicwrite.map -o $@ $(LIB_OBJ) $(SHARED_LDFLAGS) $(LDLIBS) $(AW_LDLIBS)
+$(B)/libatomicwrite.so.$(VERSION): $(LIB_OBJ) src/libatomicwrite.map $(B)/exported.syms
+	$(CC) $(ALL_CFLAGS) $(SHARED_LINK) \
+	    -o $@ $(LIB_OBJ) $(SHARED_LDFLAGS) $(LDLIBS) $(AW_LDLIBS)
 
 $(B)/libatomicwrite.so: $(B)/libatomicwrite.so.$(VERSION)
 	ln -sf libatomicwrite.so.$(VERSION) $(B)/$(SONAME)

@@ -9,6 +9,9 @@
 #   expect_eq ACTUAL EXPECTED MSG
 #   expect_grep PATTERN FILE MSG
 #   expect_no_temps DIR
+#   t_stat [-L] FORMAT FILE   GNU `stat -c FORMAT`, or BSD `stat -f` with
+#                  the format translated (%a %s %u %g %U %i %b %B %Y %F)
+#   $GMAKE         GNU make: gmake where there is one (the BSDs), else make
 #   t_skip NAME WHY  a case not run here, and why (counted as skipped)
 #   t_strerror ENAME   strerror() of errno ENAME in the words of the CLI's
 #                  libc (glibc's "Input/output error" is musl's "I/O error")
@@ -27,6 +30,21 @@ t_name=
 t_bad=0
 out=$T_ROOT/stdout
 err=$T_ROOT/stderr
+
+GMAKE=$(command -v gmake || echo make)
+if stat -c %s / >/dev/null 2>&1; then T_GNU_STAT=1; else T_GNU_STAT=0; fi
+t_stat() {
+	local l=
+	[ "$1" = -L ] && { l=-L; shift; }
+	if [ "$T_GNU_STAT" = 1 ]; then
+		stat $l -c "$1" "$2"
+		return
+	fi
+	local f=$1
+	f=${f//%a/%Lp}; f=${f//%s/%z}; f=${f//%U/%Su}; f=${f//%Y/%m}
+	f=${f//%B/512}; f=${f//%F/%HT}
+	stat $l -f "$f" "$2"
+}
 
 t_finish_case() {
 	[ -n "$t_name" ] || return 0

@@ -82,7 +82,7 @@ printf 'port=1\n' > app.conf; chmod 640 app.conf
 EDITOR=./ed.sh expect_status 0 "$AW" edit -b app.conf
 expect_eq "$(cat app.conf)" port=2 "edited"
 expect_eq "$(cat app.conf~)" port=1 "backup"
-expect_eq "$(stat -c %a app.conf)" 640 "mode kept"
+expect_eq "$(t_stat %a app.conf)" 640 "mode kept"
 expect_no_temps .
 
 t_case "edit: VISUAL wins over EDITOR, with arguments"

@@ -120,7 +120,7 @@ else
 		setup_link
 		edit_traced "$T_ROOT/trace" -e "inject=$STAT:error=EIO:when=$first..$k+$((k - first))" >"$out" 2>"$err"
 		if [ ! -L t ] || [ "$(cat target)" != "$OLD" ]; then
-			fail "EIO at $STAT #$first and #$k: t is $(stat -c %F t), target '$(cat target)': $(cat "$err")"
+			fail "EIO at $STAT #$first and #$k: t is $(t_stat %F t), target '$(cat target)': $(cat "$err")"
 		fi
 	done
 fi

@@ -9,9 +9,9 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 PKG=$REPO/tests/packaging
 B=${B:-build}
 case $B in /*) ;; *) B=$REPO/$B ;; esac
-make_q() { make -s -C "$REPO" B="$B" "$@" >"$out" 2>"$err"; }
+make_q() { "$GMAKE" -s -C "$REPO" B="$B" "$@" >"$out" 2>"$err"; }
 
-VERSION=$(make -s --no-print-directory -C "$REPO" version)
+VERSION=$("$GMAKE" -s --no-print-directory -C "$REPO" version)
 SOVERSION=${VERSION%%.*}
 nm_global() {  # nm_global FILE: the defined global symbols of an object or archive
 	# (but i386's PIC thunks, the compiler's, hidden: see the Makefile)
@@ -46,7 +46,7 @@ for f in usr/bin/atomicwrite usr/include/atomicwrite.h usr/lib/libatomicwrite.a 
 	[ -e "$dest/$f" ] || fail "missing $f"
 done
 expect_eq "$(readlink "$dest/usr/lib/libatomicwrite.so.$SOVERSION")" "libatomicwrite.so.$VERSION" "soname link"
-expect_eq "$(stat -c %a "$dest/usr/lib/libatomicwrite.so.$VERSION")" 644 "mode of the shared library"
+expect_eq "$(t_stat %a "$dest/usr/lib/libatomicwrite.so.$VERSION")" 644 "mode of the shared library"
 expect_eq "$(find "$dest" -type f ! -perm 644 ! -path '*/bin/*')" "" "files not 0644"
 expect_grep "^prefix=/usr$" "$dest/usr/lib/pkgconfig/atomicwrite.pc" "pc prefix"
 for page in "$REPO"/docs/man3/*.3 "$REPO"/docs/*.3; do

@@ -106,7 +106,7 @@ expect_status 0 "$AW" publish -k1 site src
 expect_eq "$(cat site/index.html)" v2 "v2"
 expect_status 0 "$AW" rollback site
 expect_eq "$(cat site/index.html 2>&1)" v1 "rollback serves the complete v1"
-expect_eq "$(stat -c %a site/)" "$(stat -c %a src)" "with its final mode"
+expect_eq "$(t_stat %a site/)" "$(t_stat %a src)" "with its final mode"
 expect_status 0 "$AW" sweep .
 expect_eq "$(ls -A | grep -c '^\.awbld-')" 0 "sweep removed the half-built one"
 

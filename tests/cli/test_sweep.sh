@@ -56,7 +56,7 @@ t_case "sweep leaves look-alike names that are not provably ours"
 printf data > .awtmp-abcdefghijkl-notes
 printf data > .awtmp-00000000000000ab-abcdefgh-notes
 mkfifo fifo
-hex=$(printf '%016x' "$(stat -c %i fifo)")
+hex=$(printf '%016x' "$(t_stat %i fifo)")
 mv fifo ".awtmp-$hex-abcdefgh-fifo"
 expect_status 0 "$AW" sweep .
 expect_eq "$(cat "$out")" "" "removed"

@@ -11,16 +11,16 @@ expect_no_temps .
 
 t_case "creates a file with 0666 & ~umask"
 (umask 027; printf x | "$AW" g) || fail "exit status $?"
-expect_eq "$(stat -c %a g)" 640 "mode"
+expect_eq "$(t_stat %a g)" 640 "mode"
 
 t_case "-m sets the exact mode"
 printf x | expect_status 0 "$AW" -m 600 h
-expect_eq "$(stat -c %a h)" 600 "mode"
+expect_eq "$(t_stat %a h)" 600 "mode"
 
 t_case "keeps the mode of the file it replaces"
 printf old > k; chmod 751 k
 printf new | expect_status 0 "$AW" k
-expect_eq "$(stat -c %a k)" 751 "mode"
+expect_eq "$(t_stat %a k)" 751 "mode"
 
 t_case "usage errors exit 2"
 expect_status 2 "$AW"

@@ -17,7 +17,7 @@ T2040=2208988800         # 2040-01-01 00:00:00 UTC
 
 # A sparse file of SIZE bytes ending in MARK: fast, and nearly no space.
 sparse() { truncate -s $(($2 - ${#3})) "$1" && printf '%s' "$3" >>"$1"; }
-allocated() { echo $(($(stat -c %b "$1") * $(stat -c %B "$1"))); }
+allocated() { echo $(($(t_stat %b "$1") * $(t_stat %B "$1"))); }
 free_bytes() { df -P -B1 "$1" | awk 'NR == 2 { print $4 }'; }
 
 t_case "probe: this filesystem keeps holes"
@@ -39,7 +39,7 @@ if [ "$holes" = 1 ]; then
 	t_case "--from a 4.1 GiB sparse file: every byte, the size exact, the holes kept"
 	sparse src "$BIG" the-end
 	expect_status 0 "$AW" --from src dst
-	expect_eq "$(stat -c %s dst)" "$BIG" "size"
+	expect_eq "$(t_stat %s dst)" "$BIG" "size"
 	expect_eq "$(tail -c 7 dst)" the-end "the last bytes (past 4 GiB)"
 	[ "$(allocated dst)" -lt $((64 << 20)) ] || fail "holes not kept: $(allocated dst) bytes allocated"
 	expect_no_temps .
@@ -50,7 +50,7 @@ fi
 if [ "$(free_bytes .)" -gt $((STDIN_BYTES + (1 << 30))) ]; then
 	t_case "2.2 GB from standard input"
 	head -c "$STDIN_BYTES" /dev/zero | expect_status 0 "$AW" --durability=none fromstdin
-	expect_eq "$(stat -c %s fromstdin 2>/dev/null)" "$STDIN_BYTES" "size"
+	expect_eq "$(t_stat %s fromstdin 2>/dev/null)" "$STDIN_BYTES" "size"
 	rm -f fromstdin
 	expect_no_temps .
 else
@@ -69,6 +69,6 @@ printf x >site/a
 touch -d "@$T2040" site/a
 expect_status 0 "$AW" publish live site
 expect_eq "$(cat live/a 2>/dev/null)" x "published contents"
-expect_eq "$(stat -L -c %Y live/a 2>/dev/null)" "$T2040" "the published copy's mtime"
+expect_eq "$(t_stat -L %Y live/a 2>/dev/null)" "$T2040" "the published copy's mtime"
 
 t_done
