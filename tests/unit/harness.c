@@ -13,6 +13,9 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/xattr.h>
+#endif
 
 /* Per-test timeout, in seconds.  Under valgrind (AW_VALGRIND=1, set by
  * make check-valgrind through tests/run-check.sh) everything runs ~20x
@@ -249,6 +252,28 @@ void th_kill_writer(const char *path, unsigned flags, bool name)
 	int status;
 	ASSERT_EQ(waitpid(pid, &status, 0), pid);
 	ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+}
+
+int th_setxattr(const char *path, const char *name, const void *value, size_t size)
+{
+#ifdef __linux__
+	return setxattr(path, name, value, size, 0);
+#else
+	(void)path; (void)name; (void)value; (void)size;
+	errno = ENOTSUP;
+	return -1;
+#endif
+}
+
+long th_getxattr(const char *path, const char *name, void *value, size_t size)
+{
+#ifdef __linux__
+	return (long)getxattr(path, name, value, size);
+#else
+	(void)path; (void)name; (void)value; (void)size;
+	errno = ENOTSUP;
+	return -1;
+#endif
 }
 
 const char *th_errmsg(const char *prefix, int err)

@@ -112,6 +112,16 @@ long th_read_number(const char *path);
  * SIGKILL before committing.  Returns once it is dead. */
 void th_kill_writer(const char *path, unsigned flags, bool name);
 
+/* Extended attributes as Linux's setxattr(2)/getxattr(2) (macOS adds a
+ * position and options, FreeBSD has extattr_*()).  The library keeps
+ * attributes on Linux only, so elsewhere these fail with ENOTSUP and the
+ * tests skip. */
+int th_setxattr(const char *path, const char *name, const void *value, size_t size);
+long th_getxattr(const char *path, const char *name, void *value, size_t size);
+#if !defined(ENODATA) && defined(ENOATTR)
+#define ENODATA ENOATTR   /* "no such attribute" (FreeBSD has no ENODATA) */
+#endif
+
 /* "PREFIX: " and strerror(err) as this libc words it (glibc's "Input/
  * output error" is musl's "I/O error"): what aw_error_format() gives for
  * an error at that step and path.  A static buffer, each call overwrites
