@@ -271,7 +271,8 @@ static int full_fsync(int fd)
 	 * there is. */
 	if (fcntl(fd, F_FULLFSYNC) == 0)
 		return 0;
-	if (errno != ENOTSUP && errno != EINVAL && errno != ENOTTY)
+	if (errno != ENOTSUP && errno != EOPNOTSUPP && errno != EINVAL &&
+	    errno != ENOTTY)   /* (distinct values on macOS) */
 		return -1;
 #endif
 	return fsync(fd);
