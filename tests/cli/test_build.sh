@@ -10,7 +10,8 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # down in MAKEFLAGS, and exports them): each build here says what it wants,
 # with this system's compiler (a cross build's check runs this too).
 unset MAKEFLAGS MFLAGS MAKELEVEL CC CFLAGS CPPFLAGS LDFLAGS LDLIBS LD AR OBJCOPY AW_DEFS
-VERSION=$("$GMAKE" -s --no-print-directory -C "$REPO" version)
+# (Only the version line: a make under another make may add directory lines.)
+VERSION=$("$GMAKE" -s --no-print-directory -C "$REPO" version | sed -n "/^[0-9][0-9.]*$/p")
 jobs=-j2
 
 copy_tree() {  # copy_tree DIR: what `make all` needs, in a fresh directory

@@ -11,7 +11,8 @@ B=${B:-build}
 case $B in /*) ;; *) B=$REPO/$B ;; esac
 make_q() { "$GMAKE" -s -C "$REPO" B="$B" "$@" >"$out" 2>"$err"; }
 
-VERSION=$("$GMAKE" -s --no-print-directory -C "$REPO" version)
+# (Only the version line: a make under another make may add directory lines.)
+VERSION=$("$GMAKE" -s --no-print-directory -C "$REPO" version | sed -n "/^[0-9][0-9.]*$/p")
 SOVERSION=${VERSION%%.*}
 nm_global() {  # nm_global FILE: the defined global symbols of an object or archive
 	# (but i386's PIC thunks, the compiler's, hidden: see the Makefile)
