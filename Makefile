@@ -36,7 +36,11 @@ CFLAGS    ?= -O2 -g
 AW_WARNINGS := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
                -Wformat=2 -Wundef -Wno-unused-parameter
 AW_INCDIR ?= include
-AW_CPPFLAGS = -D_GNU_SOURCE -I$(AW_INCDIR) -Isrc $(AW_DEFS)
+# 64-bit file offsets and times on 32-bit systems (glibc on i386, armhf):
+# files over 2 GiB, dates after 2038, readdir's 64-bit offsets.  The public
+# header has no off_t or time_t, so this changes no ABI.
+AW_LFS      = -D_FILE_OFFSET_BITS=64 -D_TIME_BITS=64
+AW_CPPFLAGS = -D_GNU_SOURCE $(AW_LFS) -I$(AW_INCDIR) -Isrc $(AW_DEFS)
 AW_CFLAGS   = -std=c11 $(AW_WARNINGS)
 # After the user's CFLAGS (the last map wins): no source directory in the
 # binaries, so that two builds of the same source in different places are
@@ -72,7 +76,7 @@ MAN3         := $(wildcard docs/man3/*.3)
 PUBLIC_SYMS   = $(shell sed -n 's/^[[:space:]]*\(aw_[a-z0-9_]*\);.*/\1/p' src/libatomicwrite.map)
 
 .PHONY: all check check-unit check-cli check-header check-batch-big check-asan check-valgrind \
-        check-posix check-warnings amalgamation check-fuzz fuzzers tools bench-tools \
+        check-posix check-portable check-cross check-warnings amalgamation check-fuzz fuzzers tools bench-tools \
         powerloss-tools check-faults check-powerloss check-powerloss-long run-tools check-run-crash check-hostile check-abi abi-baseline \
         bench demo install uninstall dist distcheck clean version FORCE
 
@@ -102,21 +106,41 @@ $(B)/unit/%.o: tests/unit/%.c $(HEADERS) $(wildcard tests/unit/*.h)
 # The static library hides the internal aw__ functions as the shared one
 # does: every object is linked into one relocatable object, in which only
 # the public functions stay global, and that one object is archived.
+# (Plus i386's PIC thunks: comdat copies, hidden, that must stay global or
+# the linker, keeping libc's copy, drops the section a local one is in.)
 $(B)/public.syms: src/libatomicwrite.map
 	@mkdir -p $(@D)
-	printf '%s\n' $(PUBLIC_SYMS) > $@
+	printf '%s\n' $(PUBLIC_SYMS) '__x86.get_pc_thunk.*' > $@
 
-$(B)/libatomicwrite.a: $(LIB_OBJ) $(B)/public.syms
+# GNU ld or lld (and binutils' objcopy) everywhere but on macOS, whose
+# ld64 has no soname, version script or objcopy: an install name and a
+# list of exported symbols (C names with their leading underscore) there,
+# and `ld -r -exported_symbols_list` hides the rest of the static library.
+# (Reviewed on paper only: no macOS machine here.)
+ifeq ($(shell uname -s),Darwin)
+SHARED_LINK  = -dynamiclib -install_name $(LIBDIR)/$(SONAME) -Wl,-exported_symbols_list,$(B)/exported.syms
+STATIC_HIDE  = $(LD) -r -exported_symbols_list $(B)/exported.syms -o $(B)/atomicwrite-all.o $(LIB_OBJ)
+AR_FLAGS     = rcs
+else
+SHARED_LINK  = -shared -Wl,-soname,$(SONAME) -Wl,--version-script=src/libatomicwrite.map
+STATIC_HIDE  = $(LD) -r -o $(B)/atomicwrite-all.o $(LIB_OBJ) && \
+	$(OBJCOPY) --wildcard --keep-global-symbols=$(B)/public.syms $(B)/atomicwrite-all.o
+AR_FLAGS     = rcsD
+endif
+
+$(B)/exported.syms: $(B)/public.syms
+	sed -n 's/^aw_/_aw_/p' $< > $@
+
+$(B)/libatomicwrite.a: $(LIB_OBJ) $(B)/public.syms $(B)/exported.syms
 	rm -f $@ $(B)/atomicwrite-all.o
-	$(LD) -r -o $(B)/atomicwrite-all.o $(LIB_OBJ)
-	$(OBJCOPY) --keep-global-symbols=$(B)/public.syms $(B)/atomicwrite-all.o
-	$(AR) rcsD $@ $(B)/atomicwrite-all.o
+	$(STATIC_HIDE)
+	$(AR) $(AR_FLAGS) $@ $(B)/atomicwrite-all.o
 
 OBJCOPY ?= objcopy
 
-$(B)/libatomicwrite.so.$(VERSION): $(LIB_OBJ) src/libatomicwrite.map
-	$(CC) $(ALL_CFLAGS) -shared -Wl,-soname,$(SONAME) \
-	    -Wl,--version-script=src/libatomicwrite.map -o $@ $(LIB_OBJ) $(SHARED_LDFLAGS) $(LDLIBS) $(AW_LDLIBS)
+$(B)/libatomicwrite.so.$(VERSION): $(LIB_OBJ) src/libatomicwrite.map $(B)/exported.syms
+	$(CC) $(ALL_CFLAGS) $(SHARED_LINK) \
+	    -o $@ $(LIB_OBJ) $(SHARED_LDFLAGS) $(LDLIBS) $(AW_LDLIBS)
 
 $(B)/libatomicwrite.so: $(B)/libatomicwrite.so.$(VERSION)
 	ln -sf libatomicwrite.so.$(VERSION) $(B)/$(SONAME)
@@ -152,7 +176,7 @@ $(B)/atomicwrite.pc: atomicwrite.pc.in Makefile
 # Programs linked with the static library (they run in a VM or on a
 # scratch filesystem), the project's warnings, CC and B honoured.
 # (Each tool defines the feature macros it needs itself.)
-TOOL_CPPFLAGS = -I$(AW_INCDIR) $(AW_DEFS) $(CPPFLAGS)
+TOOL_CPPFLAGS = $(AW_LFS) -I$(AW_INCDIR) $(AW_DEFS) $(CPPFLAGS)
 TOOL_WITH_LIB = $(LINK_TOOL) $(TOOL_CPPFLAGS) -o $@ $(filter %.c,$^) \
 	$(B)/libatomicwrite.a $(LDLIBS) $(AW_LDLIBS)
 TOOL_PLAIN    = $(LINK_TOOL) $(TOOL_CPPFLAGS) -o $@ $(filter %.c,$^)
@@ -228,8 +252,13 @@ check-run-crash: all $(RUN_TESTS)
 # Every fast test; ends with the line "N passed, N failed".
 # The compiler and flags go to the tests that build consumer programs, so
 # that they link with the library as built (with sanitizers, say).
-check: all $(B)/unit-tests $(B)/powerloss/check $(B)/powerloss/check_selftest $(RUN_TESTS)
+check: all $(B)/unit-tests $(B)/powerloss/check $(B)/powerloss/check_selftest $(RUN_TESTS) $(B)/test-strerror
 	@B="$(B)" AW_CC="$(CC)" AW_CFLAGS="$(CFLAGS) $(LDFLAGS)" tests/run-check.sh
+
+# The libc's wording of an errno, for the CLI tests (tests/cli/strerror.c).
+$(B)/test-strerror: tests/cli/strerror.c
+	@mkdir -p $(@D)
+	$(TOOL_PLAIN)
 
 # R2 at full size: batches of 100,000 files under ulimit -n 1024 through the
 # library and the CLI, timed, on tmpfs where there is one (BIG_TMPDIR).
@@ -267,13 +296,38 @@ check-asan:
 
 # Every fast test again with the Linux-only paths compiled out: the POSIX
 # fallbacks (named temporary files, link-based no-clobber, read/write copies).
+# In $(B)/posix, with the caller's CC and flags (a cross build's too).
 check-posix:
-	AW_TEST_POSIX=1 $(MAKE) B=build/posix AW_DEFS=-DAW_FORCE_POSIX check
+	AW_TEST_POSIX=1 $(MAKE) B=$(B)/posix AW_DEFS=-DAW_FORCE_POSIX check
+
+# src/ and cli/ compiled as on a system that is not Linux (gcc and clang,
+# -Werror; tests/portable/posix-only.h): __linux__ undefined and only
+# POSIX 2008 (plus what the BSDs and macOS all have), then once more as
+# macOS (__APPLE__, Darwin's names declared): a Linux-only call outside
+# the #ifdefs that keep it to Linux fails the build.  Compiles, links
+# nothing, runs nothing.
+PORTABLE_CFLAGS = -U__linux__ -U__linux -U__gnu_linux__ -Ulinux -include tests/portable/posix-only.h \
+	-I$(AW_INCDIR) -Isrc -Icli -std=c11 $(AW_WARNINGS) -Werror -fsyntax-only
+PORTABLE_AS_posix  = -D_POSIX_C_SOURCE=200809L -D_XOPEN_SOURCE=700
+PORTABLE_AS_seam   = -D_POSIX_C_SOURCE=200809L -D_XOPEN_SOURCE=700 -DAW_TESTING
+PORTABLE_AS_darwin = -D__APPLE__ -D_DEFAULT_SOURCE -DAW_PORTABLE_DARWIN
+check-portable:
+	@set -e; for cc in gcc clang; do for as in posix seam darwin; do \
+	    case $$as in posix) f='$(PORTABLE_AS_posix)';; seam) f='$(PORTABLE_AS_seam)';; \
+	        darwin) f='$(PORTABLE_AS_darwin)';; esac; \
+	    for src in $(LIB_SRC) $(CLI_SRC); do \
+	        $$cc $(PORTABLE_CFLAGS) $$f $$src || { echo "check-portable: $$src fails as $$as ($$cc)"; exit 1; }; \
+	    done; echo "check-portable: src/ and cli/ compile as $$as with $$cc"; done; done
 
 # Warning-free under gcc and clang, warnings as errors.
 check-warnings:
 	$(MAKE) B=build/werror-gcc CC=gcc CFLAGS="-O2 -Werror" all tools build/werror-gcc/unit-tests
 	$(MAKE) B=build/werror-clang CC=clang CFLAGS="-O2 -Werror" all tools build/werror-clang/unit-tests
+
+# Every architecture and libc we can build and run here (tests/cross/run.sh:
+# TARGETS=..., CROSS_FAST=1, CROSS_FULL=1; installs its packages as root).
+check-cross:
+	tests/cross/run.sh
 
 check-valgrind: all $(B)/unit-tests
 	B="$(B)" AW_VALGRIND=1 tests/run-check.sh
@@ -295,7 +349,7 @@ $(B)/faults/killer-control: tests/faults/killer.c $(B)/libatomicwrite.a
 # options.  FUZZ_SECONDS each; new inputs go to build/fuzz/corpus-*.
 FUZZ_SECONDS ?= 60
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-FUZZ_CPPFLAGS := -D_GNU_SOURCE -I$(AW_INCDIR) -Isrc -Icli -include tests/fuzz/fuzz_protos.h
+FUZZ_CPPFLAGS := -D_GNU_SOURCE $(AW_LFS) -I$(AW_INCDIR) -Isrc -Icli -include tests/fuzz/fuzz_protos.h
 FUZZERS := $(B)/fuzz/fuzz_cli $(B)/fuzz/fuzz_options
 fuzzers: $(FUZZERS)
 
@@ -444,6 +498,8 @@ $(B)/amalgamation/atomicwrite.c: src/internal.h src/sys.h src/xfs_exchange.h $(L
 	{ printf '/* SPDX-License-Identifier: MIT */\n'; \
 	  printf '/* atomicwrite %s - amalgamated from the sources, do not edit. */\n' $(VERSION); \
 	  printf '#ifndef _GNU_SOURCE\n#define _GNU_SOURCE\n#endif\n'; \
+	  printf '/* 64-bit offsets and times (32-bit systems); no off_t or time_t is public. */\n'; \
+	  printf '#undef _FILE_OFFSET_BITS\n#define _FILE_OFFSET_BITS 64\n#undef _TIME_BITS\n#define _TIME_BITS 64\n'; \
 	  printf '#if defined(__GNUC__) || defined(__clang__)\n#define AW__AMALG_STATIC static __attribute__((unused))\n'; \
 	  printf '#else\n#define AW__AMALG_STATIC static\n#endif\n'; \
 	  for f in src/internal.h src/sys.h src/xfs_exchange.h; do \

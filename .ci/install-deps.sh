@@ -6,7 +6,10 @@
 #
 #   bash .ci/install-deps.sh            build + fast tests + fault suites
 #   AW_DEPS="extra pkgs" bash .ci/...   adds packages (the bench and power-loss
-#                                        scripts pass theirs this way)
+#                                        scripts pass theirs this way; so does
+#                                        tests/cross/run.sh: musl-tools,
+#                                        gcc-<triplet>, libc6-dev-<arch>-cross,
+#                                        qemu-user-static, binfmt-support)
 set -euo pipefail
 
 pkgs=(

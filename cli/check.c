@@ -271,7 +271,7 @@ int cli_run_check(const char *cmd, const char *path, bool verbose)
 	int out[2] = { -1, -1 };
 	struct cli_child child = { .out = STDERR_FILENO, .err = -1, .quiet = true };
 	if (!verbose) {
-		if (pipe2(out, O_CLOEXEC) < 0) {
+		if (cli_pipe_cloexec(out) < 0) {
 			cli_warn("check: pipe: %s", strerror(errno));
 			free(line);
 			return -1;

@@ -95,6 +95,10 @@ pid_t cli_fork(void);
 int cli_wait(pid_t pid, int *status);
 /* Whether a wait status says the program exited with status 0. */
 bool cli_exited_ok(int status);
+/* pipe2(fds, O_CLOEXEC), or where there is none (macOS, POSIX 2008)
+ * pipe() and then FD_CLOEXEC (the CLI spawns from one thread only).  0,
+ * or -1 with errno set. */
+int cli_pipe_cloexec(int fds[2]);
 
 /* ---- source.c, check.c: the new contents, and their check */
 

@@ -95,7 +95,7 @@ static int copy_from_program(aw_file *f, char *const argv[], bool shell,
                              const char *what, bool progress, aw_error *e)
 {
 	int out[2];
-	if (pipe2(out, O_CLOEXEC) < 0) {
+	if (cli_pipe_cloexec(out) < 0) {
 		set_error(e, AW_STEP_READ_SOURCE, what, errno);
 		return -1;
 	}

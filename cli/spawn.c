@@ -6,6 +6,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -61,4 +62,26 @@ pid_t cli_spawn(const char *file, char *const argv[], const struct cli_child *c)
 bool cli_exited_ok(int status)
 {
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+int cli_pipe_cloexec(int fds[2])
+{
+#if !(defined(__linux__) || defined(__FreeBSD__) || defined(__OpenBSD__) || \
+      defined(__NetBSD__) || defined(__DragonFly__))
+	if (pipe(fds) < 0)
+		return -1;
+	for (int i = 0; i < 2; i++) {
+		int fl = fcntl(fds[i], F_GETFD);
+		if (fl < 0 || fcntl(fds[i], F_SETFD, fl | FD_CLOEXEC) < 0) {
+			int err = errno;
+			close(fds[0]);
+			close(fds[1]);
+			errno = err;
+			return -1;
+		}
+	}
+	return 0;
+#else
+	return pipe2(fds, O_CLOEXEC);
+#endif
 }

@@ -8,6 +8,7 @@
 
 #include "atomicwrite.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -15,6 +16,23 @@
 
 #ifndef NAME_MAX
 #define NAME_MAX 255
+#endif
+
+/* Where systems spell the same thing differently.  A struct stat's access
+ * and modification times: st_atim/st_mtim (POSIX 2008), st_atimespec/
+ * st_mtimespec on macOS.  "No such attribute": ENODATA on Linux, ENOATTR
+ * on macOS and the BSDs (where ENODATA, if defined, means another thing). */
+#if defined(__APPLE__)
+#define AW__ST_ATIM(st) ((st)->st_atimespec)
+#define AW__ST_MTIM(st) ((st)->st_mtimespec)
+#else
+#define AW__ST_ATIM(st) ((st)->st_atim)
+#define AW__ST_MTIM(st) ((st)->st_mtim)
+#endif
+#ifdef ENOATTR
+#define AW__ENOATTR ENOATTR
+#else
+#define AW__ENOATTR ENODATA
 #endif
 
 /*

@@ -63,7 +63,7 @@ static int keep_owner(struct aw_file *f, const struct stat *fresh, aw_error *e)
 static bool unkeepable(int err)
 {
 	return err == EPERM || err == EACCES || err == ENOTSUP ||
-	       err == EOPNOTSUPP || err == ENODATA;
+	       err == EOPNOTSUPP || err == AW__ENOATTR;
 }
 
 /* Reads the whole attribute list or one value into a fresh buffer. */

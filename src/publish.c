@@ -135,7 +135,7 @@ static int mark_complete(struct publish *p, bool sync, aw_error *e)
 		int r = aw__renameat_noreplace(p->dirfd, p->building, p->dirfd,
 		                               p->version);
 		if (r < 0 && (errno == ENOSYS || errno == EINVAL ||
-		              errno == EOPNOTSUPP)) {
+		              errno == EOPNOTSUPP || errno == ENOTSUP)) {
 			/* No renameat2: look, then rename (the parent's
 			 * lock keeps other publishers out). */
 			struct stat st;

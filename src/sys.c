@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>   /* arc4random_buf (macOS, the BSDs) */
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -17,11 +18,25 @@
 #include <unistd.h>
 
 #if defined(__linux__)
-#include <linux/fs.h>
 #include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/syscall.h>
 #include <sys/xattr.h>
+/* Of the kernel's headers only FICLONE is needed, and a libc need not
+ * ship them (musl-gcc): its number is the kernel's ABI, spelled here, and
+ * checked against <linux/fs.h> where that exists. */
+#ifdef _IOW
+#define AW__FICLONE _IOW(0x94, 9, int)
+#if defined(__has_include)
+#if __has_include(<linux/fs.h>)
+#include <linux/fs.h>
+_Static_assert(FICLONE == AW__FICLONE, "FICLONE as <linux/fs.h> has it");
+#endif
+#endif
+#ifndef FICLONE
+#define FICLONE AW__FICLONE
+#endif
+#endif
 #include "xfs_exchange.h"
 #endif
 
@@ -294,7 +309,8 @@ static int full_fsync(int fd)
 	 * there is. */
 	if (fcntl(fd, F_FULLFSYNC) == 0)
 		return 0;
-	if (errno != ENOTSUP && errno != EINVAL && errno != ENOTTY)
+	if (errno != ENOTSUP && errno != EOPNOTSUPP && errno != EINVAL &&
+	    errno != ENOTTY)   /* (distinct values on macOS) */
 		return -1;
 #endif
 	return fsync(fd);

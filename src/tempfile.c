@@ -39,7 +39,8 @@ int aw__lock_temp(int fd)
 {
 	if (aw__flock(fd, LOCK_EX | LOCK_NB) == 0)
 		return 0;
-	if (errno == ENOLCK || errno == EINVAL || errno == EOPNOTSUPP)
+	if (errno == ENOLCK || errno == EINVAL || errno == EOPNOTSUPP ||
+	    errno == ENOTSUP)   /* macOS: a distinct value */
 		return 0;
 	return -1;
 }
@@ -58,6 +59,7 @@ static int try_link(int dirfd, const char *name, void *ctx)
 	 * Elsewhere it fails (ENOENT; EPERM from a seccomp filter that looks
 	 * at the flags) and the /proc magic link, a longer lookup, does the
 	 * same. */
+#ifdef AT_EMPTY_PATH
 	if (!t->use_proc) {
 		if (aw__linkat(t->fd, "", dirfd, name, AT_EMPTY_PATH) == 0)
 			return 0;
@@ -67,6 +69,7 @@ static int try_link(int dirfd, const char *name, void *ctx)
 			return -1;
 		t->use_proc = true;
 	}
+#endif
 	if (aw__linkat(AT_FDCWD, t->proc, dirfd, name, AT_SYMLINK_FOLLOW) == 0)
 		return 0;
 	/* A name that spells our inode and exists already was planted by a
@@ -87,7 +90,8 @@ static int try_rename(int dirfd, const char *name, void *ctx)
 {
 	const char *from = ctx;
 	int r = aw__renameat_noreplace(dirfd, from, dirfd, name);
-	if (r < 0 && (errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP)) {
+	if (r < 0 && (errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP ||
+	              errno == ENOTSUP)) {
 		/* No such rename here: a plain one.  It would replace an
 		 * entry at the marked name, but only one planted by someone
 		 * who guessed both our inode and 8 random letters and
@@ -434,7 +438,8 @@ static int install(struct aw_file *f)
 		return aw__renameat(f->dirfd, f->tmpname, f->dirfd, f->name);
 	if (aw__renameat_noreplace(f->dirfd, f->tmpname, f->dirfd, f->name) == 0)
 		return 0;
-	if (errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
+	if (errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP &&
+	    errno != ENOTSUP)
 		return -1;
 	if (aw__linkat(f->dirfd, f->tmpname, f->dirfd, f->name, 0) < 0)
 		return -1;

@@ -187,7 +187,7 @@ static int copy_attrs(int fd, const struct stat *st)
 		return -1;
 	if (aw__fchmod(fd, st->st_mode & 07777) < 0)
 		return -1;
-	const struct timespec times[2] = { st->st_atim, st->st_mtim };
+	const struct timespec times[2] = { AW__ST_ATIM(st), AW__ST_MTIM(st) };
 	return aw__futimens(fd, times);
 }
 

@@ -7,6 +7,9 @@
 # tests (in N shards) under valgrind's memcheck, and only them: the CLI
 # tests would run exactly as in `make check` (valgrind does not follow the
 # CLI), so they are left to it.
+# AW_UNIT_ARGS: arguments for the unit-test runner (`-NAME` skips tests);
+# AW_CLI_SKIP: names of CLI test files not run (test_NAME.sh), counted as
+# skipped (tests/cross/run.sh's quick runs).
 set -u
 cd "$(dirname "$0")/.." || exit 1
 B=${B:-build}
@@ -40,14 +43,15 @@ log=$(mktemp)
 # (AW_CHECK_LANES=1: one after the other).  Much of their time is spent
 # waiting for fsync, locks and timeouts, so the lanes overlap well on two
 # cores.  The unit tests' output is printed when they end.
+# shellcheck disable=SC2086
 unit_tests() {  # unit_tests SHARD: runs the unit tests of SHARD (K/N)
 	if [ "${AW_VALGRIND:-0}" = 1 ]; then
 		AW_UNIT_SHARD=$1 valgrind --quiet --error-exitcode=99 --leak-check=full \
 			--errors-for-leak-kinds=definite,indirect --track-fds=no --trace-children=no \
-			"$B/unit-tests" 2>&1
+			"$B/unit-tests" ${AW_UNIT_ARGS:-} 2>&1
 		[ "$?" = 99 ] && echo "valgrind found errors"
 	else
-		AW_UNIT_SHARD=$1 "$B/unit-tests" 2>&1
+		AW_UNIT_SHARD=$1 "$B/unit-tests" ${AW_UNIT_ARGS:-} 2>&1
 	fi
 	return 0
 }
@@ -78,6 +82,13 @@ else
 fi
 trap 'rm -f "$log" "${unit_logs[@]}"' EXIT
 for t in "${cli_tests[@]}"; do
+	name=${t#tests/cli/test_}
+	case " ${AW_CLI_SKIP:-} " in
+	*" ${name%.sh} "*)
+		echo "== $t: skipped (AW_CLI_SKIP)"
+		skipped=$((skipped + 1))
+		continue ;;
+	esac
 	echo "== $t"
 	AW="$B/atomicwrite" bash "$t" 2>&1 | tee "$log"
 	tally "$log" "$t"

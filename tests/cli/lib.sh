@@ -9,6 +9,12 @@
 #   expect_eq ACTUAL EXPECTED MSG
 #   expect_grep PATTERN FILE MSG
 #   expect_no_temps DIR
+#   t_stat [-L] FORMAT FILE   GNU `stat -c FORMAT`, or BSD `stat -f` with
+#                  the format translated (%a %s %u %g %U %i %b %B %Y %F)
+#   $GMAKE         GNU make: gmake where there is one (the BSDs), else make
+#   t_skip NAME WHY  a case not run here, and why (counted as skipped)
+#   t_strerror ENAME   strerror() of errno ENAME in the words of the CLI's
+#                  libc (glibc's "Input/output error" is musl's "I/O error")
 #   t_done         prints "FILE: N passed, N failed" and exits non-zero on
 #                  failure (call it last)
 # The CLI under test is $AW (build/atomicwrite by default).
@@ -19,10 +25,26 @@ T_ROOT=$(mktemp -d "${TMPDIR:-/tmp}/aw-cli-XXXXXX")
 trap 'chmod -R u+rwx "$T_ROOT" 2>/dev/null; rm -rf "$T_ROOT"' EXIT
 t_passed=0
 t_failed=0
+t_skipped=0
 t_name=
 t_bad=0
 out=$T_ROOT/stdout
 err=$T_ROOT/stderr
+
+GMAKE=$(command -v gmake || echo make)
+if stat -c %s / >/dev/null 2>&1; then T_GNU_STAT=1; else T_GNU_STAT=0; fi
+t_stat() {
+	local l=
+	[ "$1" = -L ] && { l=-L; shift; }
+	if [ "$T_GNU_STAT" = 1 ]; then
+		stat $l -c "$1" "$2"
+		return
+	fi
+	local f=$1
+	f=${f//%a/%Lp}; f=${f//%s/%z}; f=${f//%U/%Su}; f=${f//%Y/%m}
+	f=${f//%B/512}; f=${f//%F/%HT}
+	stat $l -f "$f" "$2"
+}
 
 t_finish_case() {
 	[ -n "$t_name" ] || return 0
@@ -44,6 +66,12 @@ t_case() {
 	rm -rf "$T_ROOT/case"
 	mkdir "$T_ROOT/case"
 	cd "$T_ROOT/case" || exit 1
+}
+
+t_skip() {
+	t_finish_case
+	echo "skip $1: $2"
+	t_skipped=$((t_skipped + 1))
 }
 
 fail() {
@@ -76,8 +104,22 @@ expect_no_temps() {
 	[ -z "$left" ] || fail "temporary files left in $1: $left"
 }
 
+# By the helper make check builds beside the CLI with its compiler (static
+# for a cross build), else by this system's libc (perl's POSIX module).
+t_strerror() {
+	local h
+	h=$(dirname "$AW")/test-strerror
+	if [ -x "$h" ]; then
+		"$h" "$1"
+	else
+		perl -MPOSIX -e "print POSIX::strerror(POSIX::$1()), qq(\n)"
+	fi
+}
+
 t_done() {
 	t_finish_case
-	echo "$(basename "$0"): $t_passed passed, $t_failed failed"
+	local skipped=
+	[ "$t_skipped" = 0 ] || skipped=", $t_skipped skipped"
+	echo "$(basename "$0"): $t_passed passed, $t_failed failed$skipped"
 	[ "$t_failed" = 0 ]
 }

@@ -42,7 +42,7 @@ expect_status 0 "$AW" --from src.bin dst.bin
 cmp -s src.bin dst.bin || fail "copy differs"
 printf old > dst2
 expect_status 1 "$AW" --from missing dst2
-expect_grep "reading missing (--from): No such file or directory; dst2 was not changed" "$err" "message"
+expect_grep "reading missing (--from): $(t_strerror ENOENT); dst2 was not changed" "$err" "message"
 expect_eq "$(cat dst2)" old "untouched"
 expect_status 2 "$AW" --from a --from-cmd b dst2
 
@@ -82,7 +82,7 @@ printf 'port=1\n' > app.conf; chmod 640 app.conf
 EDITOR=./ed.sh expect_status 0 "$AW" edit -b app.conf
 expect_eq "$(cat app.conf)" port=2 "edited"
 expect_eq "$(cat app.conf~)" port=1 "backup"
-expect_eq "$(stat -c %a app.conf)" 640 "mode kept"
+expect_eq "$(t_stat %a app.conf)" 640 "mode kept"
 expect_no_temps .
 
 t_case "edit: VISUAL wins over EDITOR, with arguments"

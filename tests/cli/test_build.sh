@@ -7,9 +7,11 @@
 . "$(dirname "$0")/lib.sh"
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # Not the caller's make variables (`make check B=... CC=...` passes them
-# down in MAKEFLAGS): each build here says what it wants.
-unset MAKEFLAGS MFLAGS MAKELEVEL
-VERSION=$(make -s --no-print-directory -C "$REPO" version)
+# down in MAKEFLAGS, and exports them): each build here says what it wants,
+# with this system's compiler (a cross build's check runs this too).
+unset MAKEFLAGS MFLAGS MAKELEVEL CC CFLAGS CPPFLAGS LDFLAGS LDLIBS LD AR OBJCOPY AW_DEFS
+# (Only the version line: a make under another make may add directory lines.)
+VERSION=$("$GMAKE" -s --no-print-directory -C "$REPO" version | sed -n "/^[0-9][0-9.]*$/p")
 jobs=-j2
 
 copy_tree() {  # copy_tree DIR: what `make all` needs, in a fresh directory
@@ -19,7 +21,7 @@ copy_tree() {  # copy_tree DIR: what `make all` needs, in a fresh directory
 }
 
 t_case "make CPPFLAGS=... CFLAGS=... LDFLAGS=-static keeps the project's flags; the .so stays shared"
-make -s -C "$REPO" $jobs B="$PWD/b" CPPFLAGS=-MMD CFLAGS="-O1 -g0" LDFLAGS=-static all \
+"$GMAKE" -s -C "$REPO" $jobs B="$PWD/b" CPPFLAGS=-MMD CFLAGS="-O1 -g0" LDFLAGS=-static all \
 	>"$out" 2>"$err" || fail "build: $(tail -5 "$err")"
 # CPPFLAGS reached the compiler (-MMD writes .d files) and -Iinclude was kept.
 ls b/obj/*.d >/dev/null 2>&1 || fail "command-line CPPFLAGS did not reach the compiler"
@@ -39,8 +41,8 @@ if command -v dpkg-buildflags >/dev/null; then
 		# computed elsewhere: the prefix map is the Makefile's own.
 		export DEB_BUILD_MAINT_OPTIONS=hardening=+all
 		eval "$(cd / && dpkg-buildflags --export=sh)"
-		make -s -C one/atomicwrite $jobs all >one.out 2>one.err &&
-			make -s -C second-place/src-tree $jobs all >two.out 2>two.err
+		"$GMAKE" -s -C one/atomicwrite $jobs all >one.out 2>one.err &&
+			"$GMAKE" -s -C second-place/src-tree $jobs all >two.out 2>two.err
 	) || fail "build: $(tail -5 one.err two.err 2>/dev/null)"
 	grep -h 'warning:' one.err two.err >"$err" && fail "warnings: $(head -5 "$err")"
 	for f in "libatomicwrite.so.$VERSION" libatomicwrite.a atomicwrite; do
@@ -51,8 +53,8 @@ if command -v dpkg-buildflags >/dev/null; then
 fi
 
 t_case "make CLI_LINK=shared: the CLI runs against the installed shared library"
-make -s -C "$REPO" $jobs B="$PWD/b" CLI_LINK=shared all >"$out" 2>"$err" || fail "build: $(tail -5 "$err")"
-make -s -C "$REPO" B="$PWD/b" CLI_LINK=shared install DESTDIR="$PWD/dest" PREFIX=/usr \
+"$GMAKE" -s -C "$REPO" $jobs B="$PWD/b" CLI_LINK=shared all >"$out" 2>"$err" || fail "build: $(tail -5 "$err")"
+"$GMAKE" -s -C "$REPO" B="$PWD/b" CLI_LINK=shared install DESTDIR="$PWD/dest" PREFIX=/usr \
 	>"$out" 2>"$err" || fail "install: $(tail -5 "$err")"
 readelf -d dest/usr/bin/atomicwrite | grep -q "NEEDED.*\[libatomicwrite\.so\.${VERSION%%.*}\]" ||
 	fail "the CLI does not need libatomicwrite.so"
@@ -63,7 +65,7 @@ LD_LIBRARY_PATH=$PWD/dest/usr/lib expect_status 0 dest/usr/bin/atomicwrite writt
 expect_eq "$(cat written.txt 2>/dev/null)" hello "the file written by the shared CLI"
 # Without the library the shared CLI does not start: it really uses it.
 expect_status 127 env -u LD_LIBRARY_PATH dest/usr/bin/atomicwrite --version
-make -s -C "$REPO" B="$PWD/b" CLI_LINK=static all >"$out" 2>"$err" || fail "static relink"
+"$GMAKE" -s -C "$REPO" B="$PWD/b" CLI_LINK=static all >"$out" 2>"$err" || fail "static relink"
 readelf -d b/atomicwrite | grep -q 'NEEDED.*libatomicwrite' && fail "CLI_LINK=static still needs the .so"
 
 t_done

@@ -29,15 +29,28 @@ edit_traced() {
 	shift
 	strace -qq -o "$log" "$@" "$AW" edit t </dev/null
 }
-# nth NAME ERE: the occurrence number, among the calls to NAME of a clean
-# run, of the first one whose line matches ERE (strace's when= counts all
-# calls of that name, the loader's too).
+# nth NAMES ERE: "NAME N" for the first call of a clean run that is one of
+# NAMES (an ERE alternation: each libc and architecture has its own names
+# for a stat, a seek, a truncate) and whose line matches ERE: N is its
+# occurrence among the calls to NAME (strace's when= counts all calls of
+# that name, the loader's too).
 nth() {
 	setup
 	edit_traced "$T_ROOT/clean" >/dev/null 2>&1
-	awk -v name="$1" -v re="$2" '
-		index($0, name "(") == 1 { k++; if ($0 ~ re) { print k; exit } }' "$T_ROOT/clean"
+	first_call "$1" "$2" "$T_ROOT/clean"
 }
+first_call() {
+	awk -v names="$1" -v re="$2" '
+		match($0, "^(" names ")\\(") {
+			n = substr($0, 1, RLENGTH - 1)
+			if (++k[n] && $0 ~ re) { print n, k[n]; exit }
+		}' "$3"
+}
+# x86-64 glibc: newfstatat, lseek, ftruncate; i386: statx (or fstatat64),
+# _llseek, ftruncate64; musl: fstat, lstat, stat as well.
+STATS='newfstatat|fstatat64|statx|fstat|fstat64|lstat|lstat64|stat|stat64'
+SEEKS='lseek|_llseek'
+TRUNCATES='ftruncate|ftruncate64'
 # inject NAME WHEN ERRNO: edit t with that call failing; status to $out/$err
 inject() {
 	setup
@@ -48,30 +61,30 @@ state() { if [ "$(cat t)" = "$OLD" ]; then echo old; elif [ "$(cat t)" = "$NEW" 
 named() { expect_grep 'atomicwrite: .* t: ' "$err" "the error names the step and t"; }
 
 t_case "edit: EINTR at its own calls is retried, and the edit succeeds"
-for call in "ftruncate ." "lseek SEEK_SET" 'newfstatat S_IFDIR' \
+for call in "$TRUNCATES ." "$SEEKS SEEK_SET" "$STATS S_IFDIR" \
             'pread64 old contents' 'pread64 new contents'; do
-	n=$(nth "${call%% *}" "${call#* }")
+	read -r name n <<<"$(nth "${call%% *}" "${call#* }")"
 	[ -n "$n" ] || { fail "no ${call%% *} matching '${call#* }' in a clean run"; continue; }
-	inject "${call%% *}" "$n" EINTR 0
-	expect_eq "$(state)" new "EINTR at ${call%% *} #$n"
+	inject "$name" "$n" EINTR 0
+	expect_eq "$(state)" new "EINTR at $name #$n"
 	expect_no_temps .
 done
 
 t_case "edit: a failed seek or directory stat names its step and FILE"
-for call in "lseek SEEK_SET" 'newfstatat S_IFDIR'; do
-	n=$(nth "${call%% *}" "${call#* }")
+for call in "$SEEKS SEEK_SET" "$STATS S_IFDIR"; do
+	read -r name n <<<"$(nth "${call%% *}" "${call#* }")"
 	[ -n "$n" ] || { fail "no ${call%% *} matching '${call#* }' in a clean run"; continue; }
-	inject "${call%% *}" "$n" EIO 1
-	expect_eq "$(state)" old "EIO at ${call%% *} #$n"
+	inject "$name" "$n" EIO 1
+	expect_eq "$(state)" old "EIO at $name #$n"
 	named
 	if grep -q 'no error for\|directory changed' "$err"; then
-		fail "EIO at ${call%% *} #$n: $(cat "$err")"
+		fail "EIO at $name #$n: $(cat "$err")"
 	fi
 	expect_no_temps .
 done
 
 t_case "edit: the scratch copy's removal failing once is retried; failing always, it is named"
-n=$(nth unlinkat '"\.awtmp-[0-9a-f]+-[^"]*-t"')
+read -r _ n <<<"$(nth unlinkat '"\.awtmp-[0-9a-f]+-[^"]*-t"')"
 if [ -z "$n" ]; then
 	fail "no removal of the scratch copy in a clean run"
 else
@@ -94,18 +107,23 @@ t_case "edit: a link is not replaced by a file when the stats that would see it 
 setup_link() { rm -rf ./* ./.[!.]*; printf '%s' "$OLD" > target; ln -s target t; }
 setup_link
 edit_traced "$T_ROOT/clean" >/dev/null 2>&1
-first=$(awk 'index($0, "newfstatat(") == 1 { k++; if (index($0, "AT_FDCWD, \"t\"")) { print k; exit } }' "$T_ROOT/clean")
+# (The first look by name at t, with whichever call the libc makes.)
+read -r STAT first <<<"$(first_call "$STATS" '^[a-z0-9_]+\\((AT_FDCWD, )?"t",' "$T_ROOT/clean")"
+STAT=${STAT:-newfstatat}
 setup_link
-edit_traced "$T_ROOT/clean" -e "inject=newfstatat:error=EIO:when=$first" >/dev/null 2>&1
-last=$(grep -c '^newfstatat(' "$T_ROOT/clean")
-if [ -z "$first" ] || [ "$last" -le "$first" ]; then
-	fail "no look at t in a clean run ($first, $last)"
+edit_traced "$T_ROOT/clean" -e "inject=$STAT:error=EIO:when=$first" >/dev/null 2>&1
+last=$(grep -c "^$STAT(" "$T_ROOT/clean")
+if [ -z "$first" ]; then
+	fail "no look at t in a clean run"
+elif [ "$last" -le "$first" ]; then
+	# musl: lstat("t") first, then fstatat() in the opened directory.
+	t_skip "the looks at t failed in pairs" "this libc looks at t with two different calls ($STAT first)"
 else
 	for k in $(seq $((first + 1)) "$last"); do
 		setup_link
-		edit_traced "$T_ROOT/trace" -e "inject=newfstatat:error=EIO:when=$first..$k+$((k - first))" >"$out" 2>"$err"
+		edit_traced "$T_ROOT/trace" -e "inject=$STAT:error=EIO:when=$first..$k+$((k - first))" >"$out" 2>"$err"
 		if [ ! -L t ] || [ "$(cat target)" != "$OLD" ]; then
-			fail "EIO at newfstatat #$first and #$k: t is $(stat -c %F t), target '$(cat target)': $(cat "$err")"
+			fail "EIO at $STAT #$first and #$k: t is $(t_stat %F t), target '$(cat target)': $(cat "$err")"
 		fi
 	done
 fi

@@ -12,7 +12,7 @@ kept() { find "${1:-.}" -maxdepth 1 -name '.*.aw-edit-*~'; }
 # An editor that notes the scratch copy's mode and path, then appends a line.
 cat > "$T_ROOT/note-ed.sh" <<'SH'
 #!/bin/sh
-stat -c '%a' "$1" >> "$NOTES/modes"
+{ stat -c '%a' "$1" 2>/dev/null || stat -f '%Lp' "$1"; } >> "$NOTES/modes"
 printf '%s\n' "$1" >> "$NOTES/paths"
 printf 'edited\n' >> "$1"
 SH
@@ -23,17 +23,17 @@ t_case "S1: the scratch copy is 0600 whatever FILE's mode and the umask"
 export NOTES=$PWD
 (umask 022; EDITOR=$NOTE_ED expect_status 0 "$AW" edit new.conf)
 expect_eq "$(cat modes)" 600 "scratch of a new file"
-expect_eq "$(stat -c %a new.conf)" 644 "the new file gets 0666 & ~umask"
+expect_eq "$(t_stat %a new.conf)" 644 "the new file gets 0666 & ~umask"
 printf 'a\n' > open.conf; chmod 644 open.conf; : > modes
 EDITOR=$NOTE_ED expect_status 0 "$AW" edit open.conf
 expect_eq "$(cat modes)" 600 "scratch of a 0644 file"
-expect_eq "$(stat -c %a open.conf)" 644 "mode kept"
+expect_eq "$(t_stat %a open.conf)" 644 "mode kept"
 printf 'pw\n' > shadow; chmod 600 shadow; ln -s shadow notes; : > modes
 EDITOR=$NOTE_ED expect_status 1 "$AW" edit notes
 expect_eq "$(cat modes)" "" "no scratch copy of a link's target without -L"
 EDITOR=$NOTE_ED expect_status 0 "$AW" edit -L notes
 expect_eq "$(cat modes)" 600 "scratch of a 0600 file through -L"
-expect_eq "$(stat -c %a shadow)" 600 "the result keeps the 0600 mode"
+expect_eq "$(t_stat %a shadow)" 600 "the result keeps the 0600 mode"
 expect_eq "$(scratches)" 0 "no scratch left"
 
 t_case "S1: another user cannot read the scratch copy of a link to a 0600 file (root)"
@@ -59,7 +59,7 @@ SH
 	(cd "$pub" && EDITOR=./spy-ed.sh expect_status 0 "$AW" edit -L notes)
 	expect_eq "$(cat "$pub/sanity" 2>/dev/null)" sane "nobody can read a public file there"
 	expect_eq "$(cat "$pub/verdict" 2>/dev/null)" "" "nobody read no scratch copy"
-	expect_eq "$(stat -c '%a %U' "$pub/shadow")" "600 root" "mode and owner kept"
+	expect_eq "$(t_stat '%a %U' "$pub/shadow")" "600 root" "mode and owner kept"
 	expect_eq "$(find "$pub" -maxdepth 1 -name '.awtmp-*' | wc -l)" 0 "no scratch left"
 	rm -rf "$pub"
 fi
@@ -83,7 +83,7 @@ EDITOR=./ed.sh expect_status 0 "$AW" edit -L app.conf
 [ -L app.conf ] || fail "-L replaced the link"
 expect_eq "$(readlink app.conf)" real.conf "the link is as it was"
 expect_eq "$(cat real.conf)" port=2 "the target was edited"
-expect_eq "$(stat -c %a real.conf)" 640 "the target's mode kept"
+expect_eq "$(t_stat %a real.conf)" 640 "the target's mode kept"
 expect_eq "$(scratches)" 0 "no scratch left"
 
 t_case "R6: -L with a dangling link: scratch and new file where the link leads"
@@ -159,7 +159,7 @@ SH
 chmod +x sed-sweep.sh
 EDITOR=./sed-sweep.sh expect_status 0 "$AW" edit app.conf
 expect_eq "$(cat app.conf)" port=2 "the renamed save is committed"
-expect_eq "$(stat -c %a app.conf)" 640 "mode kept"
+expect_eq "$(t_stat %a app.conf)" 640 "mode kept"
 expect_eq "$(cat swept)" "" "the sweep removed nothing"
 expect_eq "$(scratches)" 0 "no scratch left"
 # The same with sweeps running all the while.
@@ -220,9 +220,9 @@ else
 	expect_eq "$(cat app.conf)" port=1 "untouched"
 	expect_grep "your edit is saved in" "$err" "says where"
 	k=$(kept)
-	expect_eq "$(head -n 1 "$k" 2>/dev/null) $(stat -c %s "$k" 2>/dev/null)" "port=2 1048583" \
+	expect_eq "$(head -n 1 "$k" 2>/dev/null) $(t_stat %s "$k" 2>/dev/null)" "port=2 1048583" \
 		"the kept copy holds the edit"
-	expect_eq "$(stat -c %a "$k" 2>/dev/null)" 600 "and is private"
+	expect_eq "$(t_stat %a "$k" 2>/dev/null)" 600 "and is private"
 	grep -qF "${k#./}" "$err" || fail "the printed name is not $k: $(cat "$err")"
 	expect_eq "$(scratches)" 0 "no scratch left"
 	rm -f "$k"

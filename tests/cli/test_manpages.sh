@@ -68,7 +68,7 @@ printf 's3cret\n' > new-secret.txt
 printf 0 > counter
 head -c 2000000 /dev/urandom > big.img
 (umask 022; run_examples "$DOCS/man1/atomicwrite.1")
-expect_eq "$(stat -c %a secret.txt)" 600 "secret's mode"
+expect_eq "$(t_stat %a secret.txt)" 600 "secret's mode"
 expect_eq "$(cat app.conf~)" port=8080 "backup made by the --check example"
 expect_eq "$(head -n 1 app.conf)" port=8081 "edited by the edit example"
 expect_eq "$(cat counter)" 1 "counter"

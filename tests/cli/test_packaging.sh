@@ -9,12 +9,15 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 PKG=$REPO/tests/packaging
 B=${B:-build}
 case $B in /*) ;; *) B=$REPO/$B ;; esac
-make_q() { make -s -C "$REPO" B="$B" "$@" >"$out" 2>"$err"; }
+make_q() { "$GMAKE" -s -C "$REPO" B="$B" "$@" >"$out" 2>"$err"; }
 
-VERSION=$(make -s --no-print-directory -C "$REPO" version)
+# (Only the version line: a make under another make may add directory lines.)
+VERSION=$("$GMAKE" -s --no-print-directory -C "$REPO" version | sed -n "/^[0-9][0-9.]*$/p")
 SOVERSION=${VERSION%%.*}
 nm_global() {  # nm_global FILE: the defined global symbols of an object or archive
-	nm --defined-only "$1" | awk 'NF == 3 && $2 ~ /^[A-Z]$/ { print $3 }' | sort -u
+	# (but i386's PIC thunks, the compiler's, hidden: see the Makefile)
+	nm --defined-only "$1" | awk 'NF == 3 && $2 ~ /^[A-Z]$/ && $3 !~ /^__x86\.get_pc_thunk\./ { print $3 }' |
+		sort -u
 }
 map_names() { sed -n 's/^[[:space:]]*\(aw_[a-z0-9_]*\);.*/\1/p' "$REPO/src/libatomicwrite.map" | sort; }
 
@@ -45,7 +48,7 @@ for f in usr/bin/atomicwrite usr/include/atomicwrite.h usr/lib/libatomicwrite.a 
 	[ -e "$dest/$f" ] || fail "missing $f"
 done
 expect_eq "$(readlink "$dest/usr/lib/libatomicwrite.so.$SOVERSION")" "libatomicwrite.so.$VERSION" "soname link"
-expect_eq "$(stat -c %a "$dest/usr/lib/libatomicwrite.so.$VERSION")" 644 "mode of the shared library"
+expect_eq "$(t_stat %a "$dest/usr/lib/libatomicwrite.so.$VERSION")" 644 "mode of the shared library"
 expect_eq "$(find "$dest" -type f ! -perm 644 ! -path '*/bin/*')" "" "files not 0644"
 expect_grep "^prefix=/usr$" "$dest/usr/lib/pkgconfig/atomicwrite.pc" "pc prefix"
 for page in "$REPO"/docs/man3/*.3 "$REPO"/docs/*.3; do
@@ -102,6 +105,10 @@ printf 'int aw__write_all(int, const void *, unsigned long);\nint main(void) { r
 ${AW_CC:-cc} -o internal internal.c "$B/libatomicwrite.a" -lpthread 2>/dev/null &&
 	fail "a program linked an internal function from libatomicwrite.a"
 
+case " ${AW_CFLAGS:-} " in
+*" -static "*)
+	t_skip "consumers of the installed shared library" "a static build (LDFLAGS=-static: a cross or musl check)" ;;
+*)
 if command -v pkg-config >/dev/null; then
 	t_case "a consumer built with pkg-config against the installed library runs"
 	dest=$T_ROOT/dest2
@@ -148,6 +155,8 @@ if command -v pkg-config >/dev/null; then
 else
 	echo "    pkg-config is not installed: consumer builds not checked"
 fi
+;;
+esac
 
 t_case "the amalgamation alone builds a working consumer"
 make_q amalgamation || fail "make amalgamation: $(cat "$err")"

@@ -28,19 +28,19 @@ expect_eq "$(ls -A | grep -c '^\.awver-')" 2 "versions with --keep 1"
 expect_status 0 "$AW" rollback site
 expect_eq "$(cat site/index.html)" v2 "after rollback"
 expect_status 1 "$AW" rollback site
-expect_grep "finding the previous version of site: No such file or directory" "$err" "message"
+expect_grep "finding the previous version of site: $(t_strerror ENOENT)" "$err" "message"
 expect_eq "$(cat site/index.html)" v2 "after a failed rollback"
 
 t_case "a real directory is refused, or adopted with --adopt"
 mkdir live && echo old > live/old.html
 mktree src v1
 expect_status 1 "$AW" publish live src
-expect_grep "inspecting link live: Is a directory" "$err" "message"
+expect_grep "inspecting link live: $(t_strerror EISDIR)" "$err" "message"
 [ -d live ] && [ ! -L live ] || fail "the directory was touched"
 if [ "${AW_TEST_POSIX:-0}" = 1 ]; then
 	# built without renameat2: no atomic exchange, so no adoption
 	expect_status 1 "$AW" publish --adopt --keep 1 live src
-	expect_grep "adopting the directory at live: Operation not supported" "$err" "message"
+	expect_grep "adopting the directory at live: $(t_strerror EOPNOTSUPP)" "$err" "message"
 	expect_eq "$(cat live/old.html)" old "untouched"
 else
 	expect_status 0 "$AW" publish --adopt --keep 1 live src
@@ -59,7 +59,7 @@ expect_grep "^atomicwrite: copying src/fifo: " "$err" "message names the entry"
 expect_eq "$(cat site/index.html)" v1 "old version"
 expect_eq "$(ls -A | grep -c '^\.awver-')" 1 "versions"
 expect_status 1 "$AW" publish site missing-src
-expect_grep "copying missing-src: No such file or directory" "$err" "message"
+expect_grep "copying missing-src: $(t_strerror ENOENT)" "$err" "message"
 
 t_case "usage errors exit 2"
 expect_status 2 "$AW" publish site
@@ -87,7 +87,7 @@ mkdir one two && echo 1 > one/x && echo 2 > two/x
 if [ "${AW_TEST_POSIX:-0}" = 1 ]; then
 	# built without renameat2: a clear refusal, nothing moved
 	expect_status 1 "$AW" exchange one two
-	expect_grep "exchanging one and two: Operation not supported" "$err" "message"
+	expect_grep "exchanging one and two: $(t_strerror EOPNOTSUPP)" "$err" "message"
 	expect_eq "$(cat one/x)" 1 "untouched"
 else
 	expect_status 0 "$AW" exchange one two
@@ -97,7 +97,7 @@ else
 	expect_eq "$(cat file/x)" 2 "directory now at file"
 	expect_eq "$(cat one)" f "file now at one"
 	expect_status 1 "$AW" exchange file nothing
-	expect_grep "exchanging file and nothing: No such file or directory" "$err" "message"
+	expect_grep "exchanging file and nothing: $(t_strerror ENOENT)" "$err" "message"
 fi
 
 t_case "a killed publisher's leftovers are swept"

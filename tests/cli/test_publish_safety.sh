@@ -44,7 +44,7 @@ done
 t_case "publish onto a real directory says to use --adopt"
 mkdir live src
 expect_status 1 "$AW" publish live src
-expect_grep "inspecting link live: Is a directory" "$err" "message"
+expect_grep "inspecting link live: $(t_strerror EISDIR)" "$err" "message"
 expect_grep "\-\-adopt" "$err" "hint"
 
 t_case "a FIFO in the tree is named as such"
@@ -106,7 +106,7 @@ expect_status 0 "$AW" publish -k1 site src
 expect_eq "$(cat site/index.html)" v2 "v2"
 expect_status 0 "$AW" rollback site
 expect_eq "$(cat site/index.html 2>&1)" v1 "rollback serves the complete v1"
-expect_eq "$(stat -c %a site/)" "$(stat -c %a src)" "with its final mode"
+expect_eq "$(t_stat %a site/)" "$(t_stat %a src)" "with its final mode"
 expect_status 0 "$AW" sweep .
 expect_eq "$(ls -A | grep -c '^\.awbld-')" 0 "sweep removed the half-built one"
 

@@ -56,7 +56,7 @@ t_case "sweep leaves look-alike names that are not provably ours"
 printf data > .awtmp-abcdefghijkl-notes
 printf data > .awtmp-00000000000000ab-abcdefgh-notes
 mkfifo fifo
-hex=$(printf '%016x' "$(stat -c %i fifo)")
+hex=$(printf '%016x' "$(t_stat %i fifo)")
 mv fifo ".awtmp-$hex-abcdefgh-fifo"
 expect_status 0 "$AW" sweep .
 expect_eq "$(cat "$out")" "" "removed"
@@ -80,7 +80,7 @@ t_case "a failed commit keeps the old backup (D11)"
 echo older > f~
 # -n --backup losing the race: f appears while the new contents are made
 expect_status 1 "$AW" -n --backup --from-cmd 'echo racer > f; echo mine' f
-expect_grep "File exists" "$err" "error"
+expect_grep "$(t_strerror EEXIST)" "$err" "error"
 expect_eq "$(cat f)" racer "target"
 expect_eq "$(cat f~)" older "old backup"
 expect_no_temps .

@@ -11,16 +11,16 @@ expect_no_temps .
 
 t_case "creates a file with 0666 & ~umask"
 (umask 027; printf x | "$AW" g) || fail "exit status $?"
-expect_eq "$(stat -c %a g)" 640 "mode"
+expect_eq "$(t_stat %a g)" 640 "mode"
 
 t_case "-m sets the exact mode"
 printf x | expect_status 0 "$AW" -m 600 h
-expect_eq "$(stat -c %a h)" 600 "mode"
+expect_eq "$(t_stat %a h)" 600 "mode"
 
 t_case "keeps the mode of the file it replaces"
 printf old > k; chmod 751 k
 printf new | expect_status 0 "$AW" k
-expect_eq "$(stat -c %a k)" 751 "mode"
+expect_eq "$(t_stat %a k)" 751 "mode"
 
 t_case "usage errors exit 2"
 expect_status 2 "$AW"
@@ -43,16 +43,16 @@ mkdir ro && chmod 555 ro
 if [ "$(id -u)" = 0 ]; then
 	# root ignores permissions: make the directory a missing one instead
 	printf x | expect_status 1 "$AW" missing/f
-	expect_grep "^atomicwrite: opening directory of missing/f: No such file or directory$" "$err" "message"
+	expect_grep "^atomicwrite: opening directory of missing/f: $(t_strerror ENOENT)$" "$err" "message"
 else
 	printf x | expect_status 1 "$AW" ro/f
-	expect_grep "^atomicwrite: creating temporary file for ro/f: Permission denied (its directory must be writable: the new file is made there)$" "$err" "message"
+	expect_grep "^atomicwrite: creating temporary file for ro/f: $(t_strerror EACCES) (its directory must be writable: the new file is made there)$" "$err" "message"
 fi
 
 t_case "a directory is refused"
 mkdir d
 printf x | expect_status 1 "$AW" d
-expect_grep "refusing to replace d: Is a directory" "$err" "message"
+expect_grep "refusing to replace d: $(t_strerror EISDIR)" "$err" "message"
 
 t_case "a FIFO is refused without blocking"
 mkfifo p
@@ -63,7 +63,7 @@ t_case "--no-clobber refuses an existing file"
 printf old > n
 printf new | expect_status 1 "$AW" -n n
 expect_eq "$(cat n)" old "contents"
-expect_grep "File exists" "$err" "message"
+expect_grep "$(t_strerror EEXIST)" "$err" "message"
 printf new | expect_status 0 "$AW" -n n2
 expect_eq "$(cat n2)" new "contents"
 

@@ -102,7 +102,7 @@ echo aaa > m
 chmod 640 m
 expect_status 1 sh -c 'echo new-a | "$0" --check "sed -i s/a/b/ {}" m' "$AW"
 expect_eq "$(cat m)" aaa "contents"
-expect_eq "$(stat -c %a m)" 640 "mode"
+expect_eq "$(t_stat %a m)" 640 "mode"
 expect_grep 'sed -i' "$err" "the message names the cause"
 expect_grep 'm was not changed' "$err" "the message says nothing changed"
 expect_no_temps .
@@ -117,7 +117,7 @@ chmod 640 m
 expect_status 0 sh -c 'echo new | "$0" --check "echo more >> {}" m' "$AW"
 expect_eq "$(cat m)" "new
 more" "contents"
-expect_eq "$(stat -c %a m)" 640 "mode"
+expect_eq "$(t_stat %a m)" 640 "mode"
 expect_no_temps .
 
 # --- D13: FILE -- COMMAND commits only a producer's success -----------------
@@ -130,9 +130,9 @@ expect_eq "$(cat f)" 'a
 $(touch PWNED)' "contents (arguments after -- are the command's, no shell)"
 [ ! -e PWNED ] || fail "a shell ran"
 expect_status 0 "$AW" -m 600 f -- echo moded
-expect_eq "$(stat -c %a f)" 600 "options before FILE apply"
+expect_eq "$(t_stat %a f)" 600 "options before FILE apply"
 expect_status 0 "$AW" f -m 640 -- echo moded
-expect_eq "$(stat -c %a f)" 640 "options between FILE and -- apply"
+expect_eq "$(t_stat %a f)" 640 "options between FILE and -- apply"
 expect_no_temps .
 
 t_case "FILE -- CMD: a failing producer changes nothing"
@@ -198,7 +198,7 @@ t_case "--check output is bounded and says so when cut"
 echo old > f
 echo new | "$AW" --check 'echo FIRST; head -c 50000000 /dev/zero | tr "\0" y; echo; echo LAST; false' f >"$out" 2>"$err"
 expect_eq "$?" 1 "exit status"
-size=$(stat -c %s "$err")
+size=$(t_stat %s "$err")
 [ "$size" -lt 200000 ] || fail "printed $size bytes of the check's output"
 expect_grep 'FIRST' "$err" "the start of the output is kept"
 expect_grep 'LAST' "$err" "the end of the output is kept"
@@ -207,7 +207,7 @@ expect_eq "$(cat f)" old "contents"
 # Passing: nothing printed, whatever it said.
 echo new | "$AW" --check 'head -c 50000000 /dev/zero; true' f >"$out" 2>"$err"
 expect_eq "$?" 0 "exit status of a chatty passing check"
-expect_eq "$(stat -c %s "$err")" 0 "a passing check's output is not shown"
+expect_eq "$(t_stat %s "$err")" 0 "a passing check's output is not shown"
 
 # --- R8: a non-blocking standard input is waited for ----------------------
 
@@ -273,6 +273,18 @@ if git -C "$REPO" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
 	[ -z "$bad" ] || fail "tracked names starting with '-': $bad"
 else
 	echo "    skipped: not a git checkout"
+fi
+
+t_case "the commands of --from-cmd and --check inherit no descriptor of the CLI's"
+if [ -d /proc/self/fd ]; then
+	# What any command started from here has open (ls's own directory too).
+	base=$(ls /proc/self/fd | sort -n | tr '\n' ' ')
+	expect_status 0 "$AW" --from-cmd 'ls /proc/self/fd' out </dev/null
+	expect_eq "$(sort -n out | tr '\n' ' ')" "$base" "--from-cmd's descriptors"
+	printf x | expect_status 0 "$AW" --check "ls /proc/self/fd > '$PWD/fds'; : {}" f
+	expect_eq "$(sort -n fds | tr '\n' ' ')" "$base" "--check's descriptors"
+else
+	t_skip "descriptors of commands" "no /proc/self/fd here"
 fi
 
 t_done

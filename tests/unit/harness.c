@@ -13,6 +13,9 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/xattr.h>
+#endif
 
 /* Per-test timeout, in seconds.  Under valgrind (AW_VALGRIND=1, set by
  * make check-valgrind through tests/run-check.sh) everything runs ~20x
@@ -23,7 +26,10 @@
 unsigned th_timeout_scale(void)
 {
 	const char *v = getenv("AW_VALGRIND");
-	return v && strcmp(v, "1") == 0 ? 20 : 1;
+	if (v && strcmp(v, "1") == 0)
+		return 20;
+	v = getenv("AW_TIMEOUT_SCALE");
+	return v && atoi(v) > 1 ? (unsigned)atoi(v) : 1;
 }
 
 static struct th_test *tests;
@@ -248,6 +254,35 @@ void th_kill_writer(const char *path, unsigned flags, bool name)
 	ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
 }
 
+int th_setxattr(const char *path, const char *name, const void *value, size_t size)
+{
+#ifdef __linux__
+	return setxattr(path, name, value, size, 0);
+#else
+	(void)path; (void)name; (void)value; (void)size;
+	errno = ENOTSUP;
+	return -1;
+#endif
+}
+
+long th_getxattr(const char *path, const char *name, void *value, size_t size)
+{
+#ifdef __linux__
+	return (long)getxattr(path, name, value, size);
+#else
+	(void)path; (void)name; (void)value; (void)size;
+	errno = ENOTSUP;
+	return -1;
+#endif
+}
+
+const char *th_errmsg(const char *prefix, int err)
+{
+	static char msg[4096];
+	snprintf(msg, sizeof msg, "%s: %s", prefix, strerror(err));
+	return msg;
+}
+
 unsigned char *th_pattern(size_t n, unsigned seed)
 {
 	unsigned char *p = malloc(n ? n : 1);
@@ -261,11 +296,21 @@ unsigned char *th_pattern(size_t n, unsigned seed)
 	return p;
 }
 
+/* The open descriptors: /proc/self/fd where there is one, else (macOS,
+ * the BSDs without fdescfs) each number up to the limit probed. */
 static int count_fds(void)
 {
 	DIR *d = opendir("/proc/self/fd");
-	if (!d)
-		return -1;
+	if (!d) {
+		long max = sysconf(_SC_OPEN_MAX);
+		int n = 0;
+		if (max < 0 || max > 65536)
+			max = 65536;
+		for (int fd = 0; fd < max; fd++)
+			if (fcntl(fd, F_GETFD) >= 0)
+				n++;
+		return n;
+	}
 	int n = 0;
 	struct dirent *de;
 	while ((de = readdir(d)))
@@ -349,12 +394,20 @@ int main(int argc, char **argv)
 	for (struct th_test *t = tests; t; t = t->next) {
 		if (index++ % shards != shard)
 			continue;
-		if (argc > 1) {
-			int want = 0;
-			for (int i = 1; i < argc; i++)
-				want |= strstr(t->name, argv[i]) != NULL;
-			if (!want)
-				continue;
+		int want = 0, named = 0;
+		const char *excluded = NULL;
+		for (int i = 1; i < argc; i++) {
+			if (argv[i][0] == '-' && strstr(t->name, argv[i] + 1))
+				excluded = argv[i];
+			else if (argv[i][0] != '-')
+				want |= (named = 1, strstr(t->name, argv[i]) != NULL);
+		}
+		if (named && !want)
+			continue;
+		if (excluded) {
+			printf("skip %s (excluded: %s)\n", t->name, excluded);
+			skipped++;
+			continue;
 		}
 		int r = run_one(t, base);
 		const char *word = r == TH_PASS ? "ok  " : r == TH_SKIP ? "skip" : "FAIL";

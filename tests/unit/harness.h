@@ -8,7 +8,8 @@
  * forked process, inside a fresh empty directory that is its working
  * directory, with a timeout, and checks afterwards that the test left no
  * descriptor open.  A failed ASSERT prints both sides and ends that test.
- * `unit-tests NAME...` runs only tests whose name contains one of the NAMEs.
+ * `unit-tests NAME...` runs only tests whose name contains one of the NAMEs;
+ * `-NAME` skips those whose name contains NAME (counted as skipped).
  */
 #ifndef AW_HARNESS_H
 #define AW_HARNESS_H
@@ -41,7 +42,8 @@ void th_fail(const char *file, int line, const char *fmt, ...)
 	__attribute__((noreturn, format(printf, 3, 4)));
 void th_skip(const char *why) __attribute__((noreturn));
 /* What a test's own time limits are multiplied by: 20 under valgrind
- * (AW_VALGRIND=1, make check-valgrind), else 1.  The harness's per-test
+ * (AW_VALGRIND=1, make check-valgrind), else AW_TIMEOUT_SCALE (qemu-user:
+ * tests/cross/run.sh) or 1.  The harness's per-test
  * timeout (120 s) is scaled by it too. */
 unsigned th_timeout_scale(void);
 
@@ -109,6 +111,22 @@ long th_read_number(const char *path);
  * (and, if name, names its temporary file), writes "partial" and dies by
  * SIGKILL before committing.  Returns once it is dead. */
 void th_kill_writer(const char *path, unsigned flags, bool name);
+
+/* Extended attributes as Linux's setxattr(2)/getxattr(2) (macOS adds a
+ * position and options, FreeBSD has extattr_*()).  The library keeps
+ * attributes on Linux only, so elsewhere these fail with ENOTSUP and the
+ * tests skip. */
+int th_setxattr(const char *path, const char *name, const void *value, size_t size);
+long th_getxattr(const char *path, const char *name, void *value, size_t size);
+#if !defined(ENODATA) && defined(ENOATTR)
+#define ENODATA ENOATTR   /* "no such attribute" (FreeBSD has no ENODATA) */
+#endif
+
+/* "PREFIX: " and strerror(err) as this libc words it (glibc's "Input/
+ * output error" is musl's "I/O error"): what aw_error_format() gives for
+ * an error at that step and path.  A static buffer, each call overwrites
+ * it. */
+const char *th_errmsg(const char *prefix, int err);
 
 /* n bytes of deterministic pseudo-random data from seed (malloc'd). */
 unsigned char *th_pattern(size_t n, unsigned seed);

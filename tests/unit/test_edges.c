@@ -665,7 +665,7 @@ static void replace_in_readonly_dir(void)
 			_exit(1);
 		char msg[512];
 		aw_error_format(&e, msg, sizeof msg);
-		if (!strstr(msg, "creating temporary file for ro/f: Permission denied") ||
+		if (!strstr(msg, th_errmsg("creating temporary file for ro/f", EACCES)) ||
 		    !strstr(msg, "directory must be writable"))
 			_exit(2);
 	}

@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/xattr.h>
 #include <unistd.h>
 
 static const char OLD[] = "old contents, longer than the new ones";
@@ -232,7 +231,7 @@ TEST(failed_directory_fsync_is_unsynced_not_success)
 	ASSERT_EQ(e.err, EIO);
 	ASSERT_EQ(e.step, AW_STEP_SYNC_DIR);
 	ASSERT_STREQ(aw_error_format(&e, msg, sizeof msg),
-	             "fsync of directory after replacing t: Input/output error");
+	             th_errmsg("fsync of directory after replacing t", EIO));
 	aw__fault_reset();
 	ASSERT_FILE("t", NEW, sizeof NEW - 1);
 	ASSERT_NO_TEMPS(".");
@@ -248,7 +247,7 @@ TEST(failed_file_fsync_names_step_and_keeps_old)
 	ASSERT_EQ(run(&scenarios[0], AW_DURABILITY_FULL, &e), AW_FAILED);
 	ASSERT_EQ(e.step, AW_STEP_SYNC_TEMP);
 	ASSERT_STREQ(aw_error_format(&e, msg, sizeof msg),
-	             "fsync of temporary file for t: Input/output error");
+	             th_errmsg("fsync of temporary file for t", EIO));
 	aw__fault_reset();
 	ASSERT_FILE("t", OLD, sizeof OLD - 1);
 	ASSERT_NO_TEMPS(".");
@@ -281,7 +280,7 @@ TEST(xattrs_kept_when_listing_by_name_is_missing_or_refused)
 	static const int errs[] = { ENOSYS, EPERM };
 	for (size_t i = 0; i < sizeof errs / sizeof errs[0]; i++) {
 		prepare(&scenarios[0]);
-		if (setxattr("t", "user.awtest", "kept", 4, 0) < 0) {
+		if (th_setxattr("t", "user.awtest", "kept", 4) < 0) {
 			if (errno == ENOTSUP || errno == EOPNOTSUPP)
 				th_skip("this filesystem has no user xattrs");
 			th_fail(__FILE__, __LINE__, "setxattr: %s", strerror(errno));
@@ -294,7 +293,7 @@ TEST(xattrs_kept_when_listing_by_name_is_missing_or_refused)
 		aw__fault_reset();
 		ASSERT_FILE("t", NEW, sizeof NEW - 1);
 		char buf[8];
-		ASSERT_EQ(getxattr("t", "user.awtest", buf, sizeof buf), 4);
+		ASSERT_EQ(th_getxattr("t", "user.awtest", buf, sizeof buf), 4);
 		ASSERT_TRUE(memcmp(buf, "kept", 4) == 0);
 	}
 }
@@ -486,11 +485,11 @@ TEST(commit_asks_the_temporary_status_once_and_skips_a_needless_fchmod)
 	umask(022);
 	th_write_file("f", "old", 3);
 	ASSERT_OK(chmod("f", 0644));
-	if (setxattr("f", "user.awtest", "v", 1, 0) == 0) {
+	if (th_setxattr("f", "user.awtest", "v", 1) == 0) {
 		aw__fault_reset();
 		ASSERT_AW_OK(aw_file_replace("f", "new", 3, NULL, NULL));
 		ASSERT_EQ(aw__fault_calls(AW_SYS_FCHMOD), 1);
-		ASSERT_EQ(getxattr("f", "user.awtest", NULL, 0), 1);
+		ASSERT_EQ(th_getxattr("f", "user.awtest", NULL, 0), 1);
 	}
 #else
 	th_skip("built without O_TMPFILE (AW_FORCE_POSIX)");

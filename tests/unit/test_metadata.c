@@ -11,7 +11,6 @@
 #include <fcntl.h>
 #include <stdbool.h>
 #include <sys/stat.h>
-#include <sys/xattr.h>
 #include <unistd.h>
 
 static mode_t mode_of(const char *path)
@@ -100,7 +99,7 @@ TEST(owner_kept_as_unprivileged_user_when_unchanged)
 TEST(user_xattr_kept)
 {
 	th_write_file("f", "old", 3);
-	if (setxattr("f", "user.awtest", "value-1", 7, 0) < 0) {
+	if (th_setxattr("f", "user.awtest", "value-1", 7) < 0) {
 		if (errno == ENOTSUP || errno == EOPNOTSUPP)
 			th_skip("this filesystem has no user xattrs");
 		th_fail(__FILE__, __LINE__, "setxattr: %s", strerror(errno));
@@ -109,13 +108,13 @@ TEST(user_xattr_kept)
 		aw_options o = { .flags = flags };
 		ASSERT_AW_OK(aw_file_replace("f", "new", 3, &o, NULL));
 		char buf[32];
-		ssize_t n = getxattr("f", "user.awtest", buf, sizeof buf);
+		ssize_t n = th_getxattr("f", "user.awtest", buf, sizeof buf);
 		ASSERT_EQ(n, 7);
 		ASSERT_TRUE(memcmp(buf, "value-1", 7) == 0);
 	}
 	aw_options no_keep = { .flags = AW_NO_KEEP_OWNER_XATTRS };
 	ASSERT_AW_OK(aw_file_replace("f", "new", 3, &no_keep, NULL));
-	ASSERT_ERRNO(getxattr("f", "user.awtest", NULL, 0), ENODATA);
+	ASSERT_ERRNO(th_getxattr("f", "user.awtest", NULL, 0), ENODATA);
 }
 
 TEST(posix_acl_kept)
@@ -126,14 +125,14 @@ TEST(posix_acl_kept)
 	if (system("setfacl -m u:1234:rw f 2>/dev/null") != 0)
 		th_skip("this filesystem has no POSIX ACLs");
 	char before[4096];
-	ssize_t n = getxattr("f", "system.posix_acl_access", before, sizeof before);
+	ssize_t n = th_getxattr("f", "system.posix_acl_access", before, sizeof before);
 	ASSERT_TRUE(n > 0);
 	mode_t mode = mode_of("f");
 	for (unsigned flags = 0; flags <= AW_NO_TMPFILE; flags += AW_NO_TMPFILE) {
 		aw_options o = { .flags = flags };
 		ASSERT_AW_OK(aw_file_replace("f", "new", 3, &o, NULL));
 		char after[4096];
-		ASSERT_EQ(getxattr("f", "system.posix_acl_access", after, sizeof after), n);
+		ASSERT_EQ(th_getxattr("f", "system.posix_acl_access", after, sizeof after), n);
 		ASSERT_TRUE(memcmp(before, after, (size_t)n) == 0);
 		ASSERT_EQ(mode_of("f"), mode);
 		ASSERT_EQ(system("getfacl -cp f 2>/dev/null | grep -q '^user:1234:rw-'"), 0);

@@ -133,7 +133,7 @@ TEST(missing_directory_names_step_and_path)
 	ASSERT_EQ(e.err, ENOENT);
 	ASSERT_EQ(e.step, AW_STEP_OPEN_DIR);
 	ASSERT_STREQ(aw_error_format(&e, msg, sizeof msg),
-	             "opening directory of no/such/dir/f: No such file or directory");
+	             th_errmsg("opening directory of no/such/dir/f", ENOENT));
 }
 
 TEST(version_matches_header)

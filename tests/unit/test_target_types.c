@@ -105,7 +105,7 @@ TEST(directory_is_refused)
 	ASSERT_EQ(e.err, EISDIR);
 	ASSERT_EQ(e.step, AW_STEP_TARGET_TYPE);
 	ASSERT_STREQ(aw_error_format(&e, msg, sizeof msg),
-	             "refusing to replace d: Is a directory");
+	             th_errmsg("refusing to replace d", EISDIR));
 	ASSERT_EQ(th_count_entries("d"), 0);
 	ASSERT_EQ(th_count_entries("."), 1);
 }
