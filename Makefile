@@ -232,10 +232,17 @@ $(B)/bench/edit_bench: bench/reflink/edit_bench.c $(B)/libatomicwrite.a
 # runs in are plain dynamic programs for the same reason.
 $(B)/cli/cmd_run.o: AW_DEFS += -DAW_PRELOADDIR='"$(PRELOADDIR)"'
 PRELOAD_FLAGS = $(filter-out -fsanitize=%,$(ALL_CFLAGS) $(SHARED_LDFLAGS))
-$(B)/libatomicwrite-preload.so: preload/preload.c preload/preload.map $(LIB_SRC) $(HEADERS)
+# preload.c itself is compiled without AW_LFS: it defines open and open64
+# (and the other pairs) side by side, which the LFS headers would make one
+# name; the library compiled into it keeps AW_LFS.
+$(B)/preload/preload.o: preload/preload.c $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(filter-out $(AW_LFS),$(AW_CPPFLAGS)) $(CPPFLAGS) $(filter-out -fsanitize=%,$(ALL_CFLAGS)) \
+	    -fPIC -c -o $@ preload/preload.c
+$(B)/libatomicwrite-preload.so: $(B)/preload/preload.o preload/preload.map $(LIB_SRC) $(HEADERS)
 	@mkdir -p $(@D)
 	$(CC) $(AW_CPPFLAGS) $(CPPFLAGS) $(PRELOAD_FLAGS) -fPIC -shared \
-	    -Wl,--version-script=preload/preload.map -o $@ preload/preload.c $(LIB_SRC) -ldl $(AW_LDLIBS)
+	    -Wl,--version-script=preload/preload.map -o $@ $(B)/preload/preload.o $(LIB_SRC) -ldl $(AW_LDLIBS)
 
 RUN_TESTS := $(patsubst tests/run/%.c,$(B)/run/%,$(wildcard tests/run/*.c))
 run-tools: $(RUN_TESTS)
