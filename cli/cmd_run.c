@@ -111,7 +111,7 @@ static int which(const char *cmd, char *buf, size_t size)
 	}
 	const char *path = getenv("PATH");
 	for (const char *p = path ? path : "/usr/bin:/bin"; ; p++) {
-		const char *end = strchrnul(p, ':');
+		const char *end = p + strcspn(p, ":");   /* strchrnul is GNU's */
 		int len = (int)(end - p);
 		snprintf(buf, size, "%.*s%s%s", len, p, len ? "/" : "", cmd);
 		if (access(buf, X_OK) == 0)

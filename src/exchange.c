@@ -116,10 +116,10 @@ static int keep_open_target(struct aw_file *f, aw_error *e)
 
 static bool same_times(const struct stat *a, const struct stat *b)
 {
-	return a->st_ctim.tv_sec == b->st_ctim.tv_sec &&
-	       a->st_ctim.tv_nsec == b->st_ctim.tv_nsec &&
-	       a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
-	       a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+	return AW__ST_CTIM(a).tv_sec == AW__ST_CTIM(b).tv_sec &&
+	       AW__ST_CTIM(a).tv_nsec == AW__ST_CTIM(b).tv_nsec &&
+	       AW__ST_MTIM(a).tv_sec == AW__ST_MTIM(b).tv_sec &&
+	       AW__ST_MTIM(a).tv_nsec == AW__ST_MTIM(b).tv_nsec;
 }
 
 static bool ts_after(const struct timespec *a, const struct timespec *b)
@@ -137,7 +137,7 @@ static void wait_past(const struct stat *st)
 	for (int ms = 0; ms < AW__KEEP_WAIT_MS; ms++) {
 		struct timespec now;
 		aw__coarse_now(&now);
-		if (ts_after(&now, &st->st_ctim) && ts_after(&now, &st->st_mtim))
+		if (ts_after(&now, &AW__ST_CTIM(st)) && ts_after(&now, &AW__ST_MTIM(st)))
 			return;
 		aw__sleep_ms(1);   /* a signal only shortens it */
 	}
@@ -196,8 +196,8 @@ int aw__keep_begin(struct aw_file *f, aw_error *e)
  * the target's contents, size and blocks and sets its ctime. */
 static bool temp_moved(const struct stat *a, const struct stat *b)
 {
-	return a->st_ctim.tv_sec != b->st_ctim.tv_sec ||
-	       a->st_ctim.tv_nsec != b->st_ctim.tv_nsec ||
+	return AW__ST_CTIM(a).tv_sec != AW__ST_CTIM(b).tv_sec ||
+	       AW__ST_CTIM(a).tv_nsec != AW__ST_CTIM(b).tv_nsec ||
 	       a->st_size != b->st_size || a->st_blocks != b->st_blocks;
 }
 

@@ -18,16 +18,18 @@
 #define NAME_MAX 255
 #endif
 
-/* Where systems spell the same thing differently.  A struct stat's access
- * and modification times: st_atim/st_mtim (POSIX 2008), st_atimespec/
- * st_mtimespec on macOS.  "No such attribute": ENODATA on Linux, ENOATTR
+/* Where systems spell the same thing differently.  A struct stat's access,
+ * modification and change times: st_atim/st_mtim/st_ctim (POSIX 2008),
+ * st_atimespec/st_mtimespec/st_ctimespec on macOS.  "No such attribute": ENODATA on Linux, ENOATTR
  * on macOS and the BSDs (where ENODATA, if defined, means another thing). */
 #if defined(__APPLE__)
 #define AW__ST_ATIM(st) ((st)->st_atimespec)
 #define AW__ST_MTIM(st) ((st)->st_mtimespec)
+#define AW__ST_CTIM(st) ((st)->st_ctimespec)
 #else
 #define AW__ST_ATIM(st) ((st)->st_atim)
 #define AW__ST_MTIM(st) ((st)->st_mtim)
+#define AW__ST_CTIM(st) ((st)->st_ctim)
 #endif
 #ifdef ENOATTR
 #define AW__ENOATTR ENOATTR

@@ -48,9 +48,10 @@ int renameatx_np(int fromfd, const char *from, int tofd, const char *to,
 /* <sys/stat.h>: the times are st_atimespec ..., no st_atim */
 #define st_atimespec st_atim
 #define st_mtimespec st_mtim
+#define st_ctimespec st_ctim
 /* <errno.h> */
 #define ENOATTR 93
-#pragma GCC poison st_atim st_mtim pipe2
+#pragma GCC poison st_atim st_mtim st_ctim pipe2
 #endif
 
 /* Linux's own calls: an error wherever they are named. */
