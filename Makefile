@@ -244,7 +244,20 @@ $(B)/libatomicwrite-preload.so: $(B)/preload/preload.o preload/preload.map $(LIB
 	$(CC) $(AW_CPPFLAGS) $(CPPFLAGS) $(PRELOAD_FLAGS) -fPIC -shared \
 	    -Wl,--version-script=preload/preload.map -o $@ $(B)/preload/preload.o $(LIB_SRC) -ldl $(AW_LDLIBS)
 
-RUN_TESTS := $(patsubst tests/run/%.c,$(B)/run/%,$(wildcard tests/run/*.c))
+# The test variant (tests/cli/test_run_faults.sh): preload and library
+# built with the fault seam (-DAW_TESTING, AW_PRELOAD_FAULT, preload.c's
+# "fault seam" section); never installed.
+$(B)/run/preload-seam.o: preload/preload.c $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(filter-out $(AW_LFS),$(AW_CPPFLAGS)) -DAW_TESTING $(CPPFLAGS) $(filter-out -fsanitize=%,$(ALL_CFLAGS)) \
+	    -fPIC -c -o $@ preload/preload.c
+$(B)/run/libatomicwrite-preload-seam.so: $(B)/run/preload-seam.o preload/preload.map $(LIB_SRC) $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(AW_CPPFLAGS) -DAW_TESTING $(CPPFLAGS) $(PRELOAD_FLAGS) -fPIC -shared \
+	    -Wl,--version-script=preload/preload.map -o $@ $(B)/run/preload-seam.o $(LIB_SRC) -ldl $(AW_LDLIBS)
+
+RUN_TESTS := $(patsubst tests/run/%.c,$(B)/run/%,$(wildcard tests/run/*.c)) \
+             $(B)/run/libatomicwrite-preload-seam.so
 run-tools: $(RUN_TESTS)
 $(B)/run/%: tests/run/%.c
 	@mkdir -p $(@D)
