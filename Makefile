@@ -182,11 +182,18 @@ TOOL_WITH_LIB = $(LINK_TOOL) $(TOOL_CPPFLAGS) -o $@ $(filter %.c,$^) \
 TOOL_PLAIN    = $(LINK_TOOL) $(TOOL_CPPFLAGS) -o $@ $(filter %.c,$^)
 
 # The power-loss campaign: the guest's programs are static (busybox initrd).
-POWERLOSS_TOOLS := $(addprefix $(B)/powerloss/,workload dmlog check replay check_selftest atomicwrite)
-powerloss-tools: $(POWERLOSS_TOOLS)
-$(B)/powerloss/workload: tests/powerloss/workload.c tests/powerloss/workload_cli.c tests/powerloss/workload.h tests/powerloss/dmctl.c tests/powerloss/dmctl.h $(B)/libatomicwrite.a
+POWERLOSS_TOOLS := $(addprefix $(B)/powerloss/,workload workload-dyn dmlog check replay check_selftest atomicwrite)
+powerloss-tools: $(POWERLOSS_TOOLS) $(B)/libatomicwrite-preload.so
+POWERLOSS_WORKLOAD_SRC := tests/powerloss/workload.c tests/powerloss/workload_cli.c tests/powerloss/workload.h \
+	tests/powerloss/dmctl.c tests/powerloss/dmctl.h $(B)/libatomicwrite.a
+$(B)/powerloss/workload: $(POWERLOSS_WORKLOAD_SRC)
 	@mkdir -p $(@D)
 	$(TOOL_WITH_LIB) -static
+# The same, dynamic: the inplace-run mode runs it under the preload (which
+# a static program ignores), with its loader and libc copied into the guest.
+$(B)/powerloss/workload-dyn: $(POWERLOSS_WORKLOAD_SRC)
+	@mkdir -p $(@D)
+	$(filter-out -static -static-pie,$(TOOL_WITH_LIB))
 # The command, static, for the guest's workloads of its subcommands.
 $(B)/powerloss/atomicwrite: $(CLI_OBJ) $(B)/libatomicwrite.a
 	@mkdir -p $(@D)
