@@ -263,8 +263,18 @@ $(B)/run/libatomicwrite-preload-seam.so: $(B)/run/preload-seam.o preload/preload
 	$(CC) $(AW_CPPFLAGS) -DAW_TESTING $(CPPFLAGS) $(PRELOAD_FLAGS) -fPIC -shared \
 	    -Wl,--version-script=preload/preload.map -o $@ $(B)/run/preload-seam.o $(LIB_SRC) -ldl $(AW_LDLIBS)
 
+# The preload's code in one executable (tests/run/inproc/inproc.c), built
+# with CFLAGS as given: under check-asan, with ASan and UBSan.
+$(B)/run/inproc-preload.o: preload/preload.c $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(filter-out $(AW_LFS),$(AW_CPPFLAGS)) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ preload/preload.c
+$(B)/run/inproc: tests/run/inproc/inproc.c $(B)/run/inproc-preload.o $(B)/libatomicwrite.a
+	@mkdir -p $(@D)
+	$(CC) -D_GNU_SOURCE $(CPPFLAGS) $(ALL_CFLAGS) $(SHARED_LDFLAGS) -o $@ $< \
+	    $(B)/run/inproc-preload.o $(B)/libatomicwrite.a -ldl $(AW_LDLIBS)
+
 RUN_TESTS := $(patsubst tests/run/%.c,$(B)/run/%,$(wildcard tests/run/*.c)) \
-             $(B)/run/libatomicwrite-preload-seam.so
+             $(B)/run/libatomicwrite-preload-seam.so $(B)/run/inproc
 run-tools: $(RUN_TESTS)
 $(B)/run/%: tests/run/%.c
 	@mkdir -p $(@D)

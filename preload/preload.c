@@ -1090,7 +1090,7 @@ static char **split_globs(const char *s)
 /* libatomicwrite-preload-seam.so (make run-tools): the library inside is
  * built with the seam (src/sys.h), configured once at load from
  * AW_PRELOAD_FAULT="N:ERRNO[:persistent]" (fail this process's N-th
- * library system call with ERRNO, a number or a name such as EIO), and
+ * library system call with ERRNO, a number or a name: EIO, ENOSPC...), and
  * AW_PRELOAD_CALLS=FILE: at exit, one line "PID CALLS FIRED KIND..." is
  * appended to FILE: the seam calls this process made, the kind of call
  * the fault fired on ("-" if none), then the kind of every call in order
@@ -1099,15 +1099,19 @@ static char **split_globs(const char *s)
 
 static int seam_errno(const char *s)
 {
+	static const struct { const char *name; int err; } names[] = {
+		{ "EIO", EIO }, { "ENOSPC", ENOSPC }, { "EDQUOT", EDQUOT }, { "EROFS", EROFS },
+		{ "EACCES", EACCES }, { "EPERM", EPERM }, { "ENOMEM", ENOMEM }, { "EMFILE", EMFILE },
+		{ "EINTR", EINTR }, { "EXDEV", EXDEV },
+	};
 	char *end;
 	long n = strtol(s, &end, 10);
 	if (end != s && (*end == 0 || *end == ':'))
 		return (int)n;
-	for (int e = 1; e < 200; e++) {
-		const char *name = strerrorname_np(e);
-		size_t len = name ? strlen(name) : 0;
-		if (len && strncmp(s, name, len) == 0 && (s[len] == 0 || s[len] == ':'))
-			return e;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		size_t len = strlen(names[i].name);
+		if (strncmp(s, names[i].name, len) == 0 && (s[len] == 0 || s[len] == ':'))
+			return names[i].err;
 	}
 	return 0;
 }
