@@ -182,11 +182,18 @@ TOOL_WITH_LIB = $(LINK_TOOL) $(TOOL_CPPFLAGS) -o $@ $(filter %.c,$^) \
 TOOL_PLAIN    = $(LINK_TOOL) $(TOOL_CPPFLAGS) -o $@ $(filter %.c,$^)
 
 # The power-loss campaign: the guest's programs are static (busybox initrd).
-POWERLOSS_TOOLS := $(addprefix $(B)/powerloss/,workload dmlog check replay check_selftest atomicwrite)
-powerloss-tools: $(POWERLOSS_TOOLS)
-$(B)/powerloss/workload: tests/powerloss/workload.c tests/powerloss/workload_cli.c tests/powerloss/workload.h tests/powerloss/dmctl.c tests/powerloss/dmctl.h $(B)/libatomicwrite.a
+POWERLOSS_TOOLS := $(addprefix $(B)/powerloss/,workload workload-dyn dmlog check replay check_selftest atomicwrite)
+powerloss-tools: $(POWERLOSS_TOOLS) $(B)/libatomicwrite-preload.so
+POWERLOSS_WORKLOAD_SRC := tests/powerloss/workload.c tests/powerloss/workload_cli.c tests/powerloss/workload.h \
+	tests/powerloss/dmctl.c tests/powerloss/dmctl.h $(B)/libatomicwrite.a
+$(B)/powerloss/workload: $(POWERLOSS_WORKLOAD_SRC)
 	@mkdir -p $(@D)
 	$(TOOL_WITH_LIB) -static
+# The same, dynamic: the inplace-run mode runs it under the preload (which
+# a static program ignores), with its loader and libc copied into the guest.
+$(B)/powerloss/workload-dyn: $(POWERLOSS_WORKLOAD_SRC)
+	@mkdir -p $(@D)
+	$(filter-out -static -static-pie,$(TOOL_WITH_LIB))
 # The command, static, for the guest's workloads of its subcommands.
 $(B)/powerloss/atomicwrite: $(CLI_OBJ) $(B)/libatomicwrite.a
 	@mkdir -p $(@D)
@@ -244,7 +251,30 @@ $(B)/libatomicwrite-preload.so: $(B)/preload/preload.o preload/preload.map $(LIB
 	$(CC) $(AW_CPPFLAGS) $(CPPFLAGS) $(PRELOAD_FLAGS) -fPIC -shared \
 	    -Wl,--version-script=preload/preload.map -o $@ $(B)/preload/preload.o $(LIB_SRC) -ldl $(AW_LDLIBS)
 
-RUN_TESTS := $(patsubst tests/run/%.c,$(B)/run/%,$(wildcard tests/run/*.c))
+# The test variant (tests/cli/test_run_faults.sh): preload and library
+# built with the fault seam (-DAW_TESTING, AW_PRELOAD_FAULT, preload.c's
+# "fault seam" section); never installed.
+$(B)/run/preload-seam.o: preload/preload.c $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(filter-out $(AW_LFS),$(AW_CPPFLAGS)) -DAW_TESTING $(CPPFLAGS) $(filter-out -fsanitize=%,$(ALL_CFLAGS)) \
+	    -fPIC -c -o $@ preload/preload.c
+$(B)/run/libatomicwrite-preload-seam.so: $(B)/run/preload-seam.o preload/preload.map $(LIB_SRC) $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(AW_CPPFLAGS) -DAW_TESTING $(CPPFLAGS) $(PRELOAD_FLAGS) -fPIC -shared \
+	    -Wl,--version-script=preload/preload.map -o $@ $(B)/run/preload-seam.o $(LIB_SRC) -ldl $(AW_LDLIBS)
+
+# The preload's code in one executable (tests/run/inproc/inproc.c), built
+# with CFLAGS as given: under check-asan, with ASan and UBSan.
+$(B)/run/inproc-preload.o: preload/preload.c $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(filter-out $(AW_LFS),$(AW_CPPFLAGS)) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ preload/preload.c
+$(B)/run/inproc: tests/run/inproc/inproc.c $(B)/run/inproc-preload.o $(B)/libatomicwrite.a
+	@mkdir -p $(@D)
+	$(CC) -D_GNU_SOURCE $(CPPFLAGS) $(ALL_CFLAGS) $(SHARED_LDFLAGS) -o $@ $< \
+	    $(B)/run/inproc-preload.o $(B)/libatomicwrite.a -ldl $(AW_LDLIBS)
+
+RUN_TESTS := $(patsubst tests/run/%.c,$(B)/run/%,$(wildcard tests/run/*.c)) \
+             $(B)/run/libatomicwrite-preload-seam.so $(B)/run/inproc
 run-tools: $(RUN_TESTS)
 $(B)/run/%: tests/run/%.c
 	@mkdir -p $(@D)

@@ -1084,10 +1084,91 @@ static char **split_globs(const char *s)
 	return v;
 }
 
+/* ---- the fault seam (test builds only) ------------------------------ */
+
+#ifdef AW_TESTING
+/* libatomicwrite-preload-seam.so (make run-tools): the library inside is
+ * built with the seam (src/sys.h), configured once at load from
+ * AW_PRELOAD_FAULT="N:ERRNO[:persistent]" (fail this process's N-th
+ * library system call with ERRNO, a number or a name: EIO, ENOSPC...), and
+ * AW_PRELOAD_CALLS=FILE: at exit, one line "PID CALLS FIRED KIND..." is
+ * appended to FILE: the seam calls this process made, the kind of call
+ * the fault fired on ("-" if none), then the kind of every call in order
+ * (so a sweep knows N's range and which N come after the rename). */
+#include "sys.h"
+
+static int seam_errno(const char *s)
+{
+	static const struct { const char *name; int err; } names[] = {
+		{ "EIO", EIO }, { "ENOSPC", ENOSPC }, { "EDQUOT", EDQUOT }, { "EROFS", EROFS },
+		{ "EACCES", EACCES }, { "EPERM", EPERM }, { "ENOMEM", ENOMEM }, { "EMFILE", EMFILE },
+		{ "EINTR", EINTR }, { "EXDEV", EXDEV },
+	};
+	char *end;
+	long n = strtol(s, &end, 10);
+	if (end != s && (*end == 0 || *end == ':'))
+		return (int)n;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		size_t len = strlen(names[i].name);
+		if (strncmp(s, names[i].name, len) == 0 && (s[len] == 0 || s[len] == ':'))
+			return names[i].err;
+	}
+	return 0;
+}
+
+static void seam_init(void)
+{
+	const char *v = getenv("AW_PRELOAD_FAULT");
+	char *end;
+	if (!v || !*v)
+		return;
+	struct aw_fault_plan plan = { -1, strtoul(v, &end, 10), 0, 0 };
+	if (*end == ':')
+		plan.err = seam_errno(end + 1);
+	const char *last = strrchr(v, ':');
+	plan.persistent = last && strcmp(last, ":persistent") == 0;
+	if (plan.nth > 0 && plan.err > 0)
+		aw__fault_set(&plan);
+}
+
+static void seam_report(void)
+{
+	static int done;
+	const char *path = getenv("AW_PRELOAD_CALLS");
+	if (!path || !*path || done++)
+		return;
+	static int kinds[4096];
+	size_t n = aw__fault_trace(kinds, sizeof(kinds) / sizeof(kinds[0]));
+	int fired = aw__fault_fired_kind();
+	int fd = real.openat(AT_FDCWD, path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	FILE *s = fd >= 0 ? fdopen(fd, "a") : NULL;
+	if (!s) {
+		if (fd >= 0)
+			real.close(fd);
+		return;
+	}
+	fprintf(s, "%ld %lu %s", (long)getpid(), aw__fault_calls(-1),
+	        fired >= 0 ? aw__sys_call_name(fired) : "-");
+	for (size_t i = 0; i < n; i++)
+		fprintf(s, " %s", aw__sys_call_name(kinds[i]));
+	fputc('\n', s);
+	real.fclose(s);
+}
+#else
+static void seam_init(void)
+{
+}
+
+static void seam_report(void)
+{
+}
+#endif
+
 __attribute__((constructor)) static void preload_init(void)
 {
 	resolve();
 	in_aw = 1;
+	seam_init();
 	const char *state = getenv("AW_RUN_STATE");
 	const char *dur = getenv("AW_RUN_DURABILITY");
 	const char *log = getenv("AW_RUN_LOG");
@@ -1156,6 +1237,7 @@ static void commit_at_end(bool flush)
 __attribute__((destructor)) static void preload_fini(void)
 {
 	commit_at_end(true);
+	seam_report();
 }
 
 /* _exit() (dash's way out, os._exit(), a child after a failed exec): its
@@ -1164,6 +1246,7 @@ EXPORT __attribute__((noreturn)) void _exit(int status)
 {
 	resolve();
 	commit_at_end(false);
+	seam_report();
 	void (*real_exit)(int) = (void (*)(int))dlsym(RTLD_NEXT, "_exit");
 	real_exit(status);
 	__builtin_unreachable();

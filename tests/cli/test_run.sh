@@ -337,6 +337,15 @@ for o in --only --except --durability --verbose --log --help; do
 	[ "$o" = --help ] || grep -q -- "$o" "$REPO/completions/_atomicwrite" || fail "zsh lacks $o"
 done
 
+t_case "the preload's code linked into one program (check-asan: with ASan and UBSan)"
+# tests/run/inproc: open/close, dup and F_DUPFD, dup2 over, fork, exit,
+# fopen/freopen, rename of a pending file, a failed commit, close_range.
+mkdir -m 700 state
+expect_status 0 env AW_RUN_STATE="$PWD/state" "$T/inproc"
+expect_grep "inproc: 9 cases ok" "$out" "inproc"
+[ -z "$(ls -A state)" ] || fail "records left: $(ls -A state)"
+expect_no_temps .
+
 t_finish_case
 echo "$(basename "$0"): $t_passed passed, $t_failed failed, $skips skipped"
 [ "$t_failed" = 0 ]

@@ -10,8 +10,18 @@
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
-arg() { sed -n "s/.*$1=\([a-z0-9]*\).*/\1/p" /proc/cmdline; }
+arg() { sed -n "s/.*$1=\([a-z0-9-]*\).*/\1/p" /proc/cmdline; }
 fstype=$(arg fstype) mode=$(arg mode) seed=$(arg seed) logms=$(arg logms)
+# inplace-run: the inplace control's unsafe O_TRUNC writer, dynamic, under
+# the preload as `atomicwrite run` would start it (its environment:
+# cli/cmd_run.c), judged as our writer.
+workload=/workload wmode=$mode pre=
+if [ "$mode" = inplace-run ]; then
+	mkdir -p /run/aw /run/tmp && chmod 700 /run/aw
+	workload=/workload-dyn wmode=inplace
+	pre="env LD_PRELOAD=/lib/atomicwrite/libatomicwrite-preload.so AW_RUN_STATE=/run/aw
+	    AW_RUN_DURABILITY=full AW_RUN_VERBOSE=0 AW_RUN_LOG= AW_RUN_ONLY= AW_RUN_EXCEPT= TMPDIR=/run/tmp"
+fi
 # pausems=: the inplace control's pause after its truncate (workload.c).
 pausems=$(arg pausems)
 [ -n "$pausems" ] && export AW_PAUSE_MS="$pausems"
@@ -36,9 +46,15 @@ if ! mount -t "$fstype" ${opts:+-o "$opts"} "$dev" /mnt; then
 	echo "GUEST-ERROR: cannot mount $dev as $fstype"
 	poweroff -f
 fi
+# The preload must be active, or inplace-run would be judging the bare
+# control: a new inode for an O_TRUNC rewrite, else no READY.
+if [ -n "$pre" ] && [ "$(cd /mnt && $pre $workload /mnt probe 0)" != "probe replaced" ]; then
+	echo "GUEST-ERROR: the preload is not active in $workload"
+	poweroff -f
+fi
 echo "READY $fstype $mode $seed"
 if [ -n "$logms" ]; then
-	/workload /mnt "$mode" "$seed" awlog "$logms"
+	$pre $workload /mnt "$wmode" "$seed" awlog "$logms"
 	rc=$?
 	# The target finishes its log (last entries, super block) when removed,
 	# which needs the filesystem unmounted first, and all else logged (see
@@ -51,4 +67,4 @@ if [ -n "$logms" ]; then
 	echo "LOG-DONE workload $rc settled $settled status $status removed $?"
 	poweroff -f
 fi
-exec /workload /mnt "$mode" "$seed"
+exec $pre $workload /mnt "$wmode" "$seed"

@@ -75,6 +75,16 @@ guest() {  # guest K: fetch kernel K, build its initramfs; sets VMLINUZ, INITRD,
 	cp tests/powerloss/init.sh "$I/init"
 	chmod +x "$I/init"
 	cp "$W/workload" "$W/dmlog" "$W/atomicwrite" "$I/"
+	# The inplace-run mode: the dynamic workload under the preload, with
+	# the loader and libraries they need (ldd's absolute paths).
+	cp "$W/workload-dyn" "$I/"
+	mkdir -p "$I/lib/atomicwrite"
+	cp "$B/libatomicwrite-preload.so" "$I/lib/atomicwrite/"
+	local lib
+	for lib in $(ldd "$W/workload-dyn" "$B/libatomicwrite-preload.so" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\/.*[^:]$/ { print $1 }' | sort -u); do
+		mkdir -p "$I$(dirname "$lib")"
+		cp -L "$lib" "$I$lib"
+	done
 	# Modules in dependency order; only what each run needs is loaded
 	# (btrfs pulls raid6_pq, whose boot-time benchmark is slow under
 	# emulation).  A module built into the kernel has no insmod line.
@@ -147,6 +157,14 @@ cut() {  # cut FS MODE: one boot, one power cut, one check; appends a result row
 			return
 		fi
 	done
+	# The guest refused to start the workload (a mount failed, the preload
+	# is not active): a failed run, never a clean one.
+	if grep -aq 'GUEST-ERROR' "$W/console.log"; then
+		echo "  $fs/$mode: $(grep -a -m1 'GUEST-ERROR' "$W/console.log")"
+		kill -9 "$qpid" 2>/dev/null; wait "$qpid" 2>/dev/null; qpid=
+		printf '%s\t%s\t0\t0\tguest-failed\n' "$fs" "$mode" >> "$RESULTS"
+		return
+	fi
 	# Run for 1 to 5 s (AT=LO-HI: LO to HI), then the power cut: QEMU
 	# itself dies, and with it everything the guest had not yet handed to
 	# the virtual disk.
@@ -206,6 +224,18 @@ plan() {
 		ext4*) echo "logcut $fs inplace LOGMS=9000 PAUSEMS=6500 POINTS=200" ;;
 		*) [ "$LONG" = 1 ] && echo "logcut $fs inplace LOGMS=40000 PAUSEMS=34000 POINTS=200" ;;
 		esac
+		# The same O_TRUNC writer under the preload (inplace-run, judged
+		# as ours): in the default run once on ext4, with the control's
+		# timing (20 of its flush points: about 40 s).
+		if [ "$LONG" = 1 ]; then
+			for _ in $(seq "$LOGWRITES_CUTS"); do echo "logcut $fs inplace-run"; done
+			case $fs in
+			ext4*) echo "logcut $fs inplace-run LOGMS=9000 PAUSEMS=6500 POINTS=200" ;;
+			*) echo "logcut $fs inplace-run LOGMS=40000 PAUSEMS=34000 POINTS=200" ;;
+			esac
+		elif [ "$fs" = ext4 ]; then
+			echo "logcut $fs inplace-run LOGMS=9000 PAUSEMS=6500 POINTS=20"
+		fi
 		if [ "$LONG" = 1 ]; then
 			echo "logcut $fs none LOGMS=38000"
 			# Real-time cuts late enough for the commits, a third of
@@ -214,8 +244,10 @@ plan() {
 			case $fs in ext4*) n=6500 ;; *) n=34000 ;; esac
 			for _ in $(seq "$CONTROL_CUTS"); do
 				echo "cut $fs inplace AT=5-40 PAUSEMS=$n"
+				echo "cut $fs inplace-run AT=5-40 PAUSEMS=$n"
 				echo "cut $fs none AT=5-40"
 			done
+			for _ in $(seq "$CONTROL_CUTS"); do echo "cut $fs inplace-run"; done
 		fi
 	done
 }
@@ -234,7 +266,7 @@ boot() {
 		rows=$(wc -l < "$RESULTS")
 		"$@"
 		[ "$attempt" -lt 8 ] && tail -n 1 "$RESULTS" | grep -q 'guest-failed' &&
-			! grep -aq '^READY' "$console" || return 0
+			! grep -aq '^READY\|GUEST-ERROR' "$console" || return 0
 		head -n "$rows" "$RESULTS" > "$RESULTS.tmp" && mv "$RESULTS.tmp" "$RESULTS"
 		RETRIES=$((RETRIES + 1))
 		echo "    (the guest died before READY: booting again)"
@@ -279,7 +311,7 @@ bash tests/powerloss/summarize.sh "$RESULTS" | tee "$W/summary-$SEED.txt"
 echo "(rows: $W/results-$SEED.tsv; table: $W/summary-$SEED.txt)"
 echo "(a campaign's rows are kept in results/powerloss/, as DATE-FS-seedSEED.tsv:" \
 	"cp $W/results-$SEED.tsv results/powerloss/$(date +%F)-${FSLIST// /+}-seed$SEED.tsv)"
-ours_bad=$(awk -F'\t' '$2 ~ /^(full|publish)(\+(log|reorder|torn))?$/ && $4 > 0' "$RESULTS" | wc -l)
+ours_bad=$(awk -F'\t' '$2 ~ /^(full|publish|inplace-run)(\+(log|reorder|torn))?$/ && $4 > 0' "$RESULTS" | wc -l)
 control_bad=$(awk -F'\t' '$2 ~ /^(nodirsync|nofsync|inplace|overwrite)(\+(log|reorder|torn))?$/ && $4 > 0' "$RESULTS" | wc -l)
 # Runs that reached no verdict (guest, mount, checker or log failed): the
 # summary's "other" column, which knows every way a run can fail.

@@ -41,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "version_format.h"
@@ -206,6 +207,20 @@ static int file_loop(int ack, const char *mode, uint64_t seed)
 	return 0;
 }
 
+/* MODE "probe" (the guest's check before an inplace-run boot): rewrites
+ * the file "probe" the inplace way and prints "probe replaced" if that
+ * gave it a new inode (the preload made the write a replacement), "probe
+ * in-place" if not; no acknowledgement. */
+static int probe(void)
+{
+	struct stat a, b;
+	if (unsafe("inplace", "probe", "1", 1) < 0 || stat("probe", &a) < 0 ||
+	    unsafe("inplace", "probe", "2", 1) < 0 || stat("probe", &b) < 0)
+		return 3;
+	printf("probe %s\n", a.st_ino != b.st_ino ? "replaced" : "in-place");
+	return unlink("probe") < 0 ? 3 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	if ((argc != 4 && argc != 6) || chdir(argv[1]) < 0)
@@ -218,6 +233,8 @@ int main(int argc, char **argv)
 	if (getenv("AW_PAUSE_MS"))
 		pause_ms = (unsigned)strtoul(getenv("AW_PAUSE_MS"), NULL, 10);
 	uint64_t seed = strtoull(argv[3], NULL, 10) | 1;
+	if (strcmp(mode, "probe") == 0)
+		return probe();
 	int ack = open("/dev/ttyS1", O_WRONLY | O_NOCTTY);
 	if (ack < 0)
 		return 3;
