@@ -24,6 +24,11 @@ ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/site-functions
 CMAKEDIR   ?= $(LIBDIR)/cmake/atomicwrite
 # libatomicwrite-preload.so (atomicwrite run): a private directory, no soname
 PRELOADDIR ?= $(LIBDIR)/atomicwrite
+# AW_PRELOAD=no builds no preload (tests/cross/run.sh: a preload for another
+# architecture or libc cannot be loaded into this machine's programs, and
+# it intercepts glibc's entry points); `run` then says it has none.
+AW_PRELOAD ?= yes
+PRELOAD_SO = $(if $(filter yes,$(AW_PRELOAD)),$(B)/libatomicwrite-preload.so)
 
 # CC, CPPFLAGS, CFLAGS, LDFLAGS and LDLIBS belong to whoever runs make (a
 # packager's `make CFLAGS=... CPPFLAGS=...` replaces them whole); the
@@ -80,8 +85,7 @@ PUBLIC_SYMS   = $(shell sed -n 's/^[[:space:]]*\(aw_[a-z0-9_]*\);.*/\1/p' src/li
         powerloss-tools check-faults check-powerloss check-powerloss-long run-tools check-run-crash check-hostile check-abi abi-baseline \
         bench demo install uninstall dist distcheck clean version FORCE
 
-all: $(B)/libatomicwrite.a $(B)/libatomicwrite.so $(B)/atomicwrite $(B)/atomicwrite.pc \
-     $(B)/libatomicwrite-preload.so
+all: $(B)/libatomicwrite.a $(B)/libatomicwrite.so $(B)/atomicwrite $(B)/atomicwrite.pc $(PRELOAD_SO)
 
 version:
 	@echo $(VERSION)
@@ -273,8 +277,8 @@ $(B)/run/inproc: tests/run/inproc/inproc.c $(B)/run/inproc-preload.o $(B)/libato
 	$(CC) -D_GNU_SOURCE $(CPPFLAGS) $(ALL_CFLAGS) $(SHARED_LDFLAGS) -o $@ $< \
 	    $(B)/run/inproc-preload.o $(B)/libatomicwrite.a -ldl $(AW_LDLIBS)
 
-RUN_TESTS := $(patsubst tests/run/%.c,$(B)/run/%,$(wildcard tests/run/*.c)) \
-             $(B)/run/libatomicwrite-preload-seam.so $(B)/run/inproc
+RUN_TESTS := $(if $(PRELOAD_SO),$(patsubst tests/run/%.c,$(B)/run/%,$(wildcard tests/run/*.c)) \
+             $(B)/run/libatomicwrite-preload-seam.so $(B)/run/inproc)
 run-tools: $(RUN_TESTS)
 $(B)/run/%: tests/run/%.c
 	@mkdir -p $(@D)
@@ -462,7 +466,7 @@ install: all
 	install -m 755 $(B)/atomicwrite $(DESTDIR)$(BINDIR)/atomicwrite
 	install -m 644 include/atomicwrite.h $(DESTDIR)$(INCLUDEDIR)/atomicwrite.h
 	install -m 644 $(B)/libatomicwrite.a $(DESTDIR)$(LIBDIR)/libatomicwrite.a
-	install -m 644 $(B)/libatomicwrite-preload.so $(DESTDIR)$(PRELOADDIR)/libatomicwrite-preload.so
+	$(if $(PRELOAD_SO),install -m 644 $(PRELOAD_SO) $(DESTDIR)$(PRELOADDIR)/libatomicwrite-preload.so,@:)
 	install -m 644 $(B)/libatomicwrite.so.$(VERSION) $(DESTDIR)$(LIBDIR)/
 	ln -sf libatomicwrite.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf libatomicwrite.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libatomicwrite.so

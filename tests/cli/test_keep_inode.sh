@@ -140,7 +140,7 @@ into "$AW_XFSX_DIR"
 printf 'src\n' > src && printf 'old\n' > f
 if mount --bind src f; then
 	printf 'new\n' | expect_status 1 "$AW" --keep-inode f
-	expect_grep "cross-device" "$err" "message"
+	expect_grep "$(t_strerror EXDEV)" "$err" "message"   # the libc's wording
 	umount f || umount -l f
 	expect_eq "$(cat src)" src "the bind-mounted file"
 	expect_eq "$(cat f)" old "the file under it"

@@ -141,6 +141,9 @@ run_target() {
 	# Static where the test binaries run through qemu or need no loader
 	# of the target's libc here (musl, i386).
 	case $t in gcc | clang) ;; *) mk+=(LDFLAGS=-static) ;; esac
+	# No preload where it could not be loaded into this machine's
+	# programs (another architecture, a static build) or is not glibc.
+	case $t in gcc | clang) ;; *) mk+=(AW_PRELOAD=no) ;; esac
 	mk+=(CFLAGS="$cflags")
 	local q
 	q=$(qemu_name "$t")
