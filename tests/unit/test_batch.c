@@ -153,52 +153,66 @@ TEST(batch_flushes_as_promised_and_one_fsync_per_directory)
 	ASSERT_EQ(f + s + after, 0);
 }
 
-TEST(batch_fault_at_every_call)
+/* Every system call of a durable batch failed in turn, once and from then
+ * on.  One test per flush strategy: each is a few hundred durable batches,
+ * and one test's time limit must not have to cover all three. */
+static void fault_at_every_call(aw_batch_flush how)
 {
-	static const aw_batch_flush hows[] = { AW_BATCH_SEQUENTIAL, AW_BATCH_PARALLEL,
-	                                       AW_BATCH_SYNCFS };
 	unsigned cases = 0;
-	for (size_t h = 0; h < 3; h++) {
-		prepare();
-		ASSERT_AW_OK(run(hows[h], AW_DURABILITY_FULL, NULL, NULL));
-		unsigned long calls = aw__fault_calls(-1);
-		for (unsigned long nth = 1; nth <= calls; nth++) {
-			for (int persistent = 0; persistent <= 1; persistent++) {
-				prepare();
-				struct aw_fault_plan plan = { -1, nth, EIO, persistent };
-				aw__fault_set(&plan);
-				int results[N];
-				for (int i = 0; i < N; i++)
-					results[i] = AW_FAILED;   /* if run() fails early */
-				aw_error e = { 0 };
-				int r = run(hows[h], AW_DURABILITY_FULL, results, &e);
-				int kind = aw__fault_fired_kind();
-				aw__fault_reset();
-				cases++;
-				int replaced = 0;
-				for (int i = 0; i < N; i++) {
-					int st = state(i);
-					replaced += st;
-					/* A result of AW_OK/UNSYNCED means replaced. */
-					if (r != AW_FAILED || results[i] != AW_FAILED)
-						ASSERT_EQ(st, 1);
-				}
-				if (r == AW_OK && kind == AW_SYS_FSYNC)
-					th_fail(__FILE__, __LINE__, "call %lu: success after a failed fsync", nth);
-				/* Failures before the renames touch nothing. */
-				if (r == AW_FAILED && kind != AW_SYS_RENAMEAT && replaced != 0)
-					th_fail(__FILE__, __LINE__, "call %lu (%s): failed, yet %d replaced",
-					        nth, aw__sys_call_name(kind), replaced);
-				if (r != AW_OK && e.err != EIO)
-					th_fail(__FILE__, __LINE__, "call %lu: errno %d", nth, e.err);
-				if (!persistent || kind != AW_SYS_UNLINKAT) {
-					ASSERT_NO_TEMPS("d1");
-					ASSERT_NO_TEMPS("d2");
-				}
+	prepare();
+	ASSERT_AW_OK(run(how, AW_DURABILITY_FULL, NULL, NULL));
+	unsigned long calls = aw__fault_calls(-1);
+	for (unsigned long nth = 1; nth <= calls; nth++) {
+		for (int persistent = 0; persistent <= 1; persistent++) {
+			prepare();
+			struct aw_fault_plan plan = { -1, nth, EIO, persistent };
+			aw__fault_set(&plan);
+			int results[N];
+			for (int i = 0; i < N; i++)
+				results[i] = AW_FAILED;   /* if run() fails early */
+			aw_error e = { 0 };
+			int r = run(how, AW_DURABILITY_FULL, results, &e);
+			int kind = aw__fault_fired_kind();
+			aw__fault_reset();
+			cases++;
+			int replaced = 0;
+			for (int i = 0; i < N; i++) {
+				int st = state(i);
+				replaced += st;
+				/* A result of AW_OK/UNSYNCED means replaced. */
+				if (r != AW_FAILED || results[i] != AW_FAILED)
+					ASSERT_EQ(st, 1);
+			}
+			if (r == AW_OK && kind == AW_SYS_FSYNC)
+				th_fail(__FILE__, __LINE__, "call %lu: success after a failed fsync", nth);
+			/* Failures before the renames touch nothing. */
+			if (r == AW_FAILED && kind != AW_SYS_RENAMEAT && replaced != 0)
+				th_fail(__FILE__, __LINE__, "call %lu (%s): failed, yet %d replaced",
+				        nth, aw__sys_call_name(kind), replaced);
+			if (r != AW_OK && e.err != EIO)
+				th_fail(__FILE__, __LINE__, "call %lu: errno %d", nth, e.err);
+			if (!persistent || kind != AW_SYS_UNLINKAT) {
+				ASSERT_NO_TEMPS("d1");
+				ASSERT_NO_TEMPS("d2");
 			}
 		}
 	}
 	printf("    %u injected faults checked\n", cases);
+}
+
+TEST(batch_fault_at_every_call_sequential)
+{
+	fault_at_every_call(AW_BATCH_SEQUENTIAL);
+}
+
+TEST(batch_fault_at_every_call_parallel)
+{
+	fault_at_every_call(AW_BATCH_PARALLEL);
+}
+
+TEST(batch_fault_at_every_call_syncfs)
+{
+	fault_at_every_call(AW_BATCH_SYNCFS);
 }
 
 TEST(batch_rejects_bad_options_and_discards_cleanly)
