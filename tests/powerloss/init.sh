@@ -25,18 +25,20 @@ fi
 # pausems=: the inplace control's pause after its truncate (workload.c).
 pausems=$(arg pausems)
 [ -n "$pausems" ] && export AW_PAUSE_MS="$pausems"
+# Variants of a filesystem are mount options of it (xfsx: an XFS made on
+# the host with -i exchange=1, mounted as any XFS).
+opts=
+case $fstype in
+ext4wb) fstype=ext4 opts=data=writeback ;;
+ext4noauto) fstype=ext4 opts=noauto_da_alloc ;;
+xfsx) fstype=xfs ;;
+esac
 dm=
 [ -n "$logms" ] && dm=/modules/dm.list
 for m in $(cat /modules/virtio.list) $(cat "/modules/$fstype.list" $dm 2>/dev/null); do
 	insmod "/modules/$m" 2>/dev/null
 done
 mkdir -p /mnt
-# Variants of a filesystem are mount options of it.
-opts=
-case $fstype in
-ext4wb) fstype=ext4 opts=data=writeback ;;
-ext4noauto) fstype=ext4 opts=noauto_da_alloc ;;
-esac
 dev=/dev/vda
 if [ -n "$logms" ] && ! dev=$(/dmlog create awlog /dev/vda /dev/vdb); then
 	echo "GUEST-ERROR: cannot create the log-writes device"

@@ -68,6 +68,7 @@ inspect() {
 	case $fs in
 	ext4*) e2fsck -fn "$image" >/dev/null 2>&1 || fsck=errors ;;
 	xfs) xfs_repair -n "$image" >/dev/null 2>&1 || fsck=errors ;;
+	xfsx) xfsx xfs_repair -n "$image" >/dev/null 2>&1 || fsck=errors ;;
 	btrfs) btrfs check --readonly "$image" >/dev/null 2>&1 || fsck=errors ;;
 	esac
 	verdict=$(tail -n 1 <<<"$out")

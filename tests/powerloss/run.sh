@@ -10,6 +10,9 @@
 #   WORKLOAD_CUTS=n LONG=1: cuts per filesystem of each subcommand's
 #                   workload (batch backup edit symlink exchange adopt; 10);
 #                   the default run cuts batch once on ext4, adopt on XFS
+#   KEEP_CUTS=n     LONG=1: cuts of the keep workload (AW_KEEP_INODE) on an
+#                   exchange XFS ("xfsx", kernels 6.10+; default WORKLOAD_CUTS),
+#                   and CONTROL_CUTS of its control keepnone
 #   LOGWRITES_CUTS=n          dm-log-writes runs per filesystem for our writer
 #                             (and half as many for publish); default 1
 #                             (LONG=1: 10)
@@ -17,11 +20,15 @@
 #                             (default LOGWRITES_CUTS)
 #   LOGWRITES_POINTS=n        flush points checked per run, plus the last (10)
 #   LOGWRITES_REORDER=n       reorder states per point (default 1; LONG=1: 2)
-#   KERNELS="6.1 6.12"        guest kernels (default 6.1; LONG=1: both)
+#   KERNELS="6.1 6.12"        guest kernels (default 6.1; LONG=1: 6.1 6.12
+#                             7.3:trixie-backports); VERSION or VERSION:SUITE
+#                             (fetch-kernel.sh), rows named FS@VERSION
 #   PLAN=...        the boots to run, one "cut|logcut FS MODE [VAR=N]" a
 #                   line, instead of the plan below
 #   LOGWRITES_KEEP=DIR        keep each log run for rejudge.sh
 #   SEED=n          repeat a run's random choices
+#   KEEP_BAD=DIR    keep the image, ack and console logs of each real-time
+#                   cut with a violation in DIR/FS-MODE-SEED/
 # `make check-powerloss-long` is LONG=1 with 200 cuts and 100 per workload.
 # Needs root (loop mounts) and installs its packages.  See TESTING.md.
 set -u
@@ -36,6 +43,7 @@ CONTROL_CUTS=${CONTROL_CUTS:-$(( LONG == 1 ? 10 : 1 ))}
 LOGWRITES_CUTS=${LOGWRITES_CUTS:-$(( LONG == 1 ? 10 : 1 ))}
 LOGWRITES_CONTROL_CUTS=${LOGWRITES_CONTROL_CUTS:-$LOGWRITES_CUTS}
 WORKLOAD_CUTS=${WORKLOAD_CUTS:-10}
+KEEP_CUTS=${KEEP_CUTS:-$WORKLOAD_CUTS}
 SEED=${SEED:-$(date +%s)}
 # ext4wb: data=writeback; ext4noauto: noauto_da_alloc
 FSLIST=${FSLIST:-"ext4 xfs btrfs"}
@@ -54,21 +62,23 @@ AW_DEPS="qemu-system-x86 busybox-static kmod cpio" bash .ci/install-deps.sh >/de
 
 # ---- the guests: Debian's cloud kernels, busybox, our static programs -----
 # KERNELS: the guest kernels, each running the whole plan (6.1: Debian 12's;
-# 6.12: bookworm-backports', fetched through a private apt configuration,
-# see fetch-kernel.sh).  LONG=1 runs both.
-KERNELS=${KERNELS:-$([ "$LONG" = 1 ] && echo "6.1 6.12" || echo 6.1)}
+# 6.12: bookworm-backports'; VERSION:SUITE another suite's, e.g.
+# 7.3:trixie-backports, 6.12:trixie; all but 6.1 fetched through a private
+# apt configuration, see fetch-kernel.sh).  LONG=1 runs 6.1, 6.12, 7.3.
+KERNELS=${KERNELS:-$([ "$LONG" = 1 ] && echo "6.1 6.12 7.3:trixie-backports" || echo 6.1)}
 mkdir -p "$W"
 # The Makefile builds the guest's static workload, dmlog and command and
 # the host's check and replay into $B/powerloss (= $W), with the project's
 # warnings.
 make -s B="$B" "$B/libatomicwrite.a" "$B/atomicwrite" powerloss-tools || exit 1
 
-guest() {  # guest K: fetch kernel K, build its initramfs; sets VMLINUZ, INITRD, kv
+guest() {  # guest K: fetch kernel K (VERSION or VERSION:SUITE), build its initramfs; sets VMLINUZ, INITRD, kv
 	local root=$W/root
-	[ "$1" = 6.1 ] || root=$W/root-$1
-	kv=$(bash tests/powerloss/fetch-kernel.sh "$1" "$root") || return 1
+	[ "$1" = 6.1 ] || root=$W/root-${1/:/-}
+	# shellcheck disable=SC2046
+	kv=$(bash tests/powerloss/fetch-kernel.sh "${1%%:*}" "$root" $([ "${1#*:}" = "$1" ] || echo "${1#*:}")) || return 1
 	depmod -b "$root" "$kv"
-	local I=$W/initrd-$1
+	local I=$W/initrd-${1/:/-}
 	rm -rf "$I" && mkdir -p "$I/bin" "$I/modules" "$I/proc" "$I/sys" "$I/dev"
 	cp /bin/busybox "$I/bin/busybox"
 	ln -sf busybox "$I/bin/sh"
@@ -99,9 +109,12 @@ guest() {  # guest K: fetch kernel K, build its initramfs; sets VMLINUZ, INITRD,
 	done
 	(cd "$I" && find . | cpio -o -H newc 2>/dev/null | gzip -1) > "$I.gz"
 	# KARGS: more of the guest's command line (" NAME=VALUE...").  6.12.95
-	# under QEMU 7.2's TCG crashes before user space in most boots (a slab
-	# oops or a double fault at a random place); no option tried cured it
-	# (TESTING.md), so none is given and boot() boots again.
+	# (bookworm-backports) under QEMU 7.2's TCG crashes before user space
+	# in most boots (a slab oops or a double fault at a random place); no
+	# option tried cured it (TESTING.md), so none is given and boot() boots
+	# again.  Trixie's 6.12.117 and trixie-backports' 7.3.4 booted every
+	# time (6/6 and 66/66 on 2026-12-01).  QEMU_OPTS: more QEMU options
+	# for a real-time cut's boot (e.g. "-cpu max").
 	VMLINUZ=$root/boot/vmlinuz-$kv INITRD=$I.gz KARGS=${KARGS:-}
 }
 modlist() {  # modlist ROOT KV NAME...: the insmod lines, in order
@@ -111,6 +124,21 @@ modlist() {  # modlist ROOT KV NAME...: the insmod lines, in order
 		modprobe -d "$root" -S "$kv" --show-depends "$m" | awk '$1 == "insmod" { print $2 }'
 	done | awk '!seen[$0]++'
 }
+
+# xfsx: an XFS with the content-exchange feature (the keep and keepnone
+# workloads, AW_KEEP_INODE), made and checked by trixie's xfsprogs 6.13
+# (Debian 12's cannot), fetched by tests/xfs-exchange.sh tools into
+# XFSX_CACHE (default build/xfs-exchange) and run through its own loader.
+# The host's kernel must mount it (6.10 or later).
+xfsx() {  # xfsx TOOL ARG...
+	local root=${XFSX_CACHE:-$REPO/build/xfs-exchange}/root
+	local lib=$root/usr/lib/x86_64-linux-gnu
+	"$lib/ld-linux-x86-64.so.2" --library-path "$lib" "$root/usr/sbin/$1" "${@:2}"
+}
+if grep -q ' xfsx ' <<<" ${PLAN:-} $FSLIST "; then
+	XFSX_CACHE=${XFSX_CACHE:-$REPO/build/xfs-exchange} bash tests/xfs-exchange.sh tools >/dev/null ||
+		{ echo "check-powerloss: no xfsprogs 6.13 for the xfsx images (tests/xfs-exchange.sh tools)"; exit 1; }
+fi
 
 # ---- one cut ---------------------------------------------------------------
 RESULTS=$W/results.tsv
@@ -125,12 +153,13 @@ trap cleanup EXIT
 
 new_image() {  # new_image FS PATH: a fresh filesystem of type FS in PATH
 	local size=256
-	[ "$1" = xfs ] && size=320   # mkfs.xfs refuses less than 300 MB
+	case $1 in xfs*) size=320 ;; esac   # mkfs.xfs refuses less than 300 MB
 	rm -f "$2"
 	truncate -s "${size}M" "$2"
 	case $1 in
 	ext4*) mkfs.ext4 -q -F "$2" ;;
 	xfs) mkfs.xfs -q -f "$2" ;;
+	xfsx) xfsx mkfs.xfs -q -f -i exchange=1 "$2" ;;
 	btrfs) mkfs.btrfs -q -f "$2" >/dev/null ;;
 	esac
 }
@@ -140,7 +169,8 @@ cut() {  # cut FS MODE: one boot, one power cut, one check; appends a result row
 	rm -f "$W/console.log" "$W/ack.log"
 	new_image "$fs" "$W/disk.img"
 	local seed=$RANDOM$RANDOM
-	qemu-system-x86_64 -machine accel=tcg -m 512 -smp 1 -display none -no-reboot \
+	# shellcheck disable=SC2086
+	qemu-system-x86_64 -machine accel=tcg -m 512 -smp 1 -display none -no-reboot ${QEMU_OPTS:-} \
 		-kernel "$VMLINUZ" -initrd "$INITRD" \
 		-append "console=ttyS0 panic=-1 quiet$KARGS fstype=$fs mode=$mode seed=$seed${PAUSEMS:+ pausems=$PAUSEMS}" \
 		-drive "file=$W/disk.img,format=raw,if=virtio,cache=writeback" \
@@ -174,6 +204,13 @@ cut() {  # cut FS MODE: one boot, one power cut, one check; appends a result row
 	kill -9 "$qpid"
 	wait "$qpid" 2>/dev/null
 	qpid=
+	# The workload gave up after READY (keep: no exchange-range in this
+	# kernel or filesystem): no verdict, never a clean cut.
+	if grep -aq 'GUEST-ERROR' "$W/console.log"; then
+		echo "  $fs/$mode: $(grep -a -m1 GUEST-ERROR "$W/console.log")"
+		printf '%s\t%s\t0\t1\tguest-failed (GUEST-ERROR)\n' "$fs" "$mode" >> "$RESULTS"
+		return
+	fi
 	local acks
 	acks=$(grep -c '^ACK [0-9]* [0-9]*\|^PUB [0-9]\|^LNK [0-9]\|^EXC [0-9]' "$W/ack.log" 2>/dev/null || true)
 	if ! inspect "$fs" "$W/disk.img" "$W/ack.log" "$mode"; then
@@ -183,6 +220,10 @@ cut() {  # cut FS MODE: one boot, one power cut, one check; appends a result row
 	printf '%s\t%s\t%s\t%s\t%s\n' "$fs" "$mode" "$acks" "$INSPECT_BAD" "$INSPECT_SUMMARY" >> "$RESULTS"
 	echo "  $fs/$mode seed $seed: $acks acks; $INSPECT_SUMMARY"
 	[ "$INSPECT_BAD" = 0 ] || sed 's/^/    /' <<<"$INSPECT_DETAIL"
+	if [ "$INSPECT_BAD" != 0 ] && [ -n "${KEEP_BAD:-}" ]; then
+		mkdir -p "$KEEP_BAD/$fs-$mode-$seed"
+		cp --sparse=always "$W/disk.img" "$W/ack.log" "$W/console.log" "$KEEP_BAD/$fs-$mode-$seed/"
+	fi
 }
 
 # ---- the plan: one line per boot, "cut|logcut FS MODE [VAR=VALUE...]" ----
@@ -203,6 +244,13 @@ plan() {
 				for _ in $(seq "$WORKLOAD_CUTS"); do echo "cut $fs $mode"; done
 			done
 			for mode in batch adopt; do echo "logcut $fs $mode"; done
+			# AW_KEEP_INODE on an exchange XFS (kernels 6.10 and
+			# later only: the loop below skips them on older ones).
+			if [ "$fs" = xfs ]; then
+				for _ in $(seq "$KEEP_CUTS"); do echo "cut xfsx keep"; done
+				for _ in $(seq "$CONTROL_CUTS"); do echo "cut xfsx keepnone"; done
+				for _ in $(seq "$LOGWRITES_CUTS"); do echo "logcut xfsx keep"; done
+			fi
 		else
 			case $fs in ext4) echo "cut $fs batch" ;; xfs) echo "cut $fs adopt" ;; esac
 		fi
@@ -283,7 +331,7 @@ for K in $KERNELS; do
 		continue
 	fi
 	kvs+=" $kv"
-	RESULTS=$W/results-kernel.tsv
+	RESULTS=$W/results-kernel.tsv skipped=0
 	: > "$RESULTS"
 	echo " guest kernel $kv"
 	while read -r -u 3 kind fs mode vars; do
@@ -298,10 +346,16 @@ for K in $KERNELS; do
 			*) echo "run.sh: a plan line with '$v'"; exit 2 ;;
 			esac
 		done
+		# An exchange XFS needs exchange-range: 6.10 and later.
+		if [ "$fs" = xfsx ] && ! printf '%s\n' 6.10 "$kv" | sort -VC; then
+			skipped=$((skipped + 1))
+			continue
+		fi
 		boot "$kind" "$fs" "$mode"
 	done 3<<<"$PLAN"
+	[ "$skipped" = 0 ] || echo "  kernel $kv: $skipped xfsx boots skipped (no exchange-range before 6.10)"
 	# Rows of another kernel than Debian 12's name it: ext4@6.12.
-	awk -F'\t' -v OFS='\t' -v k="$K" 'k != "6.1" { $1 = $1 "@" k } { print }' "$RESULTS" >> "$ALL_RESULTS"
+	awk -F'\t' -v OFS='\t' -v k="${K%%:*}" 'k != "6.1" { $1 = $1 "@" k } { print }' "$RESULTS" >> "$ALL_RESULTS"
 done
 RESULTS=$ALL_RESULTS
 echo
@@ -311,8 +365,8 @@ bash tests/powerloss/summarize.sh "$RESULTS" | tee "$W/summary-$SEED.txt"
 echo "(rows: $W/results-$SEED.tsv; table: $W/summary-$SEED.txt)"
 echo "(a campaign's rows are kept in results/powerloss/, as DATE-FS-seedSEED.tsv:" \
 	"cp $W/results-$SEED.tsv results/powerloss/$(date +%F)-${FSLIST// /+}-seed$SEED.tsv)"
-ours_bad=$(awk -F'\t' '$2 ~ /^(full|publish|inplace-run)(\+(log|reorder|torn))?$/ && $4 > 0' "$RESULTS" | wc -l)
-control_bad=$(awk -F'\t' '$2 ~ /^(nodirsync|nofsync|inplace|overwrite)(\+(log|reorder|torn))?$/ && $4 > 0' "$RESULTS" | wc -l)
+ours_bad=$(awk -F'	' '$2 ~ /^(full|publish|inplace-run|keep)(\+(log|reorder|torn))?$/ && $4 > 0' "$RESULTS" | wc -l)
+control_bad=$(awk -F'	' '$2 ~ /^(nodirsync|nofsync|inplace|overwrite|keepnone)(\+(log|reorder|torn))?$/ && $4 > 0' "$RESULTS" | wc -l)
 # Runs that reached no verdict (guest, mount, checker or log failed): the
 # summary's "other" column, which knows every way a run can fail.
 failed_guests=$(awk 'NR > 1 { n += $13 } END { print n + 0 }' "$W/summary-$SEED.txt")
@@ -322,7 +376,7 @@ echo "our writer (full durability): $ours_bad cuts with a violation; unsafe cont
 # our writer would mean nothing.  must_catch WRITER FS-REGEX COLUMNS WHAT:
 # for each filesystem matching FS-REGEX that has WRITER's row in the
 # summary, the sum of its COLUMNS (15: states bad, 5: cuts bad, 6 torn,
-# 7 empty, 8 zero) must not be 0.  Seen so far: without the directory
+# 7 empty, 8 zero, 10 stale) must not be 0.  Seen so far: without the directory
 # fsync, the pending acknowledgement lost at every state (30 of 30);
 # without any fsync, every file missing; the overwrite torn when the last
 # write kept is cut (not on btrfs, which copies on write: its overwrite is
@@ -351,6 +405,12 @@ must_catch overwrite+torn '^(ext4|xfs)' 6 "(in-place overwrite: a torn file; btr
 must_catch inplace+log '^(ext4|xfs)' 7+8 "(in-place O_TRUNC: an empty or zero-filled file)"
 must_catch inplace '^(ext4|xfs)' 7+8 "(in-place O_TRUNC, real-time cuts: an empty or zero-filled file)"
 must_catch none+log '^(ext4noauto|xfs)(@|$)' 7+8 "(durability none: an empty or zero-filled file)"
+must_catch keepnone '^xfsx' 10 "(AW_KEEP_INODE without any flush: a lost acknowledgement)"
+# The keep workload acknowledges only exchanges it made: none at all would
+# mean it never ran (its GUEST-ERROR is counted as other).
+while read -r line; do
+	[ -n "$line" ] && { echo "FAILED: $line"; uncaught=$((uncaught + 1)); }
+done < <(awk 'NR > 1 && $2 == "keep" && $4 == 0 { print $1 ": keep acknowledged nothing" }' "$W/summary-$SEED.txt")
 [ "$uncaught" = 0 ] || exit 1
 if [ "$control_bad" = 0 ]; then
 	echo "note: no control showed a violation in this run (few cuts); LONG=1 runs enough to see them"

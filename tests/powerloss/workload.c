@@ -20,6 +20,9 @@
  * n ms between the truncate and the write, past a journal commit),
  * overwrite (rewrite the file's bytes in place without truncating, cut it
  * to length, fsync: a disk that keeps part of the writes tears it).
+ * MODE keep replaces with AW_KEEP_INODE (an XFS made with -i exchange=1),
+ * keepnone does so at durability none, its unsafe control; keepsync at
+ * full durability with the temporary fsynced before the commit.
  *
  *     workload DIR MODE SEED DMNAME MS
  *
@@ -34,6 +37,7 @@
 
 #include "dmctl.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -184,12 +188,51 @@ int ack_file(int ack, uint32_t id, uint64_t v)
 	return acknowledge(ack, line, mark);
 }
 
+/* keep, keepnone: the first version of each file made by a full replace
+ * (there is no inode to keep yet), every later one exchanged into the same
+ * inode (AW_KEEP_INODE) at full durability or, the control, at none: no
+ * flush at all, so a cut loses acknowledged versions.  A filesystem or
+ * kernel that cannot exchange ends the run with GUEST-ERROR on the console
+ * rather than acknowledging nothing. */
+static int keep_replace(const char *name, const void *buf, size_t n, bool first, aw_durability d,
+                        bool sync_temp)
+{
+	aw_options o = { .durability = first ? AW_DURABILITY_FULL : d,
+	                 .flags = first ? 0 : AW_KEEP_INODE };
+	aw_error err;
+	aw_file *f;
+	if (sync_temp && !first) {
+		/* keepsync: the temporary fsynced by the caller before the
+		 * commit's exchange (a diagnostic of the keep workload). */
+		if (aw_file_begin(&f, name, &o, &err) < 0)
+			goto failed;
+		if (aw_file_write(f, buf, n, &err) < 0 || fsync(aw_file_fd(f)) < 0) {
+			aw_file_discard(f);
+			return -1;
+		}
+		if (aw_file_commit(f, &err) == AW_OK)
+			return 0;
+		goto failed;
+	}
+	if (aw_file_replace(name, buf, n, &o, &err) == AW_OK)
+		return 0;
+failed:
+	if (!first && err.err == EOPNOTSUPP) {
+		printf("GUEST-ERROR: no exchange-range here (%s)\n", strerror(err.err));
+		fflush(stdout);
+		exit(5);
+	}
+	return -1;
+}
+
 static int file_loop(int ack, const char *mode, uint64_t seed)
 {
 	aw_options o = { .durability = strcmp(mode, "file") == 0 ? AW_DURABILITY_FILE :
 	                               strcmp(mode, "none") == 0 ? AW_DURABILITY_NONE :
 	                               AW_DURABILITY_FULL };
 	bool ours = !strcmp(mode, "full") || !strcmp(mode, "file") || !strcmp(mode, "none");
+	bool keep = !strncmp(mode, "keep", 4);
+	aw_durability kd = !strcmp(mode, "keepnone") ? AW_DURABILITY_NONE : AW_DURABILITY_FULL;
 	unsigned char *buf = malloc(sizeof(struct header) + MAX_BODY);
 	uint64_t version[NFILES] = { 0 };
 	if (!buf)
@@ -199,7 +242,9 @@ static int file_loop(int ack, const char *mode, uint64_t seed)
 		size_t n = make_version(buf, id, ++version[id], &seed);
 		char name[32];
 		snprintf(name, sizeof name, "file%u", id);
-		int r = ours ? (aw_file_replace(name, buf, n, &o, NULL) == AW_OK ? 0 : -1)
+		int r = keep ? keep_replace(name, buf, n, version[id] == 1, kd,
+		                                   !strcmp(mode, "keepsync"))
+		        : ours ? (aw_file_replace(name, buf, n, &o, NULL) == AW_OK ? 0 : -1)
 		             : unsafe(mode, name, buf, n);
 		if (r == 0 && ack_file(ack, id, version[id]) < 0)
 			return 4;
