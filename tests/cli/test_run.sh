@@ -6,12 +6,7 @@
 # what must pass through does, the last close across dup/fork/exec/exit is
 # the commit and never an earlier one, errors reach close().
 . "$(dirname "$0")/lib.sh"
-if [ ! -e "$(dirname "$AW")/libatomicwrite-preload.so" ]; then
-	# A build without the preload (AW_PRELOAD=no: the cross targets).
-	echo "skip $(basename "$0"): no preload beside $AW (AW_PRELOAD=no)"
-	echo "$(basename "$0"): 0 passed, 0 failed, 1 skipped"
-	exit 0
-fi
+t_need_preload
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BDIR=$(case ${B:-build} in /*) echo "$B" ;; *) echo "$REPO/${B:-build}" ;; esac)
 T=$BDIR/run

@@ -18,12 +18,7 @@
 #   I6 an old f means the preload logged "commit failed" (bash's `> f`
 #      restores stdout with dup2 and never sees the commit's error).
 . "$(dirname "$0")/lib.sh"
-if [ ! -e "$(dirname "$AW")/libatomicwrite-preload.so" ]; then
-	# A build without the preload (AW_PRELOAD=no: the cross targets).
-	echo "skip $(basename "$0"): no preload beside $AW (AW_PRELOAD=no)"
-	echo "$(basename "$0"): 0 passed, 0 failed, 1 skipped"
-	exit 0
-fi
+t_need_preload
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BDIR=$(case ${B:-build} in /*) echo "$B" ;; *) echo "$REPO/${B:-build}" ;; esac)
 SEAM=$BDIR/run/libatomicwrite-preload-seam.so
