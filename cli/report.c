@@ -48,9 +48,9 @@ int cli_report(int result, const aw_error *e)
 	return cli_report_flags(result, e, 0);
 }
 
-/* Exit 4 only for what --if-unchanged asked: the library's EBUSY at the
- * exchange then says the file changed; without it EBUSY is the kernel's
- * own, a failure like any other. */
+/* Exit 4 only for what --if-unchanged asked, the library's
+ * AW_STEP_TARGET_CHANGED; an EBUSY at any other step is the kernel's own,
+ * a failure like any other. */
 int cli_report_flags(int result, const aw_error *e, unsigned flags)
 {
 	char msg[AW_ERROR_FORMAT_SIZE];
@@ -63,8 +63,7 @@ int cli_report_flags(int result, const aw_error *e, unsigned flags)
 		return EXIT_UNSYNCED;
 	}
 	cli_warn("%s", msg);
-	if ((flags & AW_IF_UNCHANGED) && e->step == AW_STEP_EXCHANGE_CONTENTS &&
-	    e->err == EBUSY) {
+	if ((flags & AW_IF_UNCHANGED) && e->step == AW_STEP_TARGET_CHANGED) {
 		cli_warn("%s was not changed: read it again and retry", e->path);
 		return EXIT_CHANGED;
 	}

@@ -226,7 +226,7 @@ enum aw_flags {
 	 * INODE below says what begin checks and what others see. */
 	AW_KEEP_INODE = 1u << 7,
 	/* Commit only if the target has not changed since aw_file_begin():
-	 * else the commit fails with EBUSY (step AW_STEP_EXCHANGE_CONTENTS),
+	 * else the commit fails with EBUSY (step AW_STEP_TARGET_CHANGED),
 	 * the target untouched, nothing left.  XFS's commit-range (Linux
 	 * 6.12 and later; 6.10 and 6.11 exchange without it) compares the
 	 * target's inode number, generation, ctime and mtime under its I/O
@@ -235,7 +235,8 @@ enum aw_flags {
 	 * are the coarse clock's tick, so begin waits (at most a tick, up to
 	 * 50 ms) until that clock is past the target's ctime and mtime
 	 * before recording them, and records again if the target changed
-	 * meanwhile (EBUSY at begin after 5 tries), which makes it exact
+	 * meanwhile (EBUSY at AW_STEP_TARGET_CHANGED from begin after 5
+	 * tries), which makes it exact
 	 * there too - save for the wall clock stepped back between begin
 	 * and a change, which can give the change the recorded times again.
 	 * Implies AW_KEEP_INODE; where there is no commit-range it is
@@ -283,7 +284,7 @@ enum aw_flags {
  * ETXTBSY at AW_STEP_OPEN_TARGET, untouched) and requires that inode,
  * still linked: if another writer renamed a file over the name (or removed it)
  * since begin, it fails without exchanging - EBUSY at
- * AW_STEP_EXCHANGE_CONTENTS with AW_IF_UNCHANGED (the target changed:
+ * AW_STEP_TARGET_CHANGED with AW_IF_UNCHANGED (the target changed:
  * read again, retry), ESTALE at AW_STEP_STAT_TARGET without.  A rename
  * in the instant between that check and the exchange is not seen (no
  * lock holds the name): the contents then go to the inode renamed away.
@@ -404,9 +405,12 @@ typedef enum aw_step {
 	AW_STEP_OPEN_TARGET,    /* opening the target for writing (AW_KEEP_INODE) */
 	AW_STEP_EXCHANGE_CONTENTS, /* exchanging contents with the target
 	                           (AW_KEEP_INODE: the dry run at begin, the
-	                           exchange at commit; EBUSY: AW_IF_UNCHANGED
-	                           found it changed) */
-	AW_STEP_SYNC_TARGET     /* fsync of the target after the exchange */
+	                           exchange at commit) */
+	AW_STEP_SYNC_TARGET,    /* fsync of the target after the exchange */
+	AW_STEP_TARGET_CHANGED  /* AW_IF_UNCHANGED found the target changed
+	                           since begin (EBUSY; only this step means
+	                           that: the kernel's own EBUSY elsewhere is
+	                           a failure like any other) */
 } aw_step;
 
 /* The size of each path in aw_error, terminating NUL included. */

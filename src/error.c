@@ -63,6 +63,7 @@ const char *aw_step_name(aw_step step)
 	case AW_STEP_OPEN_TARGET:  return "opening for writing";
 	case AW_STEP_EXCHANGE_CONTENTS: return "exchanging contents into";
 	case AW_STEP_SYNC_TARGET:  return "fsync after exchanging contents into";
+	case AW_STEP_TARGET_CHANGED: return "committing only if unchanged";
 	}
 	return "unknown step for";
 }
@@ -95,7 +96,7 @@ char *aw_error_format(const aw_error *e, char *buf, size_t size)
 	if (e->step == AW_STEP_CREATE_TEMP && e->err == EACCES)
 		reason = "Permission denied (its directory must be writable: "
 		         "the new file is made there)";
-	if (e->step == AW_STEP_EXCHANGE_CONTENTS && e->err == EBUSY)
+	if (e->step == AW_STEP_TARGET_CHANGED && e->err == EBUSY)
 		reason = "the file changed since it was read";
 	if (e->step == AW_STEP_EXCHANGE_CONTENTS && e->err == EOPNOTSUPP)
 		reason = "this filesystem cannot exchange contents (XFS made "

@@ -164,7 +164,7 @@ static int keep_start_commit(struct aw_file *f, aw_error *e)
 		if (same_times(&before, &after))
 			return 0;
 	}
-	return aw__fail(e, AW_STEP_EXCHANGE_CONTENTS, f->path, EBUSY);
+	return aw__fail(e, AW_STEP_TARGET_CHANGED, f->path, EBUSY);
 }
 
 int aw__keep_begin(struct aw_file *f, aw_error *e)
@@ -215,7 +215,10 @@ static int commit_exchange(struct aw_file *f, aw_error *e)
 	        : aw__xfs_exchange(f->keep_fd, f->fd, dsync, 0);
 	if (r == 0)
 		return 0;
-	aw__fail(e, AW_STEP_EXCHANGE_CONTENTS, f->path, keep_errno(errno));
+	/* Commit-range's EBUSY is its freshness check failing. */
+	bool changed = (f->opts.flags & AW_IF_UNCHANGED) && errno == EBUSY;
+	aw__fail(e, changed ? AW_STEP_TARGET_CHANGED : AW_STEP_EXCHANGE_CONTENTS,
+	         f->path, keep_errno(errno));
 	if (aw__fstat(f->fd, &after) < 0 || temp_moved(&before, &after))
 		return -2;
 	return -1;
@@ -233,7 +236,7 @@ static int keep_reopen_rw(struct aw_file *f, aw_error *e)
 	if (r < 0)
 		return -1;
 	if (r == 0 && (f->opts.flags & AW_IF_UNCHANGED))
-		return aw__fail(e, AW_STEP_EXCHANGE_CONTENTS, f->path, EBUSY);
+		return aw__fail(e, AW_STEP_TARGET_CHANGED, f->path, EBUSY);
 	if (r == 0)
 		return aw__fail(e, AW_STEP_STAT_TARGET, f->path, ESTALE);
 	aw__close(f->keep_fd);

@@ -8,6 +8,7 @@
 #        AW_XFSX_DIR    XFS made with `mkfs.xfs -i exchange=1`
 #        AW_XFSX_PLAIN  XFS without it (this system's mkfs.xfs), if any
 #        AW_XFSX_EXT4   ext4, if mkfs.ext4 exists
+#        AW_XFSX_BTRFS  btrfs, if mkfs.btrfs exists
 #        AW_XFSX_TMPFS  tmpfs
 #      each mode 1777 (images XFSX_SIZE, default 320M, sparse); everything unmounted, losetup -d'd and removed on
 #      exit, even on failure.  Exit 77 with "skipped: REASON" when it
@@ -121,6 +122,9 @@ run() {
 	fi
 	if command -v mkfs.ext4 >/dev/null && loopfs ext4 mkfs.ext4 -q -F; then
 		export AW_XFSX_EXT4=$base/ext4
+	fi
+	if command -v mkfs.btrfs >/dev/null && loopfs btrfs mkfs.btrfs -q -f; then
+		export AW_XFSX_BTRFS=$base/btrfs
 	fi
 	mkdir -p "$base/tmpfs" && mount -t tmpfs -o size=64m aw-xfsx "$base/tmpfs" &&
 		mounts+=("$base/tmpfs") && chmod 1777 "$base/tmpfs" &&

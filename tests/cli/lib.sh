@@ -48,6 +48,10 @@ t_stat() {
 
 t_finish_case() {
 	[ -n "$t_name" ] || return 0
+	# A fail in a subshell (`printf x | expect_status ...` runs the
+	# expectation in one) cannot set t_bad: it leaves this file instead.
+	[ -e "$T_ROOT/failed" ] && t_bad=1
+	rm -f "$T_ROOT/failed"
 	if [ "$t_bad" = 0 ]; then
 		echo "ok   $t_name"
 		t_passed=$((t_passed + 1))
@@ -77,6 +81,7 @@ t_skip() {
 fail() {
 	echo "    $t_name: $*" >&2
 	t_bad=1
+	: >"$T_ROOT/failed"
 }
 
 expect_status() {

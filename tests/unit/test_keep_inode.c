@@ -5,7 +5,8 @@
  * directory of $AW_XFSX_DIR, which tests/xfs-exchange.sh mounts (make
  * check runs them through tests/cli/test_keep_inode.sh as root); without
  * it they are skipped with the reason.  The other filesystems it mounts
- * ($AW_XFSX_PLAIN, $AW_XFSX_EXT4, $AW_XFSX_TMPFS) show EOPNOTSUPP.
+ * ($AW_XFSX_PLAIN, $AW_XFSX_EXT4, $AW_XFSX_BTRFS, $AW_XFSX_TMPFS) show
+ * EOPNOTSUPP.
  */
 #include "harness.h"
 #include "atomicwrite.h"
@@ -250,6 +251,7 @@ static void expect_unsupported(const char *env)
 
 TEST(keep_inode_eopnotsupp_on_xfs_without_exchange) { expect_unsupported("AW_XFSX_PLAIN"); }
 TEST(keep_inode_eopnotsupp_on_ext4) { expect_unsupported("AW_XFSX_EXT4"); }
+TEST(keep_inode_eopnotsupp_on_btrfs) { expect_unsupported("AW_XFSX_BTRFS"); }
 TEST(keep_inode_eopnotsupp_on_tmpfs) { expect_unsupported("AW_XFSX_TMPFS"); }
 
 /* begin, then change(), then write and commit with AW_IF_UNCHANGED. */
@@ -298,7 +300,7 @@ TEST(if_unchanged_commits_an_untouched_target_and_refuses_a_changed_one)
 		th_write_file("t", OLD, sizeof OLD - 1);
 		ASSERT_EQ(if_unchanged_after(changes[i], &e), AW_FAILED);
 		ASSERT_EQ(e.err, EBUSY);
-		ASSERT_EQ(e.step, AW_STEP_EXCHANGE_CONTENTS);
+		ASSERT_EQ(e.step, AW_STEP_TARGET_CHANGED);
 		size_t len;
 		char *got = th_read_file("t", &len);
 		ASSERT_TRUE(strcmp(got, NEW) != 0);   /* the change, not ours */
@@ -677,7 +679,7 @@ TEST(keep_inode_commit_refuses_a_target_renamed_over)
 		ASSERT_OK(rename("other", "t"));
 		ASSERT_EQ(aw_file_commit(f, &e), AW_FAILED);
 		ASSERT_EQ(e.err, flags ? EBUSY : ESTALE);
-		ASSERT_EQ(e.step, flags ? AW_STEP_EXCHANGE_CONTENTS : AW_STEP_STAT_TARGET);
+		ASSERT_EQ(e.step, flags ? AW_STEP_TARGET_CHANGED : AW_STEP_STAT_TARGET);
 		ASSERT_FILE("t", "theirs", 6);
 		ASSERT_NO_TEMPS(".");
 		ASSERT_EQ(th_count_entries("."), 1);
