@@ -563,7 +563,7 @@ TEST(replace_at_uses_a_kept_directory_descriptor_without_reopening_it)
 }
 
 /* Descriptors that cannot serve as the directory itself: an O_PATH one is
- * reopened (it could not be fsynced), a file's fails at AW_STEP_OPEN_DIR
+ * reopened for AW_DURABILITY_FULL (it could not be fsynced), a file's fails at AW_STEP_OPEN_DIR
  * as before, a closed one too; and with a slash in the name, AW_LOCK or
  * AW_FOLLOW_SYMLINKS the directory is opened as always. */
 TEST(replace_at_reopens_what_it_cannot_borrow)
@@ -581,6 +581,19 @@ TEST(replace_at_reopens_what_it_cannot_borrow)
 	ASSERT_EQ(aw__fault_calls(AW_SYS_OPENAT), opens);
 	ASSERT_EQ(aw__fault_calls(AW_SYS_FSYNC), 2);
 	ASSERT_FILE("d/f", "new", 3);
+	/* Below AW_DURABILITY_FULL nothing fsyncs or reads it: borrowed
+	 * (issue 17). */
+	static const aw_durability below[] = { AW_DURABILITY_FILE,
+	                                       AW_DURABILITY_NONE };
+	for (size_t i = 0; i < 2; i++) {
+		aw_options o = { .durability = below[i] };
+		th_write_file("d/f", "old", 3);
+		aw__fault_reset();
+		ASSERT_AW_OK(aw_file_replace_at(pathfd, "f", "new", 3, &o, NULL));
+		ASSERT_EQ(aw__fault_calls(AW_SYS_OPENAT), opens - 1);
+		ASSERT_EQ(aw__fault_calls(AW_SYS_CLOSE), closes - 1);
+		ASSERT_FILE("d/f", "new", 3);
+	}
 	ASSERT_OK(fcntl(pathfd, F_GETFD));
 	close(pathfd);
 #endif
