@@ -416,7 +416,7 @@ static int dir_access(const struct aw_file *f)
  * directories) nor AW_LOCK (whose steps come before the first look at the
  * name), and only a descriptor open for reading: one opened O_PATH (or
  * O_SEARCH) can be neither fsynced nor read, so it is opened as before -
- * unless dir_access() says O_PATH would do.
+ * unless path_dir_will_do(), and then no fcntl either.
  * The descriptor stays the caller's: never closed, used only until
  * aw_file_replace_at() returns.  One fcntl instead of an openat and a
  * close; the directory check that O_DIRECTORY made is the ENOTDIR of the
@@ -435,15 +435,21 @@ static int borrow_dir(struct aw_file *f, int dirfd, const char *path,
 	int err = split_path(path, dir, sizeof dir, &base, &step);
 	if (err)
 		return aw__fail(e, step, f->path, err);
-	int fl = aw__getfl(dirfd);
-	if (fl < 0)
-		return aw__fail(e, AW_STEP_OPEN_DIR, f->path, errno);
-	bool path_fd = false;
+	/* Where an O_PATH descriptor would do, any directory's does (a
+	 * directory opens only O_RDONLY or O_PATH) and its flags need no
+	 * look: what is no directory, or no descriptor, fails at the first
+	 * look at the name (ENOTDIR, EBADF), at AW_STEP_OPEN_DIR. */
+	if (!path_dir_will_do(f)) {
+		int fl = aw__getfl(dirfd);
+		if (fl < 0)
+			return aw__fail(e, AW_STEP_OPEN_DIR, f->path, errno);
+		bool path_fd = false;
 #ifdef O_PATH
-	path_fd = fl & O_PATH;
+		path_fd = fl & O_PATH;
 #endif
-	if (path_fd ? !path_dir_will_do(f) : (fl & O_ACCMODE) != O_RDONLY)
-		return 0;
+		if (path_fd || (fl & O_ACCMODE) != O_RDONLY)
+			return 0;
+	}
 	f->dirfd = dirfd;
 	f->borrowed_dir = true;
 	strcpy(f->name, base);
