@@ -11,10 +11,21 @@
 #   EXTRA="aw-old:/path/to/driver"       also time other drivers of the
 #                                        same contract (bench/drivers/
 #                                        driver.h), space-separated: the
-#                                        previous commit's aw, GLib's
+#                                        previous commit's aw, GLib's;
+#                                        NAME:PATH:ARG gives the driver
+#                                        ARG as its fifth argument, e.g.
+#                                        "mintmp:build/bench/minimal:tmpfile"
+#   REF=NAME                             also the per-round ratios to
+#                                        driver NAME (default: only to
+#                                        minimal)
 #   MODE=small                           durable replaces instead (the
 #                                        drivers' "small"; default
 #                                        small-nosync)
+#   BENCH_CLOCK=cpu                      the drivers time their loop in
+#                                        CPU time (user + system) instead
+#                                        of wall-clock time: on a shared,
+#                                        loaded machine it leaves out the
+#                                        waits for a CPU
 #   VARIANT=at                           a fifth argument for the aw
 #                                        drivers (bench/drivers/aw.c)
 #
@@ -34,12 +45,15 @@ size=4096
 filesystems=${BENCH_FS:-ext4 xfs btrfs tmpfs}
 [ "$(id -u)" = 0 ] || { echo "nosync_ratio: needs root to mount" >&2; exit 1; }
 
-declare -A drivers=([aw]=$bin/aw [minimal]=$bin/minimal)
+declare -A drivers=([aw]=$bin/aw [minimal]=$bin/minimal) args=()
 order=(aw minimal)
 for x in ${EXTRA:-}; do
-	drivers[${x%%:*}]=${x#*:}
-	order+=("${x%%:*}")
+	name=${x%%:*} rest=${x#*:}
+	drivers[$name]=${rest%%:*}
+	[ "$rest" = "${rest#*:}" ] || args[$name]=${rest#*:}
+	order+=("$name")
 done
+ref=${REF:-minimal}
 mode=${MODE:-small-nosync}
 
 scratch=$(mktemp -d /tmp/aw-nosync.XXXXXX)
@@ -48,8 +62,8 @@ mkdir -p "$mnt"
 cleanup() { umount "$mnt" 2>/dev/null || umount -l "$mnt" 2>/dev/null || true; rm -rf "$scratch"; }
 trap cleanup EXIT
 
-echo "method: $n existing ${size}-byte files replaced ($mode${VARIANT:+, aw variant $VARIANT}), $rounds interleaved rounds;"
-echo "median µs per replace (min-max), and the median of the per-round ratios to minimal"
+echo "method: $n existing ${size}-byte files replaced ($mode${VARIANT:+, aw variant $VARIANT}), $rounds interleaved rounds, ${BENCH_CLOCK:-wall}-clock time;"
+echo "median µs per replace (min-max), and the median of the per-round ratios to minimal${REF:+ (and, after /, to $ref)}"
 echo "machine: $(nproc) cores, Linux $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg), atomicwrite $(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo '?')"
 for fs in $filesystems; do
 	if [ "$fs" = tmpfs ]; then
@@ -72,10 +86,11 @@ for fs in $filesystems; do
 		for d in "${list[@]}"; do
 			v=()
 			case $d in aw*) [ -n "${VARIANT:-}" ] && v=("$VARIANT") ;; esac
+			[ -n "${args[$d]:-}" ] && v=("${args[$d]}")
 			printf '%s %s %s\n' "$r" "$d" "$("${drivers[$d]}" "$mode" "$mnt/d" "$n" "$size" "${v[@]}")" >> "$scratch/times"
 		done
 	done
-	awk -v fs="$fs" -v n="$n" -v order="${order[*]}" '
+	awk -v fs="$fs" -v n="$n" -v order="${order[*]}" -v ref="$ref" '
 		function median(a, k,   i, j, t) {
 			for (i = 2; i <= k; i++) for (j = i; j > 1 && a[j-1] > a[j]; j--) { t = a[j]; a[j] = a[j-1]; a[j-1] = t }
 			return k % 2 ? a[(k+1)/2] : (a[k/2] + a[k/2+1]) / 2
@@ -92,6 +107,11 @@ for fs in $filesystems; do
 					k = 0
 					for (r in rounds) { k++; ratios[k] = us[r, d] / us[r, "minimal"] }
 					line = line sprintf(" = %.2fx", median(ratios, k))
+				}
+				if (ref != "minimal" && d != ref) {
+					k = 0
+					for (r in rounds) { k++; ratios[k] = us[r, d] / us[r, ref] }
+					line = line sprintf(" /%.2fx", median(ratios, k))
 				}
 			}
 			print line

@@ -6,6 +6,7 @@
 # descriptor kept open by the caller and the bare name, a batch of 100
 # through aw_batch_add_buffer_at) at each durability level (FULL, FILE,
 # NONE), the minimal protocol (bench/drivers/minimal.c), durable and not,
+# with a named temporary file and with an O_TMPFILE ("tmpfile"),
 # and our CLI as a whole process.  For the library and the minimal protocol the count is per
 # replacement: (calls of a run of 101 replacements - calls of a run of 1)
 # / 100, so start-up and the first call's one-off costs drop out.  Prints a
@@ -52,9 +53,11 @@ per_op() {
 
 per_op min-durable minimal small
 per_op min-nosync minimal small-nosync
+per_op mintmp-durable minimal small tmpfile
+per_op mintmp-nosync minimal small-nosync tmpfile
 # aw-ENTRY-LEVEL: ENTRY replace, at or batch; LEVEL full, file or none.
-cols="min-durable min-nosync"
-heads="minimal, durable | minimal, no fsync"
+cols="min-durable min-nosync mintmp-durable mintmp-nosync"
+heads="minimal, durable | minimal, no fsync | minimal O_TMPFILE, durable | minimal O_TMPFILE, no fsync"
 for entry in replace at batch; do
 	for level in full file none; do
 		mode=small variant=$entry

@@ -561,8 +561,12 @@ int aw_file_replace(const char *path, const void *buf, size_t len,
 
 /* The same for name relative to dirfd (aw_file_begin_at()).  For a name
  * without a slash (and neither AW_FOLLOW_SYMLINKS nor AW_LOCK) a dirfd
- * open for reading is used itself, not reopened, until the call returns:
- * like any *at() call's, it must stay open that long. */
+ * open for reading (below AW_DURABILITY_FULL, an O_PATH one too) is used
+ * itself, not reopened, until the call returns: like any *at() call's, it
+ * must stay open that long.  Below AW_DURABILITY_FULL (and without
+ * AW_LOCK, AW_KEEP_INODE, AW_FOLLOW_SYMLINKS) aw_file_replace*() opens the
+ * directory O_PATH: it needs search and write permission on it, not read
+ * permission. */
 int aw_file_replace_at(int dirfd, const char *name, const void *buf, size_t len,
                   const aw_options *opts, aw_error *err);
 

@@ -30,8 +30,10 @@ static int inspect_target(struct aw_file *f, aw_error *e)
 		if (errno == ENOENT)
 			return 0;
 		/* A bare name in a borrowed descriptor: ENOTDIR says the
-		 * descriptor is no directory, as opening it would have. */
-		if (errno == ENOTDIR && f->borrowed_dir)
+		 * descriptor is no directory, as opening it would have;
+		 * EBADF (its flags not asked, see borrow_dir()) that it is
+		 * none. */
+		if ((errno == ENOTDIR || errno == EBADF) && f->borrowed_dir)
 			return aw__fail(e, AW_STEP_OPEN_DIR, f->path, errno);
 		return aw__fail(e, AW_STEP_STAT_TARGET, f->path, errno);
 	}

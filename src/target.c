@@ -339,7 +339,7 @@ static int open_dir_judged(int at, const char *dir, int *hops)
  */
 static int open_dir_part(int at, const char *path, char *name,
                          const char *display, aw_step open_step, int *hops,
-                         aw_error *e)
+                         int access, aw_error *e)
 {
 	char *dir = malloc(PATH_MAX);
 	if (!dir)
@@ -352,7 +352,7 @@ static int open_dir_part(int at, const char *path, char *name,
 		return aw__fail(e, step, display, err);
 	}
 	int fd = hops ? open_dir_judged(at, dir, hops)
-	              : aw__openat(at, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+	              : aw__openat(at, dir, access | O_DIRECTORY | O_CLOEXEC, 0);
 	err = errno;
 	free(dir);
 	if (fd < 0)
@@ -364,7 +364,8 @@ static int open_dir_part(int at, const char *path, char *name,
 int aw__open_parent(int at, const char *path, char *name,
                        const char *display, aw_step open_step, aw_error *e)
 {
-	return open_dir_part(at, path, name, display, open_step, NULL, e);
+	return open_dir_part(at, path, name, display, open_step, NULL,
+	                     O_RDONLY, e);
 }
 
 /* The directory part of a link's text (read in dirfd), links on the way
@@ -373,7 +374,38 @@ static int open_link_parent(int dirfd, const char *link, char *name,
                             const char *display, int *hops, aw_error *e)
 {
 	return open_dir_part(dirfd, link, name, display, AW_STEP_RESOLVE_LINK,
-	                     hops, e);
+	                     hops, O_RDONLY, e);
+}
+
+/*
+ * Whether f's directory may be open O_PATH.  aw_file_replace*() without
+ * AW_DURABILITY_FULL never fsyncs or reads it, and nobody else sees the
+ * handle: every step only names files relative to it, which an O_PATH
+ * descriptor does (it needs search permission on the directory, as those
+ * steps do, not read permission), and it is cheaper to open and to close
+ * (no file operations, no open or close hooks; issue 17).  Not with
+ * AW_LOCK (whose lock is on the directory), AW_KEEP_INODE (its
+ * flushes) or AW_FOLLOW_SYMLINKS (its own walk); not in aw_file_begin*(),
+ * whose aw_file_dirfd() hands the descriptor to the caller.
+ */
+static bool path_dir_will_do(const struct aw_file *f)
+{
+#if defined(O_PATH) && !defined(AW_FORCE_POSIX)
+	return f->oneshot && f->opts.durability != AW_DURABILITY_FULL &&
+	       !(f->opts.flags & (AW_LOCK | AW_KEEP_INODE | AW_FOLLOW_SYMLINKS));
+#else
+	(void)f;
+	return false;
+#endif
+}
+
+static int dir_access(const struct aw_file *f)
+{
+#if defined(O_PATH) && !defined(AW_FORCE_POSIX)
+	if (path_dir_will_do(f))
+		return O_PATH;
+#endif
+	return O_RDONLY;
 }
 
 /*
@@ -383,7 +415,8 @@ static int open_link_parent(int dirfd, const char *link, char *name,
  * nothing is resolved), neither AW_FOLLOW_SYMLINKS (which moves to other
  * directories) nor AW_LOCK (whose steps come before the first look at the
  * name), and only a descriptor open for reading: one opened O_PATH (or
- * O_SEARCH) can be neither fsynced nor read, so it is opened as before.
+ * O_SEARCH) can be neither fsynced nor read, so it is opened as before -
+ * unless path_dir_will_do(), and then no fcntl either.
  * The descriptor stays the caller's: never closed, used only until
  * aw_file_replace_at() returns.  One fcntl instead of an openat and a
  * close; the directory check that O_DIRECTORY made is the ENOTDIR of the
@@ -402,15 +435,21 @@ static int borrow_dir(struct aw_file *f, int dirfd, const char *path,
 	int err = split_path(path, dir, sizeof dir, &base, &step);
 	if (err)
 		return aw__fail(e, step, f->path, err);
-	int fl = aw__getfl(dirfd);
-	if (fl < 0)
-		return aw__fail(e, AW_STEP_OPEN_DIR, f->path, errno);
+	/* Where an O_PATH descriptor would do, any directory's does (a
+	 * directory opens only O_RDONLY or O_PATH) and its flags need no
+	 * look: what is no directory, or no descriptor, fails at the first
+	 * look at the name (ENOTDIR, EBADF), at AW_STEP_OPEN_DIR. */
+	if (!path_dir_will_do(f)) {
+		int fl = aw__getfl(dirfd);
+		if (fl < 0)
+			return aw__fail(e, AW_STEP_OPEN_DIR, f->path, errno);
+		bool path_fd = false;
 #ifdef O_PATH
-	if (fl & O_PATH)
-		return 0;
+		path_fd = fl & O_PATH;
 #endif
-	if ((fl & O_ACCMODE) != O_RDONLY)
-		return 0;
+		if (path_fd || (fl & O_ACCMODE) != O_RDONLY)
+			return 0;
+	}
 	f->dirfd = dirfd;
 	f->borrowed_dir = true;
 	strcpy(f->name, base);
@@ -424,8 +463,8 @@ int aw__open_target(struct aw_file *f, int dirfd, const char *path,
 	if (borrowed)
 		return borrowed < 0 ? -1 : 0;
 	/* The caller's own path: as the kernel resolves it. */
-	f->dirfd = aw__open_parent(dirfd, path, f->name, f->path,
-	                       AW_STEP_OPEN_DIR, e);
+	f->dirfd = open_dir_part(dirfd, path, f->name, f->path,
+	                         AW_STEP_OPEN_DIR, NULL, dir_access(f), e);
 	if (f->dirfd < 0)
 		return -1;
 	if (!(f->opts.flags & AW_FOLLOW_SYMLINKS))

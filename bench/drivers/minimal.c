@@ -9,18 +9,44 @@
  *
  * "plain" mode (large only) is the non-atomic floor: write and fsync the
  * target in place (O_TRUNC), the bytes with no protocol at all.
+ *
+ * "tmpfile" (small only) is the same protocol with an unnamed temporary
+ * file, the floor of what the library does (issue 17's non-durable goal):
+ *     open(dir, O_TMPFILE) write [fsync] linkat(fd, "", tmp) close rename
+ *     [open(dir) fsync(dir) close]
+ * linkat by descriptor (AT_EMPTY_PATH: root, or Linux 6.10+), else through
+ * /proc/self/fd.  Still a fixed temporary name, no lock, nothing kept.
  */
 #include "driver.h"
 
 
+/* An unnamed file in dir, or a new file tmp. */
+static int create(const char *dir, const char *tmp, int tmpfile)
+{
+	int fd = tmpfile ? open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644)
+	                 : open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0)
+		bench_die("open", tmp);
+	return fd;
+}
+
+/* The unnamed file fd linked as tmp. */
+static void name(int fd, const char *tmp)
+{
+	if (linkat(fd, "", AT_FDCWD, tmp, AT_EMPTY_PATH) == 0)
+		return;
+	char proc[64];
+	snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+	if (linkat(AT_FDCWD, proc, AT_FDCWD, tmp, AT_SYMLINK_FOLLOW) < 0)
+		bench_die("linkat", tmp);
+}
+
 static void replace(const char *dir, const char *path, const char *buf,
-                    size_t len, int durable, int stream)
+                    size_t len, int durable, int stream, int tmpfile)
 {
 	char tmp[4200];
 	snprintf(tmp, sizeof tmp, "%s.tmp", path);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd < 0)
-		bench_die("open", tmp);
+	int fd = create(dir, tmp, tmpfile);
 	size_t chunk = stream ? CHUNK : len;
 	for (size_t done = 0; done < len;) {
 		size_t want = len - done < chunk ? len - done : chunk;
@@ -31,6 +57,8 @@ static void replace(const char *dir, const char *path, const char *buf,
 	}
 	if (durable && fsync(fd) < 0)
 		bench_die("fsync", tmp);
+	if (tmpfile)
+		name(fd, tmp);
 	if (close(fd) < 0)
 		bench_die("close", tmp);
 	if (rename(tmp, path) < 0)
@@ -46,7 +74,8 @@ static void replace(const char *dir, const char *path, const char *buf,
 int main(int argc, char **argv)
 {
 	int is_plain = argc == 6 && strcmp(argv[5], "plain") == 0;
-	struct bench_args a = bench_parse(is_plain ? 5 : argc, argv);
+	int tmpfile = argc == 6 && strcmp(argv[5], "tmpfile") == 0;
+	struct bench_args a = bench_parse(is_plain || tmpfile ? 5 : argc, argv);
 	char path[4096];
 	int stream = a.mode == LARGE;
 	char *buf = bench_contents(stream ? CHUNK : a.size);
@@ -57,7 +86,7 @@ int main(int argc, char **argv)
 			bench_write_file(path, buf, a.size, 1);
 		else
 			replace(a.dir, path, buf, a.size,
-			        a.mode != SMALL_NOSYNC, stream);
+			        a.mode != SMALL_NOSYNC, stream, tmpfile);
 	}
 	bench_report(start);
 	free(buf);

@@ -479,6 +479,65 @@ TEST(unkeepable_owner_einval_enosys_tolerated_for_non_root)
 	ASSERT_NO_TEMPS("w");
 }
 
+/* ---- issue 17: the directory opened O_PATH when nothing reads it ------ */
+
+/* In "wx" (write and search, no read): what needs only the names in the
+ * directory works, what needs the directory open for reading is refused
+ * there, at AW_STEP_OPEN_DIR, before anything is created. */
+static void replaces_in_a_write_only_directory(void)
+{
+	aw_options none = { .durability = AW_DURABILITY_NONE };
+	aw_options file = { .durability = AW_DURABILITY_FILE };
+	aw_options full = { .durability = AW_DURABILITY_FULL };
+	aw_options lock = { .durability = AW_DURABILITY_NONE, .flags = AW_LOCK };
+	aw_error e;
+	if (aw_file_replace("wx/f", "none", 4, &none, &e) != AW_OK)
+		_exit(1);
+	if (aw_file_replace("wx/f", "file", 4, &file, &e) != AW_OK)
+		_exit(2);
+	/* FULL fsyncs the directory: it must be opened for reading. */
+	if (aw_file_replace("wx/f", "x", 1, &full, &e) != AW_FAILED ||
+	    e.step != AW_STEP_OPEN_DIR || e.err != EACCES)
+		_exit(3);
+	/* AW_LOCK, and a handle whose aw_file_dirfd() the caller gets: as
+	 * before, readable. */
+	if (aw_file_replace("wx/f", "x", 1, &lock, &e) != AW_FAILED ||
+	    e.step != AW_STEP_OPEN_DIR || e.err != EACCES)
+		_exit(4);
+	aw_file *f;
+	if (aw_file_begin(&f, "wx/f", &none, &e) == 0 ||
+	    e.step != AW_STEP_OPEN_DIR || e.err != EACCES)
+		_exit(5);
+}
+
+TEST(replace_without_full_durability_needs_no_read_permission_on_the_dir)
+{
+	ASSERT_OK(mkdir("wx", 0700));
+	th_write_file("wx/f", "old", 3);
+	ASSERT_OK(chmod("wx", 0300));
+	int status;
+	if (geteuid() == 0) {
+		/* root reads every directory: as nobody, in one of nobody's */
+		ASSERT_OK(chmod(".", 0755));
+		ASSERT_OK(chown("wx", NOBODY, NOBODY));
+		ASSERT_OK(chown("wx/f", NOBODY, NOBODY));
+		status = as_nobody(replaces_in_a_write_only_directory);
+	} else {
+		pid_t pid = fork();
+		ASSERT_OK(pid);
+		if (pid == 0) {
+			replaces_in_a_write_only_directory();
+			_exit(0);
+		}
+		ASSERT_OK(waitpid(pid, &status, 0));
+		status = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+	}
+	ASSERT_OK(chmod("wx", 0700));
+	ASSERT_EQ(status, 0);
+	ASSERT_FILE("wx/f", "file", 4);
+	ASSERT_NO_TEMPS("wx");
+}
+
 TEST(unkeepable_owner_einval_still_fails_for_root)
 {
 	need_root();

@@ -26,17 +26,34 @@ struct scenario {
 	unsigned flags;
 	bool existing;       /* a target exists before the replace */
 	bool via_link;       /* the target is reached through a symlink */
+	aw_durability durability;   /* of the sweeps (0: FULL) */
+	int at;              /* aw_file_replace_at() with "." opened so */
 };
 
 static const struct scenario scenarios[] = {
-	{ "existing, O_TMPFILE", 0, true, false },
-	{ "existing, named temp", AW_NO_TMPFILE, true, false },
-	{ "new, O_TMPFILE", 0, false, false },
-	{ "new, named temp", AW_NO_TMPFILE, false, false },
-	{ "new, no-clobber", AW_NO_CLOBBER, false, false },
-	{ "new, no-clobber, named", AW_NO_CLOBBER | AW_NO_TMPFILE, false, false },
-	{ "existing, followed link", AW_FOLLOW_SYMLINKS, true, true },
-	{ "existing, locked", AW_LOCK | AW_NO_TMPFILE, true, false },
+	{ "existing, O_TMPFILE", 0, true, false, AW_DURABILITY_FULL, 0 },
+	{ "existing, named temp", AW_NO_TMPFILE, true, false,
+	  AW_DURABILITY_FULL, 0 },
+	{ "new, O_TMPFILE", 0, false, false, AW_DURABILITY_FULL, 0 },
+	{ "new, named temp", AW_NO_TMPFILE, false, false,
+	  AW_DURABILITY_FULL, 0 },
+	{ "new, no-clobber", AW_NO_CLOBBER, false, false,
+	  AW_DURABILITY_FULL, 0 },
+	{ "new, no-clobber, named", AW_NO_CLOBBER | AW_NO_TMPFILE, false, false,
+	  AW_DURABILITY_FULL, 0 },
+	{ "existing, followed link", AW_FOLLOW_SYMLINKS, true, true,
+	  AW_DURABILITY_FULL, 0 },
+	{ "existing, locked", AW_LOCK | AW_NO_TMPFILE, true, false,
+	  AW_DURABILITY_FULL, 0 },
+	/* Below FULL the directory is opened O_PATH, a kept one borrowed
+	 * without a look at its flags (issue 17). */
+	{ "existing, O_TMPFILE, none", 0, true, false, AW_DURABILITY_NONE, 0 },
+	{ "new, named temp, file", AW_NO_TMPFILE, false, false,
+	  AW_DURABILITY_FILE, 0 },
+	{ "existing, kept O_PATH dirfd, none", 0, true, false,
+	  AW_DURABILITY_NONE, O_PATH },
+	{ "existing, kept dirfd, file", 0, true, false, AW_DURABILITY_FILE,
+	  O_RDONLY },
 };
 
 static void prepare(const struct scenario *s)
@@ -53,7 +70,18 @@ static void prepare(const struct scenario *s)
 static int run(const struct scenario *s, aw_durability d, aw_error *e)
 {
 	aw_options o = { .durability = d, .flags = s->flags };
-	return aw_file_replace(s->via_link ? "link" : "t", NEW, sizeof NEW - 1, &o, e);
+	if (!s->at)
+		return aw_file_replace(s->via_link ? "link" : "t", NEW,
+		                       sizeof NEW - 1, &o, e);
+	/* Opened outside the seam: the caller's. */
+	int dirfd = open(".", (s->at == O_PATH ? O_PATH : O_RDONLY) |
+	                 O_DIRECTORY | O_CLOEXEC);
+	ASSERT_OK(dirfd);
+	int r = aw_file_replace_at(dirfd, "t", NEW, sizeof NEW - 1, &o, e);
+	int saved = errno;
+	close(dirfd);
+	errno = saved;
+	return r;
 }
 
 /* What the directory must look like after a replace that returned r. */
@@ -111,7 +139,7 @@ static void sweep_scenario(const struct scenario *s, int err, bool persistent,
 {
 	aw_error e;
 	prepare(s);
-	ASSERT_AW_OK(run(s, AW_DURABILITY_FULL, &e));
+	ASSERT_AW_OK(run(s, s->durability, &e));
 	unsigned long calls = aw__fault_calls(-1);
 	ASSERT_TRUE(calls > 5);
 
@@ -121,7 +149,7 @@ static void sweep_scenario(const struct scenario *s, int err, bool persistent,
 		struct aw_fault_plan plan = { -1, nth, err, persistent };
 		aw__fault_set(&plan);
 		memset(&e, 0, sizeof e);
-		int r = run(s, AW_DURABILITY_FULL, &e);
+		int r = run(s, s->durability, &e);
 		int kind = aw__fault_fired_kind();
 		aw__fault_reset();
 		snprintf(what, sizeof what, "%s: %s at call %lu (%s)%s", s->label,
@@ -183,7 +211,8 @@ TEST(eintr_at_every_call_is_retried)
 static void trace_of(aw_durability d, unsigned flags, int *fsyncs,
                      int fsync_at[2], int *rename_at)
 {
-	static const struct scenario s = { "", 0, true, false };
+	static const struct scenario s = { "", 0, true, false,
+	                                   AW_DURABILITY_FULL, 0 };
 	struct scenario sc = s;
 	sc.flags = flags;
 	prepare(&sc);
@@ -563,7 +592,7 @@ TEST(replace_at_uses_a_kept_directory_descriptor_without_reopening_it)
 }
 
 /* Descriptors that cannot serve as the directory itself: an O_PATH one is
- * reopened (it could not be fsynced), a file's fails at AW_STEP_OPEN_DIR
+ * reopened for AW_DURABILITY_FULL (it could not be fsynced), a file's fails at AW_STEP_OPEN_DIR
  * as before, a closed one too; and with a slash in the name, AW_LOCK or
  * AW_FOLLOW_SYMLINKS the directory is opened as always. */
 TEST(replace_at_reopens_what_it_cannot_borrow)
@@ -581,9 +610,38 @@ TEST(replace_at_reopens_what_it_cannot_borrow)
 	ASSERT_EQ(aw__fault_calls(AW_SYS_OPENAT), opens);
 	ASSERT_EQ(aw__fault_calls(AW_SYS_FSYNC), 2);
 	ASSERT_FILE("d/f", "new", 3);
+	/* Below AW_DURABILITY_FULL nothing fsyncs or reads it: borrowed
+	 * (issue 17). */
+	static const aw_durability below[] = { AW_DURABILITY_FILE,
+	                                       AW_DURABILITY_NONE };
+	for (size_t i = 0; i < 2; i++) {
+		aw_options o = { .durability = below[i] };
+		th_write_file("d/f", "old", 3);
+		aw__fault_reset();
+		ASSERT_AW_OK(aw_file_replace_at(pathfd, "f", "new", 3, &o, NULL));
+		ASSERT_EQ(aw__fault_calls(AW_SYS_OPENAT), opens - 1);
+		ASSERT_EQ(aw__fault_calls(AW_SYS_CLOSE), closes - 1);
+		/* Nor are its flags asked. */
+		ASSERT_EQ(aw__fault_calls(AW_SYS_GETFL), 0);
+		ASSERT_FILE("d/f", "new", 3);
+	}
 	ASSERT_OK(fcntl(pathfd, F_GETFD));
 	close(pathfd);
 #endif
+	/* Unasked, a file's descriptor and a closed one still fail at
+	 * AW_STEP_OPEN_DIR, with the target untouched. */
+	aw_options none = { .durability = AW_DURABILITY_NONE };
+	int wfd = open("d/f", O_WRONLY | O_CLOEXEC);
+	ASSERT_OK(wfd);
+	aw_error ne;
+	ASSERT_EQ(aw_file_replace_at(wfd, "f", "x", 1, &none, &ne), AW_FAILED);
+	ASSERT_EQ(ne.step, AW_STEP_OPEN_DIR);
+	ASSERT_EQ(ne.err, ENOTDIR);
+	close(wfd);
+	ASSERT_EQ(aw_file_replace_at(wfd, "f", "x", 1, &none, &ne), AW_FAILED);
+	ASSERT_EQ(ne.step, AW_STEP_OPEN_DIR);
+	ASSERT_EQ(ne.err, EBADF);
+	th_write_file("d/f", "new", 3);
 	int filefd = open("d/f", O_RDONLY | O_CLOEXEC);
 	ASSERT_OK(filefd);
 	aw_error e;
