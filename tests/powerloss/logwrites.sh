@@ -143,6 +143,7 @@ logjudge() {
 					"${st[$model]}" "${st[$model.bad]}" >> "$RESULTS"
 				return
 			}
+			[ "${GUEST_RECOVER:-0}" = 1 ] && cp --sparse=always "$L/state.img" "$L/state-cut.img"
 			if ! inspect "$fs" "$L/state.img" "$L/acks.txt" "$mode"; then
 				echo "    point $point ($model): $INSPECT_SUMMARY"
 				printf '%s\t%s+%s\t%s\t1\t%s\t%s\t%s\n' "$fs" "$mode" "$model" "$acks" \
@@ -163,9 +164,14 @@ logjudge() {
 			# What was wrong, for each model's first bad state only.
 			[ "${st[$model.detail]}" = 1 ] && [ -n "$INSPECT_DETAIL" ] && sed 's/^/      /' <<<"$INSPECT_DETAIL"
 			st[$model.detail]=0
+			# run.sh's diagnostic: the same state recovered by the guest.
+			if [ "${GUEST_RECOVER:-0}" = 1 ] && declare -F rejudge_in_guest >/dev/null; then
+				rejudge_in_guest "$fs" "$mode+$model" "point $point" "$L/state-cut.img" \
+					"bad $INSPECT_BAD: $INSPECT_SUMMARY" "$L/acks.txt"
+			fi
 		done
 	done
-	rm -f "$L/state.img"
+	rm -f "$L/state.img" "$L/state-cut.img"
 	local fsckword
 	# One row per model; a model with no state (no write was ever pending
 	# at a point) writes none.

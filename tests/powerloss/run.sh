@@ -29,6 +29,8 @@
 #   SEED=n          repeat a run's random choices
 #   KEEP_BAD=DIR    keep the image, ack and console logs of each real-time
 #                   cut with a violation in DIR/FS-MODE-SEED/
+#   GUEST_RECOVER=1 judge each bad state again after the guest's own kernel
+#                   replayed its log (guest_recover below); a diagnostic
 # `make check-powerloss-long` is LONG=1 with 200 cuts and 100 per workload.
 # Needs root (loop mounts) and installs its packages.  See TESTING.md.
 set -u
@@ -147,7 +149,7 @@ qpid=
 cleanup() {
 	[ -n "$qpid" ] && kill -9 "$qpid" 2>/dev/null
 	umount -l "$W/mnt" 2>/dev/null
-	rm -f "$W/disk.img" "$W"/log/*.img
+	rm -f "$W/disk.img" "$W/disk-cut.img" "$W"/log/*.img
 }
 trap cleanup EXIT
 
@@ -213,6 +215,7 @@ cut() {  # cut FS MODE: one boot, one power cut, one check; appends a result row
 	fi
 	local acks
 	acks=$(grep -c '^ACK [0-9]* [0-9]*\|^PUB [0-9]\|^LNK [0-9]\|^EXC [0-9]' "$W/ack.log" 2>/dev/null || true)
+	[ "${GUEST_RECOVER:-0}" = 1 ] && cp --sparse=always "$W/disk.img" "$W/disk-cut.img"
 	if ! inspect "$fs" "$W/disk.img" "$W/ack.log" "$mode"; then
 		printf '%s\t%s\t%s\t1\t%s\n' "$fs" "$mode" "$acks" "$INSPECT_SUMMARY" >> "$RESULTS"
 		return
@@ -224,6 +227,44 @@ cut() {  # cut FS MODE: one boot, one power cut, one check; appends a result row
 		mkdir -p "$KEEP_BAD/$fs-$mode-$seed"
 		cp --sparse=always "$W/disk.img" "$W/ack.log" "$W/console.log" "$KEEP_BAD/$fs-$mode-$seed/"
 	fi
+	if [ "$INSPECT_BAD" != 0 ] && [ "${GUEST_RECOVER:-0}" = 1 ]; then
+		local host="bad $INSPECT_BAD: $INSPECT_SUMMARY"
+		rejudge_in_guest "$fs" "$mode" "cut seed $seed" "$W/disk-cut.img" "$host" "$W/ack.log"
+	fi
+	rm -f "$W/disk-cut.img"
+}
+
+# guest_recover FS IMAGE: boot the guest kernel on IMAGE (a power-cut
+# state) with mode=recover: its own kernel replays the log at the mount and
+# unmounts cleanly, so that the host's mount after it replays nothing.
+# 0 if the guest said so.  GUEST_RECOVER=1: every state judged bad by the
+# host is judged again after this, the verdicts side by side (printed and
+# in $W/guest-recover.tsv: fs, writer, where, host's verdict, guest's).
+guest_recover() {
+	local fs=$1 image=$2 log=$W/recover-console.log
+	rm -f "$log"
+	timeout 600 qemu-system-x86_64 -machine accel=tcg -m 512 -smp 1 -display none -no-reboot \
+		-kernel "$VMLINUZ" -initrd "$INITRD" \
+		-append "console=ttyS0 panic=-1 quiet$KARGS fstype=$fs mode=recover seed=0" \
+		-drive "file=$image,format=raw,if=virtio,cache=writeback" \
+		-serial "file:$log" -serial null -monitor none
+	grep -aq '^RECOVERED umount 0' "$log" && return 0
+	echo "    guest recovery failed: $(grep -a -m1 'GUEST-ERROR\|RECOVERED' "$log")"
+	return 1
+}
+# rejudge_in_guest FS MODE WHERE IMAGE HOST-SUMMARY ACKS: IMAGE (the state
+# before the host touched it) recovered by the guest, then judged by the
+# host as before.
+rejudge_in_guest() {
+	local fs=$1 mode=$2 where=$3 image=$4 host=$5 acks=$6 verdict
+	if guest_recover "$fs" "$image" && inspect "$fs" "$image" "$acks" "${mode%%+*}"; then
+		verdict="bad $INSPECT_BAD: $INSPECT_SUMMARY"
+	else
+		verdict="no verdict: ${INSPECT_SUMMARY:-guest recovery failed}"
+	fi
+	echo "    $where recovered by the guest's kernel instead: $verdict"
+	[ "$INSPECT_BAD" = 0 ] || [ -z "$INSPECT_DETAIL" ] || sed 's/^/      /' <<<"$INSPECT_DETAIL"
+	printf '%s\t%s\t%s\t%s\t%s\n' "$fs" "$mode" "$where" "$host" "$verdict" >> "$W/guest-recover.tsv"
 }
 
 # ---- the plan: one line per boot, "cut|logcut FS MODE [VAR=VALUE...]" ----
