@@ -407,7 +407,7 @@ echo "(rows: $W/results-$SEED.tsv; table: $W/summary-$SEED.txt)"
 echo "(a campaign's rows are kept in results/powerloss/, as DATE-FS-seedSEED.tsv:" \
 	"cp $W/results-$SEED.tsv results/powerloss/$(date +%F)-${FSLIST// /+}-seed$SEED.tsv)"
 ours_bad=$(awk -F'	' '$2 ~ /^(full|publish|inplace-run|keep)(\+(log|reorder|torn))?$/ && $4 > 0' "$RESULTS" | wc -l)
-control_bad=$(awk -F'	' '$2 ~ /^(nodirsync|nofsync|inplace|overwrite|keepnone)(\+(log|reorder|torn))?$/ && $4 > 0' "$RESULTS" | wc -l)
+control_bad=$(awk -F'	' '$2 ~ /^(nodirsync|nofsync|inplace|overwrite|keepnone|keepold)(\+(log|reorder|torn))?$/ && $4 > 0' "$RESULTS" | wc -l)
 # Runs that reached no verdict (guest, mount, checker or log failed): the
 # summary's "other" column, which knows every way a run can fail.
 failed_guests=$(awk 'NR > 1 { n += $13 } END { print n + 0 }' "$W/summary-$SEED.txt")
@@ -454,6 +454,8 @@ must_catch inplace+log '^(ext4|xfs)' 7+8 "(in-place O_TRUNC: an empty or zero-fi
 must_catch inplace '^(ext4|xfs)' 7+8 "(in-place O_TRUNC, real-time cuts: an empty or zero-filled file)"
 must_catch none+log '^(ext4noauto|xfs)(@|$)' 7+8 "(durability none: an empty or zero-filled file)"
 must_catch keepnone '^xfsx' 10 "(AW_KEEP_INODE without any flush: a lost acknowledgement)"
+must_catch 'keepold+log|keepold+reorder|keepold+torn' '^xfsx' 6 \
+	"(the exchange before round 4, DSYNC into a target with holes: a torn file)"
 # The keep workload acknowledges only exchanges it made: none at all would
 # mean it never ran (its GUEST-ERROR is counted as other).
 while read -r line; do
