@@ -12,7 +12,8 @@
 #                   the default run cuts batch once on ext4, adopt on XFS
 #   KEEP_CUTS=n     LONG=1: cuts of the keep workload (AW_KEEP_INODE) on an
 #                   exchange XFS ("xfsx", kernels 6.10+; default WORKLOAD_CUTS),
-#                   and CONTROL_CUTS of its control keepnone
+#                   and CONTROL_CUTS of its control keepnone; log runs of
+#                   keep, and of keepold (the 1.0 exchange, must be torn)
 #   LOGWRITES_CUTS=n          dm-log-writes runs per filesystem for our writer
 #                             (and half as many for publish); default 1
 #                             (LONG=1: 10)
@@ -291,6 +292,8 @@ plan() {
 				for _ in $(seq "$KEEP_CUTS"); do echo "cut xfsx keep"; done
 				for _ in $(seq "$CONTROL_CUTS"); do echo "cut xfsx keepnone"; done
 				for _ in $(seq "$LOGWRITES_CUTS"); do echo "logcut xfsx keep"; done
+				# The 1.0 exchange, torn by XFS's recovery (round 4).
+				for _ in $(seq "$(( (LOGWRITES_CONTROL_CUTS + 1) / 2 ))"); do echo "logcut xfsx keepold"; done
 			fi
 		else
 			case $fs in ext4) echo "cut $fs batch" ;; xfs) echo "cut $fs adopt" ;; esac
