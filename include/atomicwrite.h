@@ -291,33 +291,39 @@ enum aw_flags {
  *
  * The commit exchanges all of the temporary's contents and size into the
  * target (XFS_IOC_EXCHANGE_RANGE or, with AW_IF_UNCHANGED,
- * XFS_IOC_COMMIT_RANGE, to the end of both files) in one journalled
- * transaction: after a crash the target holds the old contents or the
- * new ones, whole.  The temporary then holds the old contents and is
- * removed.  Durability: FULL - the exchange flushes both files (DSYNC:
- * data written, the log forced) and an fsync of the target follows, so
- * that the new contents survive a power cut once AW_OK is returned
- * (AW_UNSYNCED, step AW_STEP_SYNC_TARGET, if only that fsync fails;
- * AW_UNSYNCED at AW_STEP_EXCHANGE_CONTENTS with the kernel's errno if the
- * exchange failed after the swap - its DSYNC log force or its clearing of
- * set-ID bits: the new contents are in place, their durability not
- * assured; told by the temporary's ctime, size or blocks having moved, so
- * that on kernels without multigrain timestamps (before 6.13) a swap of
- * contents of one size and block count within one clock tick of the
- * temporary's last write may still be reported AW_FAILED);
- * FILE - the DSYNC exchange alone; NONE - no flush (atomic against
+ * XFS_IOC_COMMIT_RANGE, to the end of both files) as one logged
+ * operation: after a crash the target holds the old contents or the new
+ * ones, whole.  The temporary then holds the old contents and is
+ * removed.  First (not with AW_IF_UNCHANGED) the target's holes under the
+ * new size are allocated (fallocate FALLOC_FL_KEEP_SIZE: it reads the
+ * same, its mtime and ctime change): XFS's log recovery (seen on Linux
+ * 6.18 and 7.3.4) finishes an exchange cut short by a crash wrongly where
+ * it must move blocks into a hole of the target - the target then has the
+ * new size and first mapping and loses the rest - and with no hole there
+ * it finishes it whole.  The exchange is asked without DSYNC (which forces
+ * the log with the exchange's intent alone and leaves the swap to that
+ * recovery until the next flush).  Durability: FULL and FILE - an fsync
+ * of the target follows the exchange (the kernel writes both files' data
+ * before it), so that the new contents survive a power cut once AW_OK is
+ * returned (AW_UNSYNCED, step AW_STEP_SYNC_TARGET, if only that fsync
+ * fails; AW_UNSYNCED at AW_STEP_EXCHANGE_CONTENTS with the kernel's errno
+ * if the exchange failed after the swap - its clearing of set-ID bits:
+ * the new contents are in place, their durability not assured; told by
+ * the temporary's ctime, size or blocks having moved, so that on kernels
+ * without multigrain timestamps (before 6.13) a swap of contents of one
+ * size and block count within one clock tick of the temporary's last
+ * write may still be reported AW_FAILED); NONE - no flush (atomic against
  * crashes, the contents may be old after a power cut).  No directory is
  * changed, so there is no directory fsync.
  *
- * NOT YET PROVEN CRASH-SAFE.  The power-loss test (README, TESTING.md
- * round 3: guest Linux 7.3.4, an XFS made with -i exchange=1, the image
- * recovered by the host's kernel) found a torn target in 5 of 56 power
- * cuts during durable AW_KEEP_INODE commits: the size and first block of
- * the version being exchanged, a hole after them.  Not explained yet (the
- * library's use of the ioctl, the kernel's log recovery, or the harness);
- * until it is, use AW_KEEP_INODE where keeping the inode matters more
- * than surviving a power cut mid-commit.  The rename commit (the default)
- * showed no such damage in any run.
+ * Power cuts (README, TESTING.md round 4: guest Linux 7.3.4, an XFS made
+ * with -i exchange=1): no torn or lost file in the cuts made since; the
+ * earlier commit (DSYNC, holes left) tore a longer version cut between
+ * its exchange and its fsync, as the control still does.  AW_IF_UNCHANGED
+ * cannot allocate first (the commit would see the ctime change): a crash
+ * that cuts its exchange short (only if the kernel logs the exchange's
+ * first step apart from the rest, which the missing DSYNC makes rare) may
+ * still tear a version longer than the old, on the kernels above.
  *
  * What others see (tests/unit/test_keep_inode.c): every read() or pread()
  * returns old bytes or new bytes, never a mix (the exchange holds the

@@ -9,8 +9,9 @@
  *
  *     begin:  open target O_RDONLY -> [start commit] -> dry-run exchange
  *             (through a short-lived O_RDWR open)
- *     commit: reopen O_RDWR (the same inode) -> exchange (DSYNC unless
- *             NONE) -> [fsync target: FULL]
+ *     commit: reopen O_RDWR (the same inode) -> [preallocate the
+ *             target's holes under the temporary's size] -> exchange
+ *             -> [fsync target: FULL, FILE]
  *             -> release (the temporary, now holding the old contents,
  *                closed, its name if any removed)
  */
@@ -201,18 +202,40 @@ static bool temp_moved(const struct stat *a, const struct stat *b)
 	       a->st_size != b->st_size || a->st_blocks != b->st_blocks;
 }
 
+/* XFS's log recovery (seen on Linux 6.18 and 7.3.4) finishes an exchange
+ * cut short by a crash wrongly where it must move the temporary's blocks
+ * into a hole of the target (a new version longer than the old): the
+ * target gets the new size and the first mapping, the rest is lost
+ * (TESTING.md, round 4).  So the target's holes under the new size are
+ * allocated first (unwritten: it reads the same), and the exchange swaps
+ * blocks for blocks.  Not with AW_IF_UNCHANGED: the allocation sets the
+ * target's ctime, and the commit would refuse a change of our own. */
+static int keep_prealloc(struct aw_file *f, const struct stat *temp, aw_error *e)
+{
+	if ((f->opts.flags & AW_IF_UNCHANGED) || temp->st_size == 0)
+		return 0;
+	if (aw__xfs_prealloc(f->keep_fd, temp->st_size) < 0)
+		return aw__fail(e, AW_STEP_EXCHANGE_CONTENTS, f->path, errno);
+	return 0;
+}
+
 /* 0: exchanged; -1: failed, nothing changed; -2: failed after the
- * contents were exchanged (the kernel's DSYNC log force and its clearing
- * of set-ID bits come after the swap), or not known (e says which). */
+ * contents were exchanged (the kernel's clearing of set-ID bits comes
+ * after the swap), or not known (e says which).  No DSYNC: it forces the
+ * log once the exchange's intent is logged, before the swap itself, and
+ * leaves the swap to log recovery if power fails before the fsync that
+ * follows (the recovery above); without it the intent and the swap reach
+ * the log together, at that fsync. */
 static int commit_exchange(struct aw_file *f, aw_error *e)
 {
 	struct stat before, after;
 	if (aw__fstat(f->fd, &before) < 0)
 		return aw__fail(e, AW_STEP_EXCHANGE_CONTENTS, f->path, errno);
-	int dsync = f->opts.durability != AW_DURABILITY_NONE;
+	if (keep_prealloc(f, &before, e) < 0)
+		return -1;
 	int r = (f->opts.flags & AW_IF_UNCHANGED)
-	        ? aw__xfs_commit(f->keep_fd, f->fd, dsync, f->keep_fresh)
-	        : aw__xfs_exchange(f->keep_fd, f->fd, dsync, 0);
+	        ? aw__xfs_commit(f->keep_fd, f->fd, 0, f->keep_fresh)
+	        : aw__xfs_exchange(f->keep_fd, f->fd, 0, 0);
 	if (r == 0)
 		return 0;
 	/* Commit-range's EBUSY is its freshness check failing. */
@@ -263,8 +286,9 @@ int aw__keep_commit(struct aw_file *f, aw_error *e)
 		goto out;
 	}
 	result = AW_OK;
-	/* DSYNC has forced the log; FULL does not rest on it alone. */
-	if (f->opts.durability == AW_DURABILITY_FULL && aw__fsync(f->keep_fd) < 0) {
+	/* The target's fsync forces the log with the exchange (the kernel
+	 * wrote both files' data before it). */
+	if (f->opts.durability != AW_DURABILITY_NONE && aw__fsync(f->keep_fd) < 0) {
 		aw__fail(e, AW_STEP_SYNC_TARGET, f->path, errno);
 		result = AW_UNSYNCED;
 	}

@@ -760,6 +760,11 @@ int aw__xfs_commit(int target, int temp, int dsync,
 		c.file2_freshness[i] = fresh[i];
 	RETRY(AW_SYS_XFS_COMMIT, int, ioctl(target, XFS_IOC_COMMIT_RANGE, &c));
 }
+
+int aw__xfs_prealloc(int fd, off_t len)
+{
+	RETRY(AW_SYS_FALLOCATE, int, fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, len));
+}
 #else
 static int no_exchange(int kind)
 {
@@ -783,5 +788,11 @@ int aw__xfs_commit(int target, int temp, int dsync,
 {
 	(void)target, (void)temp, (void)dsync, (void)fresh;
 	return no_exchange(AW_SYS_XFS_COMMIT);
+}
+
+int aw__xfs_prealloc(int fd, off_t len)
+{
+	(void)fd, (void)len;
+	return no_exchange(AW_SYS_FALLOCATE);
 }
 #endif

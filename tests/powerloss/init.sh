@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # init.sh - PID 1 of the power-loss guest (busybox): load the drivers the
 # run needs, mount the test disk, then become the workload.  Parameters
-# come from the kernel command line: fstype= mode= seed= [pausems=], and logms= for the
+# come from the kernel command line: fstype= mode= seed= [pausems=] (mode
+# recover: mount, unmount, stop), and logms= for the
 # dm-log-writes mode: the disk is then mounted through a log-writes target
 # logging to the second disk, the workload stops after logms milliseconds
 # and the guest takes the target down so that the log is complete.
@@ -46,6 +47,14 @@ if [ -n "$logms" ] && ! dev=$(/dmlog create awlog /dev/vda /dev/vdb); then
 fi
 if ! mount -t "$fstype" ${opts:+-o "$opts"} "$dev" /mnt; then
 	echo "GUEST-ERROR: cannot mount $dev as $fstype"
+	poweroff -f
+fi
+# mode=recover: no workload; the image is a power-cut state, and this
+# guest's kernel replays its log at the mount above (the host's kernel then
+# finds a clean log and replays nothing: run.sh's GUEST_RECOVER).
+if [ "$mode" = recover ]; then
+	umount /mnt
+	echo "RECOVERED umount $?"
 	poweroff -f
 fi
 # The preload must be active, or inplace-run would be judging the bare

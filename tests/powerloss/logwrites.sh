@@ -97,7 +97,7 @@ logjudge() {
 	local -A st=() kinds=()
 	local k n
 	for model in log reorder torn; do
-		st[$model]=0 st[$model.bad]=0 st[$model.detail]=1
+		st[$model]=0 st[$model.bad]=0 st[$model.detail]=1 st[$model.nover]=0 st[$model.why]=
 		for k in torn empty zero missing stale fsckerr left; do kinds[$model.$k]=0; done
 	done
 	acks=$(awk '{ for (i = 1; i < NF; i++) if ($i == "acks") print $(i + 1) }' <<<"$info")
@@ -143,11 +143,17 @@ logjudge() {
 					"${st[$model]}" "${st[$model.bad]}" >> "$RESULTS"
 				return
 			}
+			[ "${GUEST_RECOVER:-0}" = 1 ] && cp --sparse=always "$L/state.img" "$L/state-cut.img"
+			# A state without a verdict (unmountable, say after a torn
+			# write): counted as such in its model's row, and the run's
+			# other states still judged (their rows were lost once).
 			if ! inspect "$fs" "$L/state.img" "$L/acks.txt" "$mode"; then
-				echo "    point $point ($model): $INSPECT_SUMMARY"
-				printf '%s\t%s+%s\t%s\t1\t%s\t%s\t%s\n' "$fs" "$mode" "$model" "$acks" \
-					"$INSPECT_SUMMARY" "${st[$model]}" "${st[$model.bad]}" >> "$RESULTS"
-				return
+				echo "    point $point ($model${r:+: $r}): no verdict: $INSPECT_SUMMARY"
+				st[$model.nover]=$((st[$model.nover] + 1))
+				[ -n "${st[$model.why]}" ] || st[$model.why]=${INSPECT_SUMMARY%%:*}
+				# Still mounted: no later state can be judged.
+				[ "$INSPECT_SUMMARY" = umount-failed ] && break 2
+				continue
 			fi
 			st[$model]=$((st[$model] + 1))
 			[ "$INSPECT_BAD" = 0 ] && continue
@@ -163,21 +169,31 @@ logjudge() {
 			# What was wrong, for each model's first bad state only.
 			[ "${st[$model.detail]}" = 1 ] && [ -n "$INSPECT_DETAIL" ] && sed 's/^/      /' <<<"$INSPECT_DETAIL"
 			st[$model.detail]=0
+			# run.sh's diagnostic: the same state recovered by the guest.
+			if [ "${GUEST_RECOVER:-0}" = 1 ] && declare -F rejudge_in_guest >/dev/null; then
+				rejudge_in_guest "$fs" "$mode+$model" "point $point" "$L/state-cut.img" \
+					"bad $INSPECT_BAD: $INSPECT_SUMMARY" "$L/acks.txt"
+			fi
 		done
 	done
-	rm -f "$L/state.img"
+	rm -f "$L/state.img" "$L/state-cut.img"
 	local fsckword
 	# One row per model; a model with no state (no write was ever pending
 	# at a point) writes none.
+	local nover
 	for model in log reorder torn; do
-		[ "$model" = log ] || [ "${st[$model]}" -gt 0 ] || continue
+		[ "$model" = log ] || [ $((st[$model] + st[$model.nover])) -gt 0 ] || continue
 		fsckword=ok
 		[ "${kinds[$model.fsckerr]}" = 0 ] || fsckword="errors in ${kinds[$model.fsckerr]} states"
-		printf '%s\t%s+%s\t%s\t%s\t%s; %s of %s states (%s points with acks pending) with a violation; over all states: torn %s empty %s zero %s missing %s stale %s; %s after sweep; fsck %s\t%s\t%s\n' \
+		# summarize.sh counts these states in its "other" column.
+		nover=
+		[ "${st[$model.nover]}" = 0 ] || nover="; ${st[$model.nover]} states without a verdict (${st[$model.why]})"
+		printf '%s\t%s+%s\t%s\t%s\t%s; %s of %s states (%s points with acks pending) with a violation; over all states: torn %s empty %s zero %s missing %s stale %s; %s after sweep; fsck %s%s\t%s\t%s\n' \
 			"$fs" "$mode" "$model" "$acks" "${st[$model.bad]}" "$info" "${st[$model.bad]}" "${st[$model]}" "$withacks" \
 			"${kinds[$model.torn]}" "${kinds[$model.empty]}" "${kinds[$model.zero]}" "${kinds[$model.missing]}" \
-			"${kinds[$model.stale]}" "${kinds[$model.left]}" "$fsckword" "${st[$model]}" "${st[$model.bad]}" >> "$RESULTS"
+			"${kinds[$model.stale]}" "${kinds[$model.left]}" "$fsckword" "$nover" "${st[$model]}" "${st[$model.bad]}" >> "$RESULTS"
 	done
 	echo "    states with a violation: prefix ${st[log.bad]} of ${st[log]}, reorder ${st[reorder.bad]} of ${st[reorder]}," \
-		"torn ${st[torn.bad]} of ${st[torn]}; $withacks points with acks pending"
+		"torn ${st[torn.bad]} of ${st[torn]}; $withacks points with acks pending;" \
+		"without a verdict: $((st[log.nover] + st[reorder.nover] + st[torn.nover]))"
 }

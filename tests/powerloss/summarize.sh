@@ -15,7 +15,7 @@
 # acknowledgement), left (temporary files a sweep did not remove), fsck
 # (the filesystem's checker found errors), other (guest failed to boot,
 # image unmountable, a dm-log-writes log that could not be read or
-# replayed).  Rows of the dm-log-writes mode (writer "MODE+log") are runs,
+# replayed; in a log run's row, its states without a verdict).  Rows of the dm-log-writes mode (writer "MODE+log") are runs,
 # each checked at several flush points: their kinds are summed over the
 # states, and two more columns give the states checked and those with a
 # violation (rows written before 2026-11-24 carry no kinds).
@@ -33,7 +33,10 @@ cat "$@" | awk -F'\t' '
 		stale[k] += field($5, "stale")
 		if (match($5, /[0-9]+ after sweep/)) left[k] += substr($5, RSTART, RLENGTH) + 0
 		fsck[k] += ($5 ~ /fsck errors/)
-		other[k] += ($5 ~ /guest-failed|unmountable|umount-failed|checker-failed|refused|log-unreadable|replay-|points-failed|marks-mismatch/)
+		# A log run counts its states without a verdict; a row that is
+		# itself a failure counts once.
+		if (match($5, /[0-9]+ states without a verdict/)) other[k] += substr($5, RSTART, RLENGTH) + 0
+		else other[k] += ($5 ~ /guest-failed|unmountable|umount-failed|checker-failed|refused|log-unreadable|replay-|points-failed|marks-mismatch/)
 		if (NF >= 7) { states[k] += $6; statesbad[k] += $7; logrow[k] = 1 }
 	}
 	END {

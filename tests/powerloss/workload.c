@@ -22,7 +22,8 @@
  * to length, fsync: a disk that keeps part of the writes tears it).
  * MODE keep replaces with AW_KEEP_INODE (an XFS made with -i exchange=1),
  * keepnone does so at durability none, its unsafe control; keepsync at
- * full durability with the temporary fsynced before the commit.
+ * full durability with the temporary fsynced before the commit; keepold
+ * (a control) exchanges as the library did before round 4 (keep_old()).
  *
  *     workload DIR MODE SEED DMNAME MS
  *
@@ -45,8 +46,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "../../src/xfs_exchange.h"
 
 #include "version_format.h"
 #include "workload.h"
@@ -225,6 +229,25 @@ failed:
 	return -1;
 }
 
+/* keepold, a control: the exchange as the library made it before round 4
+ * (exchange-range with DSYNC into the target as it is, then the target's
+ * fsync), without the library; XFS's log recovery tears a longer version
+ * cut between the two (TESTING.md, round 4).  0, or -1 on failure. */
+static int keep_old(const char *name, const void *buf, size_t n)
+{
+	int t = open(name, O_RDWR | O_CLOEXEC);
+	int tmp = open(".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0644);
+	struct xfs_exchange_range x = { .file1_fd = tmp,
+	        .flags = XFS_EXCHANGE_RANGE_TO_EOF | XFS_EXCHANGE_RANGE_DSYNC };
+	int r = t < 0 || tmp < 0 || write_all(tmp, buf, n) < 0 ||
+	        ioctl(t, XFS_IOC_EXCHANGE_RANGE, &x) < 0 || fsync(t) < 0 ? -1 : 0;
+	if (t >= 0)
+		close(t);
+	if (tmp >= 0)
+		close(tmp);
+	return r;
+}
+
 static int file_loop(int ack, const char *mode, uint64_t seed)
 {
 	aw_options o = { .durability = strcmp(mode, "file") == 0 ? AW_DURABILITY_FILE :
@@ -242,7 +265,8 @@ static int file_loop(int ack, const char *mode, uint64_t seed)
 		size_t n = make_version(buf, id, ++version[id], &seed);
 		char name[32];
 		snprintf(name, sizeof name, "file%u", id);
-		int r = keep ? keep_replace(name, buf, n, version[id] == 1, kd,
+		int r = keep && version[id] > 1 && !strcmp(mode, "keepold") ? keep_old(name, buf, n)
+		        : keep ? keep_replace(name, buf, n, version[id] == 1, kd,
 		                                   !strcmp(mode, "keepsync"))
 		        : ours ? (aw_file_replace(name, buf, n, &o, NULL) == AW_OK ? 0 : -1)
 		             : unsafe(mode, name, buf, n);
