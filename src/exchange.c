@@ -209,13 +209,36 @@ static bool temp_moved(const struct stat *a, const struct stat *b)
  * (TESTING.md, round 4).  So the target's holes under the new size are
  * allocated first (unwritten: it reads the same), and the exchange swaps
  * blocks for blocks.  Not with AW_IF_UNCHANGED: the allocation sets the
- * target's ctime, and the commit would refuse a change of our own. */
+ * target's ctime, and the commit would refuse a change of our own.
+ * Only the holes (SEEK_HOLE, the part past the end included) are given to
+ * fallocate: XFS reserves space for the whole range it is asked, so one
+ * call over a large allocated file could fail with ENOSPC on a disk
+ * without that much free. */
 static int keep_prealloc(struct aw_file *f, const struct stat *temp, aw_error *e)
 {
 	if ((f->opts.flags & AW_IF_UNCHANGED) || temp->st_size == 0)
 		return 0;
-	if (aw__xfs_prealloc(f->keep_fd, temp->st_size) < 0)
-		return aw__fail(e, AW_STEP_EXCHANGE_CONTENTS, f->path, errno);
+	off_t end = temp->st_size, at = 0;
+	while (at < end) {
+		off_t hole = end, stop = end;
+#ifdef SEEK_HOLE
+		hole = aw__lseek(f->keep_fd, at, SEEK_HOLE);
+		if (hole < 0)
+			return aw__fail(e, AW_STEP_EXCHANGE_CONTENTS, f->path, errno);
+		if (hole >= end)
+			return 0;
+		off_t data = aw__lseek(f->keep_fd, hole, SEEK_DATA);
+		if (data < 0 && errno != ENXIO)   /* ENXIO: no data after it */
+			return aw__fail(e, AW_STEP_EXCHANGE_CONTENTS, f->path, errno);
+		if (data > hole && data < end)
+			stop = data;
+#else
+		hole = at;
+#endif
+		if (aw__xfs_prealloc(f->keep_fd, hole, stop - hole) < 0)
+			return aw__fail(e, AW_STEP_EXCHANGE_CONTENTS, f->path, errno);
+		at = stop;
+	}
 	return 0;
 }
 

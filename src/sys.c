@@ -761,9 +761,9 @@ int aw__xfs_commit(int target, int temp, int dsync,
 	RETRY(AW_SYS_XFS_COMMIT, int, ioctl(target, XFS_IOC_COMMIT_RANGE, &c));
 }
 
-int aw__xfs_prealloc(int fd, off_t len)
+int aw__xfs_prealloc(int fd, off_t off, off_t len)
 {
-	RETRY(AW_SYS_FALLOCATE, int, fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, len));
+	RETRY(AW_SYS_FALLOCATE, int, fallocate(fd, FALLOC_FL_KEEP_SIZE, off, len));
 }
 #else
 static int no_exchange(int kind)
@@ -790,9 +790,9 @@ int aw__xfs_commit(int target, int temp, int dsync,
 	return no_exchange(AW_SYS_XFS_COMMIT);
 }
 
-int aw__xfs_prealloc(int fd, off_t len)
+int aw__xfs_prealloc(int fd, off_t off, off_t len)
 {
-	(void)fd, (void)len;
+	(void)fd, (void)off, (void)len;
 	return no_exchange(AW_SYS_FALLOCATE);
 }
 #endif

@@ -175,10 +175,10 @@ int aw__xfs_exchange(int target, int temp, int dsync, int dry_run);
 int aw__xfs_start_commit(int target, unsigned long long fresh[AW__XFS_FRESH_WORDS]);
 int aw__xfs_commit(int target, int temp, int dsync,
                    const unsigned long long fresh[AW__XFS_FRESH_WORDS]);
-/* Allocates fd's holes in [0, len) without changing its size or what it
- * reads (fallocate FALLOC_FL_KEEP_SIZE: unwritten blocks); sets mtime and
- * ctime.  EOPNOTSUPP without Linux. */
-int aw__xfs_prealloc(int fd, off_t len);
+/* Allocates fd's holes in [off, off + len) without changing its size or
+ * what it reads (fallocate FALLOC_FL_KEEP_SIZE: unwritten blocks); sets
+ * mtime and ctime.  EOPNOTSUPP without Linux. */
+int aw__xfs_prealloc(int fd, off_t off, off_t len);
 
 /* Fills buf with unpredictable bytes (never fails: falls back to a mix of
  * clock, pid and addresses, which O_EXCL makes safe if not secret). */

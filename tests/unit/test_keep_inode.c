@@ -27,6 +27,7 @@
 #endif
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <sys/xattr.h>
@@ -171,6 +172,52 @@ static void note_mapped(void *arg)
 	mapped_at_exchange = mapped_below("t", *(off_t *)arg);
 }
 #endif
+
+/* The allocation of the target's holes asks only for the holes: XFS
+ * reserves room for all of a range given to fallocate, so asking for the
+ * whole file would refuse a small edit of a large file on a disk with less
+ * free than the file (ENOSPC).  The filler is removed before any assertion,
+ * so a failure leaves the filesystem usable for the other tests. */
+TEST(keep_inode_edit_of_a_large_file_needs_no_room_for_it)
+{
+#ifndef __linux__
+	th_skip("XFS exchange: Linux only");
+#else
+	enter("AW_XFSX_DIR");
+	size_t big = 64u << 20;
+	unsigned char *data = th_pattern(big, 5);
+	th_write_file("t", data, big);
+	struct statvfs sv;
+	ASSERT_OK(statvfs(".", &sv));
+	off_t room = (off_t)sv.f_bavail * (off_t)sv.f_frsize;
+	off_t keep_free = 16 << 20;
+	if (room < keep_free * 2)
+		th_skip("too little room on the exchange XFS for this test");
+	int filler = open("filler", O_WRONLY | O_CREAT | O_EXCL, 0600);
+	ASSERT_TRUE(filler >= 0);
+	int fill_ok = fallocate(filler, 0, 0, room - keep_free) == 0;
+	close(filler);
+	aw_options o = { sizeof o, AW_DURABILITY_FULL, AW_KEEP_INODE | AW_COPY_TARGET, 0 };
+	aw_file *f = NULL;
+	aw_error e;
+	memset(&e, 0, sizeof e);
+	int begun = fill_ok ? aw_file_begin(&f, "t", &o, &e) : -1;
+	int wrote = begun == 0 && pwrite(aw_file_fd(f), "edit", 4, 1 << 20) == 4;
+	int r = wrote ? aw_file_commit(f, &e) : AW_FAILED;
+	if (begun == 0 && !wrote)
+		aw_file_discard(f);
+	unlink("filler");
+	ASSERT_TRUE(fill_ok);
+	ASSERT_EQ(begun, 0);
+	ASSERT_TRUE(wrote);
+	if (r != AW_OK)
+		th_fail(__FILE__, __LINE__, "commit: %s at %s", strerror(e.err), aw_step_name(e.step));
+	memcpy(data + (1 << 20), "edit", 4);
+	ASSERT_FILE("t", data, big);
+	ASSERT_NO_TEMPS(".");
+	free(data);
+#endif
+}
 
 /* XFS's log recovery loses the blocks an exchange cut short must move into
  * a hole of the target (exchange.c, keep_prealloc()): at the exchange the
