@@ -121,10 +121,12 @@ t_strerror() {
 	fi
 }
 
-# t_need_preload: ends the test file as one skip in a build without the
-# preload (AW_PRELOAD=no: the cross targets), which `run` needs.
+# t_have_preload: true if the build has the preload beside $AW (not with
+# AW_PRELOAD=no: the cross targets), which `run` needs.
+# t_need_preload: ends the test file as one skip in a build without it.
+t_have_preload() { [ -e "$(dirname "$AW")/libatomicwrite-preload.so" ]; }
 t_need_preload() {
-	[ -e "$(dirname "$AW")/libatomicwrite-preload.so" ] && return 0
+	t_have_preload && return 0
 	echo "skip $(basename "$0"): no preload beside $AW (AW_PRELOAD=no)"
 	echo "$(basename "$0"): 0 passed, 0 failed, 1 skipped"
 	exit 0

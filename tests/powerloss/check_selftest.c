@@ -43,7 +43,11 @@ static void put_as(const char *dir, const char *name, unsigned id, uint64_t vers
 	else if (d == FLIPPED)
 		buf[sizeof h + len / 2] ^= 1;
 	char path[4096];
-	snprintf(path, sizeof path, "%s/%s", dir, name);
+	int plen = snprintf(path, sizeof path, "%s/%s", dir, name);
+	if (plen < 0 || (size_t)plen >= sizeof path) {
+		fprintf(stderr, "%s/%s: name too long\n", dir, name);
+		exit(2);
+	}
 	FILE *f = fopen(path, "wb");
 	if (!f || fwrite(buf, 1, n, f) != n || fclose(f) != 0) {
 		perror(path);
