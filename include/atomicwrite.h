@@ -571,8 +571,8 @@ int aw_file_replace(const char *path, const void *buf, size_t len,
  * itself, not reopened, until the call returns: like any *at() call's, it
  * must stay open that long.  Below AW_DURABILITY_FULL (and without
  * AW_LOCK, AW_KEEP_INODE, AW_FOLLOW_SYMLINKS) aw_file_replace*() opens the
- * directory O_PATH: it needs search and write permission on it, not read
- * permission. */
+ * directory O_PATH (Linux; elsewhere for reading): it needs search and
+ * write permission on it, not read permission. */
 int aw_file_replace_at(int dirfd, const char *name, const void *buf, size_t len,
                   const aw_options *opts, aw_error *err);
 

@@ -512,6 +512,9 @@ static void replaces_in_a_write_only_directory(void)
 
 TEST(replace_without_full_durability_needs_no_read_permission_on_the_dir)
 {
+#if !defined(O_PATH) || defined(AW_FORCE_POSIX)
+	th_skip("built without O_PATH: the directory is opened for reading");
+#endif
 	ASSERT_OK(mkdir("wx", 0700));
 	th_write_file("wx/f", "old", 3);
 	ASSERT_OK(chmod("wx", 0300));

@@ -610,6 +610,7 @@ TEST(replace_at_reopens_what_it_cannot_borrow)
 	ASSERT_EQ(aw__fault_calls(AW_SYS_OPENAT), opens);
 	ASSERT_EQ(aw__fault_calls(AW_SYS_FSYNC), 2);
 	ASSERT_FILE("d/f", "new", 3);
+#ifndef AW_FORCE_POSIX   /* which opens no directory O_PATH: reopened */
 	/* Below AW_DURABILITY_FULL nothing fsyncs or reads it: borrowed
 	 * (issue 17). */
 	static const aw_durability below[] = { AW_DURABILITY_FILE,
@@ -625,6 +626,7 @@ TEST(replace_at_reopens_what_it_cannot_borrow)
 		ASSERT_EQ(aw__fault_calls(AW_SYS_GETFL), 0);
 		ASSERT_FILE("d/f", "new", 3);
 	}
+#endif
 	ASSERT_OK(fcntl(pathfd, F_GETFD));
 	close(pathfd);
 #endif
