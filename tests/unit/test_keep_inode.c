@@ -144,25 +144,27 @@ TEST(keep_inode_flushes_per_durability)
 static long long mapped_below(const char *path, off_t len)
 {
 	enum { N = 64 };
-	struct { struct fiemap m; struct fiemap_extent x[N]; } q;
-	memset(&q, 0, sizeof q);
-	q.m.fm_length = (unsigned long long)len;
-	q.m.fm_extent_count = N;
-	int fd = open(path, O_RDONLY);
-	if (fd < 0 || ioctl(fd, FS_IOC_FIEMAP, &q.m) < 0 || q.m.fm_mapped_extents >= N) {
-		if (fd >= 0)
-			close(fd);
+	struct fiemap *m = calloc(1, sizeof *m + N * sizeof(struct fiemap_extent));
+	if (!m)
 		return -1;
+	m->fm_length = (unsigned long long)len;
+	m->fm_extent_count = N;
+	long long sum = -1;
+	int fd = open(path, O_RDONLY);
+	if (fd >= 0 && ioctl(fd, FS_IOC_FIEMAP, m) == 0 && m->fm_mapped_extents < N) {
+		sum = 0;
+		for (unsigned i = 0; i < m->fm_mapped_extents; i++) {
+			unsigned long long a = m->fm_extents[i].fe_logical;
+			unsigned long long b = a + m->fm_extents[i].fe_length;
+			if (b > (unsigned long long)len)
+				b = (unsigned long long)len;
+			if (b > a)
+				sum += (long long)(b - a);
+		}
 	}
-	close(fd);
-	long long sum = 0;
-	for (unsigned i = 0; i < q.m.fm_mapped_extents; i++) {
-		unsigned long long a = q.x[i].fe_logical, b = a + q.x[i].fe_length;
-		if (b > (unsigned long long)len)
-			b = (unsigned long long)len;
-		if (b > a)
-			sum += (long long)(b - a);
-	}
+	if (fd >= 0)
+		close(fd);
+	free(m);
 	return sum;
 }
 
