@@ -20,8 +20,10 @@ make_q() { "$GMAKE" -s -C "$REPO" B="$B" $no_preload "$@" >"$out" 2>"$err"; }
 VERSION=$("$GMAKE" -s --no-print-directory -C "$REPO" version | sed -n "/^[0-9][0-9.]*$/p")
 SOVERSION=${VERSION%%.*}
 nm_global() {  # nm_global FILE: the defined global symbols of an object or archive
-	# (but i386's PIC thunks, the compiler's, hidden: see the Makefile)
-	nm --defined-only "$1" | awk 'NF == 3 && $2 ~ /^[A-Z]$/ && $3 !~ /^__x86\.get_pc_thunk\./ { print $3 }' |
+	# (but i386's PIC thunks, the compiler's, hidden: see the Makefile; and
+	# "N", debugging symbols, which riscv64's assembler keeps as .L labels)
+	nm --defined-only "$1" |
+		awk 'NF == 3 && $2 ~ /^[A-Z]$/ && $2 != "N" && $3 !~ /^__x86\.get_pc_thunk\./ { print $3 }' |
 		sort -u
 }
 map_names() { sed -n 's/^[[:space:]]*\(aw_[a-z0-9_]*\);.*/\1/p' "$REPO/src/libatomicwrite.map" | sort; }
