@@ -44,7 +44,10 @@ if ! "$UNIT" keep_inode if_unchanged > "$out" 2>&1; then
 	fail "unit tests failed"
 	grep -E 'FAIL|:[0-9]+:' "$out" | sed 's/^/      /' >&2
 fi
-grep -q ' 0 skipped' "$out" || fail "some were skipped: $(grep skipped: "$out" | head -3)"
+# Every one runs on this XFS; only the FIEMAP check needs the kernel's
+# headers, which a musl toolchain lacks (it says so).
+unexpected=$(grep 'skipped:' "$out" | grep -v 'no <linux/fiemap.h> here')
+[ -z "$unexpected" ] || fail "some were skipped: $(head -3 <<<"$unexpected")"
 
 # A power cut between the exchange and the target's fsync: the unit test
 # xfs_crash_between_exchange_and_fsync commits and shuts the filesystem
