@@ -218,27 +218,26 @@ static int keep_prealloc(struct aw_file *f, const struct stat *temp, aw_error *e
 {
 	if ((f->opts.flags & AW_IF_UNCHANGED) || temp->st_size == 0)
 		return 0;
-	off_t end = temp->st_size, at = 0;
-	while (at < end) {
-		off_t hole = end, stop = end;
+	off_t end = temp->st_size;
 #ifdef SEEK_HOLE
-		hole = aw__lseek(f->keep_fd, at, SEEK_HOLE);
+	for (off_t at = 0; at < end;) {
+		off_t hole = aw__lseek(f->keep_fd, at, SEEK_HOLE);
 		if (hole < 0)
 			return aw__fail(e, AW_STEP_EXCHANGE_CONTENTS, f->path, errno);
 		if (hole >= end)
-			return 0;
+			break;
 		off_t data = aw__lseek(f->keep_fd, hole, SEEK_DATA);
 		if (data < 0 && errno != ENXIO)   /* ENXIO: no data after it */
 			return aw__fail(e, AW_STEP_EXCHANGE_CONTENTS, f->path, errno);
-		if (data > hole && data < end)
-			stop = data;
-#else
-		hole = at;
-#endif
+		off_t stop = data > hole && data < end ? data : end;
 		if (aw__xfs_prealloc(f->keep_fd, hole, stop - hole) < 0)
 			return aw__fail(e, AW_STEP_EXCHANGE_CONTENTS, f->path, errno);
 		at = stop;
 	}
+#else
+	if (aw__xfs_prealloc(f->keep_fd, 0, end) < 0)
+		return aw__fail(e, AW_STEP_EXCHANGE_CONTENTS, f->path, errno);
+#endif
 	return 0;
 }
 
