@@ -214,12 +214,16 @@ $(B)/powerloss/check_selftest: tests/powerloss/check_selftest.c tests/powerloss/
 
 # The benchmarks' drivers (bench/run.sh; glib's needs glib-2.0, so it is
 # built only by bench-tools), the batch and the reflink benchmarks.
-BENCH_TOOLS := $(addprefix $(B)/bench/,minimal prep spawn aw batch_bench edit_bench)
+BENCH_TOOLS := $(addprefix $(B)/bench/,minimal prep spawn aw batch_bench edit_bench call_cost)
 tools: $(POWERLOSS_TOOLS) $(BENCH_TOOLS)
 bench-tools: $(BENCH_TOOLS) $(B)/bench/glib
 $(B)/bench/minimal $(B)/bench/prep $(B)/bench/spawn: $(B)/bench/%: bench/drivers/%.c bench/drivers/driver.h
 	@mkdir -p $(@D)
 	$(TOOL_PLAIN) -D_GNU_SOURCE
+# The cost of each system call of a replacement, alone (bench/SYSCALLS.md).
+$(B)/bench/call_cost: bench/call_cost.c
+	@mkdir -p $(@D)
+	$(TOOL_PLAIN)
 $(B)/bench/aw: bench/drivers/aw.c bench/drivers/driver.h $(B)/libatomicwrite.a
 	@mkdir -p $(@D)
 	$(TOOL_WITH_LIB) -D_GNU_SOURCE

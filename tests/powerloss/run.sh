@@ -24,6 +24,11 @@
 #   KERNELS="6.1 6.12"        guest kernels (default 6.1; LONG=1: 6.1 6.12
 #                             7.3:trixie-backports); VERSION or VERSION:SUITE
 #                             (fetch-kernel.sh), rows named FS@VERSION
+#   CUT_STATES=n    power-cut states per real-time boot (default 1): n-1
+#                   taken with the guest paused and its disk copied (see
+#                   pause_state), each 1-5 s (AT) after the one before, and
+#                   the last by killing QEMU; the long campaign's way to
+#                   more cuts per hour of emulation
 #   PLAN=...        the boots to run, one "cut|logcut FS MODE [VAR=N]" a
 #                   line, instead of the plan below
 #   LOGWRITES_KEEP=DIR        keep each log run for rejudge.sh
@@ -48,6 +53,7 @@ LOGWRITES_CONTROL_CUTS=${LOGWRITES_CONTROL_CUTS:-$LOGWRITES_CUTS}
 WORKLOAD_CUTS=${WORKLOAD_CUTS:-10}
 KEEP_CUTS=${KEEP_CUTS:-$WORKLOAD_CUTS}
 SEED=${SEED:-$(date +%s)}
+CUT_STATES=${CUT_STATES:-1}
 # ext4wb: data=writeback; ext4noauto: noauto_da_alloc
 FSLIST=${FSLIST:-"ext4 xfs btrfs"}
 [ "$LONG" = 1 ] && FSLIST=${FSLIST_LONG:-"ext4 ext4wb ext4noauto xfs btrfs"}
@@ -150,7 +156,7 @@ qpid=
 cleanup() {
 	[ -n "$qpid" ] && kill -9 "$qpid" 2>/dev/null
 	umount -l "$W/mnt" 2>/dev/null
-	rm -f "$W/disk.img" "$W/disk-cut.img" "$W"/log/*.img
+	rm -f "$W/disk.img" "$W/disk-cut.img" "$W"/log/*.img "$W"/state-* "$W/mon.in" "$W/mon.out"
 }
 trap cleanup EXIT
 
@@ -167,17 +173,23 @@ new_image() {  # new_image FS PATH: a fresh filesystem of type FS in PATH
 	esac
 }
 
-cut() {  # cut FS MODE: one boot, one power cut, one check; appends a result row
+cut() {  # cut FS MODE: one boot, STATES power-cut states, each checked; a result row each
 	local fs=$1 mode=$2
-	rm -f "$W/console.log" "$W/ack.log"
+	rm -f "$W/console.log" "$W/ack.log" "$W"/state-*
 	new_image "$fs" "$W/disk.img"
 	local seed=$RANDOM$RANDOM
+	# The monitor on two FIFOs, held open here read-write (so that neither
+	# side's open waits for the other): pause_state() stops and resumes
+	# the guest through it.
+	rm -f "$W/mon.in" "$W/mon.out"
+	mkfifo "$W/mon.in" "$W/mon.out"
+	exec {mon_in}<>"$W/mon.in" {mon_out}<>"$W/mon.out"
 	# shellcheck disable=SC2086
 	qemu-system-x86_64 -machine accel=tcg -m 512 -smp 1 -display none -no-reboot ${QEMU_OPTS:-} \
 		-kernel "$VMLINUZ" -initrd "$INITRD" \
 		-append "console=ttyS0 panic=-1 quiet$KARGS fstype=$fs mode=$mode seed=$seed${PAUSEMS:+ pausems=$PAUSEMS}" \
 		-drive "file=$W/disk.img,format=raw,if=virtio,cache=writeback" \
-		-serial "file:$W/console.log" -serial "file:$W/ack.log" -monitor none &
+		-serial "file:$W/console.log" -serial "file:$W/ack.log" -monitor "pipe:$W/mon" &
 	qpid=$!
 	local t=0
 	until grep -q 'READY\|GUEST-ERROR' "$W/console.log" 2>/dev/null; do
@@ -185,7 +197,7 @@ cut() {  # cut FS MODE: one boot, one power cut, one check; appends a result row
 		t=$((t + 1))
 		if [ $t -gt 600 ] || ! kill -0 "$qpid" 2>/dev/null; then
 			echo "  $fs/$mode: the guest did not start"; tail -5 "$W/console.log"
-			kill -9 "$qpid" 2>/dev/null; wait "$qpid" 2>/dev/null; qpid=
+			end_guest
 			printf '%s\t%s\t0\t0\tguest-failed\n' "$fs" "$mode" >> "$RESULTS"
 			return
 		fi
@@ -194,19 +206,25 @@ cut() {  # cut FS MODE: one boot, one power cut, one check; appends a result row
 	# is not active): a failed run, never a clean one.
 	if grep -aq 'GUEST-ERROR' "$W/console.log"; then
 		echo "  $fs/$mode: $(grep -a -m1 'GUEST-ERROR' "$W/console.log")"
-		kill -9 "$qpid" 2>/dev/null; wait "$qpid" 2>/dev/null; qpid=
+		end_guest
 		printf '%s\t%s\t0\t0\tguest-failed\n' "$fs" "$mode" >> "$RESULTS"
 		return
 	fi
-	# Run for 1 to 5 s (AT=LO-HI: LO to HI), then the power cut: QEMU
-	# itself dies, and with it everything the guest had not yet handed to
-	# the virtual disk.
-	local lo=1 hi=5
+	# Run for 1 to 5 s (AT=LO-HI: LO to HI), then a power-cut state.
+	# STATES (default 1): the first STATES-1 are taken with the guest
+	# paused (pause_state), each after another such interval, and the
+	# guest runs on; the last is the power cut itself: QEMU dies, and
+	# with it everything the guest had not yet handed to the virtual disk.
+	local lo=1 hi=5 n=${STATES:-1} i
 	[ -n "${AT:-}" ] && lo=${AT%-*} hi=${AT#*-}
+	for ((i = 1; i < n; i++)); do
+		sleep "$((lo + RANDOM % (hi - lo))).$((RANDOM % 10))"
+		pause_state "$i" || break
+	done
 	sleep "$((lo + RANDOM % (hi - lo))).$((RANDOM % 10))"
-	kill -9 "$qpid"
-	wait "$qpid" 2>/dev/null
-	qpid=
+	end_guest
+	mv "$W/disk.img" "$W/state-$i.img"
+	mv "$W/ack.log" "$W/state-$i.ack"
 	# The workload gave up after READY (keep: no exchange-range in this
 	# kernel or filesystem): no verdict, never a clean cut.
 	if grep -aq 'GUEST-ERROR' "$W/console.log"; then
@@ -214,23 +232,70 @@ cut() {  # cut FS MODE: one boot, one power cut, one check; appends a result row
 		printf '%s\t%s\t0\t1\tguest-failed (GUEST-ERROR)\n' "$fs" "$mode" >> "$RESULTS"
 		return
 	fi
-	local acks
-	acks=$(grep -c '^ACK [0-9]* [0-9]*\|^PUB [0-9]\|^LNK [0-9]\|^EXC [0-9]' "$W/ack.log" 2>/dev/null || true)
-	[ "${GUEST_RECOVER:-0}" = 1 ] && cp --sparse=always "$W/disk.img" "$W/disk-cut.img"
-	if ! inspect "$fs" "$W/disk.img" "$W/ack.log" "$mode"; then
+	local j
+	for ((j = 1; j <= i; j++)); do
+		judge_cut "$fs" "$mode" "$W/state-$j.img" "$W/state-$j.ack" "seed $seed$( ((i == 1)) || echo ", state $j of $i")"
+	done
+	rm -f "$W"/state-*
+}
+
+# end_guest: the power cut (SIGKILL of QEMU), and the monitor's FIFOs closed.
+end_guest() {
+	kill -9 "$qpid" 2>/dev/null
+	wait "$qpid" 2>/dev/null
+	qpid=
+	exec {mon_in}>&- {mon_out}>&-
+	rm -f "$W/mon.in" "$W/mon.out"
+}
+
+# pause_state I: a power-cut state taken without ending the guest.  The
+# monitor's "stop" returns once the guest is stopped and every request it
+# had handed to the virtual disk is complete in the image file (QEMU drains
+# and flushes its block devices when it stops a VM); what the image holds
+# then is what a power cut at that instant leaves, and the acknowledgement
+# log holds every ACK the guest sent before it.  Both are copied, and the
+# guest runs on ("cont") as if nothing happened: its clock stood still too.
+pause_state() {
+	local i=$1 line paused=
+	printf 'stop\ninfo status\n' >&"$mon_in"
+	while IFS= read -r -t 60 -u "$mon_out" line; do
+		case $line in *"VM status: paused"*) paused=1; break ;; esac
+	done
+	if [ -z "$paused" ]; then
+		echo "  the monitor did not report the guest paused: state $i not taken"
+		return 1
+	fi
+	cp --sparse=always "$W/disk.img" "$W/state-$i.img"
+	cp "$W/ack.log" "$W/state-$i.ack"
+	printf 'cont\n' >&"$mon_in"
+	# What the monitor printed meanwhile is read and dropped.
+	while IFS= read -r -t 0.2 -u "$mon_out" line; do :; done
+	return 0
+}
+
+# judge_cut FS MODE IMAGE ACKS WHERE: the host's verdict on one power-cut
+# state, as a result row.
+judge_cut() {
+	local fs=$1 mode=$2 image=$3 acklog=$4 where=$5 acks
+	acks=$(grep -c '^ACK [0-9]* [0-9]*\|^PUB [0-9]\|^LNK [0-9]\|^EXC [0-9]' "$acklog" 2>/dev/null || true)
+	[ "${GUEST_RECOVER:-0}" = 1 ] && cp --sparse=always "$image" "$W/disk-cut.img"
+	if ! inspect "$fs" "$image" "$acklog" "$mode"; then
 		printf '%s\t%s\t%s\t1\t%s\n' "$fs" "$mode" "$acks" "$INSPECT_SUMMARY" >> "$RESULTS"
 		return
 	fi
 	printf '%s\t%s\t%s\t%s\t%s\n' "$fs" "$mode" "$acks" "$INSPECT_BAD" "$INSPECT_SUMMARY" >> "$RESULTS"
-	echo "  $fs/$mode seed $seed: $acks acks; $INSPECT_SUMMARY"
+	echo "  $fs/$mode $where: $acks acks; $INSPECT_SUMMARY"
 	[ "$INSPECT_BAD" = 0 ] || sed 's/^/    /' <<<"$INSPECT_DETAIL"
 	if [ "$INSPECT_BAD" != 0 ] && [ -n "${KEEP_BAD:-}" ]; then
-		mkdir -p "$KEEP_BAD/$fs-$mode-$seed"
-		cp --sparse=always "$W/disk.img" "$W/ack.log" "$W/console.log" "$KEEP_BAD/$fs-$mode-$seed/"
+		local keep=$KEEP_BAD/$fs-$mode-${where//[^0-9a-z]/-}
+		mkdir -p "$keep"
+		cp --sparse=always "$image" "$keep/disk.img"
+		cp "$acklog" "$keep/ack.log"
+		cp "$W/console.log" "$keep/"
 	fi
 	if [ "$INSPECT_BAD" != 0 ] && [ "${GUEST_RECOVER:-0}" = 1 ]; then
 		local host="bad $INSPECT_BAD: $INSPECT_SUMMARY"
-		rejudge_in_guest "$fs" "$mode" "cut seed $seed" "$W/disk-cut.img" "$host" "$W/ack.log"
+		rejudge_in_guest "$fs" "$mode" "cut $where" "$W/disk-cut.img" "$host" "$acklog"
 	fi
 	rm -f "$W/disk-cut.img"
 }
@@ -272,7 +337,7 @@ rejudge_in_guest() {
 # The variables hold for that boot only: AT (real-time cut: seconds after
 # READY, "LO-HI"), LOGMS (log mode: how long the workload runs), PAUSEMS
 # (inplace: the pause between its truncate and its write), POINTS (log
-# mode: flush points checked).  PLAN= (lines
+# mode: flush points checked), STATES (real-time cut: see CUT_STATES).  PLAN= (lines
 # in that form) replaces the plan.
 plan() {
 	local fs n
@@ -380,13 +445,14 @@ for K in $KERNELS; do
 	echo " guest kernel $kv"
 	while read -r -u 3 kind fs mode vars; do
 		[ -n "$kind" ] || continue
-		AT= LOGMS= PAUSEMS= POINTS=
+		AT= LOGMS= PAUSEMS= POINTS= STATES=$CUT_STATES
 		for v in $vars; do
 			case $v in
 			AT=[0-9]*-[0-9]*) AT=${v#*=} ;;
 			LOGMS=[0-9]*) LOGMS=${v#*=} ;;
 			PAUSEMS=[0-9]*) PAUSEMS=${v#*=} ;;
 			POINTS=[0-9]*) POINTS=${v#*=} ;;
+			STATES=[1-9]*) STATES=${v#*=} ;;
 			*) echo "run.sh: a plan line with '$v'"; exit 2 ;;
 			esac
 		done
