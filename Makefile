@@ -429,7 +429,7 @@ check-powerloss: all $(POWERLOSS_TOOLS)
 # filesystem; days under TCG on 2 cores, so run it in parts with SEED= and
 # FSLIST= and merge the rows with tests/powerloss/summarize.sh.
 check-powerloss-long: all $(POWERLOSS_TOOLS)
-	B=$(B) LONG=1 CUTS=$${CUTS:-200} WORKLOAD_CUTS=$${WORKLOAD_CUTS:-100} tests/powerloss/run.sh
+	B=$(B) LONG=1 CUTS=$${CUTS:-200} WORKLOAD_CUTS=$${WORKLOAD_CUTS:-100} CUT_STATES=$${CUT_STATES:-10} tests/powerloss/run.sh
 
 # The hostile tier (tests/hostile, TESTING.md): an unprivileged attacker
 # (a user created for the run and removed after it) against root's writes

@@ -24,11 +24,13 @@
 #   KERNELS="6.1 6.12"        guest kernels (default 6.1; LONG=1: 6.1 6.12
 #                             7.3:trixie-backports); VERSION or VERSION:SUITE
 #                             (fetch-kernel.sh), rows named FS@VERSION
-#   CUT_STATES=n    power-cut states per real-time boot (default 1): n-1
-#                   taken with the guest paused and its disk copied (see
-#                   pause_state), each 1-5 s (AT) after the one before, and
-#                   the last by killing QEMU; the long campaign's way to
-#                   more cuts per hour of emulation
+#   CUT_STATES=n    power-cut states per real-time boot (default 2; the
+#                   long campaign 10): n-1 taken with the guest paused and
+#                   its disk copied (see pause_state), each 1-5 s (AT)
+#                   after the one before, and the last by killing QEMU;
+#                   CUTS and WORKLOAD_CUTS count states, so a run boots
+#                   CUTS/CUT_STATES times for them (a boot is most of a
+#                   cut's time under TCG)
 #   PLAN=...        the boots to run, one "cut|logcut FS MODE [VAR=N]" a
 #                   line, instead of the plan below
 #   LOGWRITES_KEEP=DIR        keep each log run for rejudge.sh
@@ -53,7 +55,7 @@ LOGWRITES_CONTROL_CUTS=${LOGWRITES_CONTROL_CUTS:-$LOGWRITES_CUTS}
 WORKLOAD_CUTS=${WORKLOAD_CUTS:-10}
 KEEP_CUTS=${KEEP_CUTS:-$WORKLOAD_CUTS}
 SEED=${SEED:-$(date +%s)}
-CUT_STATES=${CUT_STATES:-1}
+CUT_STATES=${CUT_STATES:-2}
 # ext4wb: data=writeback; ext4noauto: noauto_da_alloc
 FSLIST=${FSLIST:-"ext4 xfs btrfs"}
 [ "$LONG" = 1 ] && FSLIST=${FSLIST_LONG:-"ext4 ext4wb ext4noauto xfs btrfs"}
@@ -339,22 +341,24 @@ rejudge_in_guest() {
 # (inplace: the pause between its truncate and its write), POINTS (log
 # mode: flush points checked), STATES (real-time cut: see CUT_STATES).  PLAN= (lines
 # in that form) replaces the plan.
+# boots N: the real-time boots that give N cuts, CUT_STATES a boot.
+boots() { echo $(( ($1 + CUT_STATES - 1) / CUT_STATES )); }
 plan() {
 	local fs n
 	for fs in $FSLIST; do
-		for _ in $(seq "$CUTS"); do echo "cut $fs full"; done
-		for _ in $(seq "$(( (CUTS + 1) / 2 ))"); do echo "cut $fs publish"; done
+		for _ in $(seq "$(boots "$CUTS")"); do echo "cut $fs full"; done
+		for _ in $(seq "$(boots $(( (CUTS + 1) / 2 )))"); do echo "cut $fs publish"; done
 		# The command's subcommands: one cut each of two in the default
 		# run, WORKLOAD_CUTS (LONG=1: 10) of each in a long one.
 		if [ "$LONG" = 1 ]; then
 			for mode in batch backup edit symlink exchange adopt; do
-				for _ in $(seq "$WORKLOAD_CUTS"); do echo "cut $fs $mode"; done
+				for _ in $(seq "$(boots "$WORKLOAD_CUTS")"); do echo "cut $fs $mode"; done
 			done
 			for mode in batch adopt; do echo "logcut $fs $mode"; done
 			# AW_KEEP_INODE on an exchange XFS (kernels 6.10 and
 			# later only: the loop below skips them on older ones).
 			if [ "$fs" = xfs ]; then
-				for _ in $(seq "$KEEP_CUTS"); do echo "cut xfsx keep"; done
+				for _ in $(seq "$(boots "$KEEP_CUTS")"); do echo "cut xfsx keep"; done
 				for _ in $(seq "$CONTROL_CUTS"); do echo "cut xfsx keepnone"; done
 				for _ in $(seq "$LOGWRITES_CUTS"); do echo "logcut xfsx keep"; done
 				# The 1.0 exchange, torn by XFS's recovery (round 4).
@@ -396,13 +400,15 @@ plan() {
 		if [ "$LONG" = 1 ]; then
 			echo "logcut $fs none LOGMS=38000"
 			# Real-time cuts late enough for the commits, a third of
-			# them: our writer, then the controls that need them.
-			for _ in $(seq "$(( CUTS / 3 ))"); do echo "cut $fs full AT=5-40"; done
+			# them: our writer, then the controls that need them; one
+			# state a boot (CUT_STATES of them 5-40 s apart would take
+			# minutes), so a third of the boots, not of the cuts.
+			for _ in $(seq "$(( $(boots "$CUTS") / 3 ))"); do echo "cut $fs full AT=5-40 STATES=1"; done
 			case $fs in ext4*) n=6500 ;; *) n=34000 ;; esac
 			for _ in $(seq "$CONTROL_CUTS"); do
-				echo "cut $fs inplace AT=5-40 PAUSEMS=$n"
-				echo "cut $fs inplace-run AT=5-40 PAUSEMS=$n"
-				echo "cut $fs none AT=5-40"
+				echo "cut $fs inplace AT=5-40 PAUSEMS=$n STATES=1"
+				echo "cut $fs inplace-run AT=5-40 PAUSEMS=$n STATES=1"
+				echo "cut $fs none AT=5-40 STATES=1"
 			done
 			for _ in $(seq "$CONTROL_CUTS"); do echo "cut $fs inplace-run"; done
 		fi
