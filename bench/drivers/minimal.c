@@ -16,6 +16,10 @@
  *     [open(dir) fsync(dir) close]
  * linkat by descriptor (AT_EMPTY_PATH: root, or Linux 6.10+), else through
  * /proc/self/fd.  Still a fixed temporary name, no lock, nothing kept.
+ *
+ * "tmpfile-linked" is "tmpfile" in the library's order: linkat before
+ * the fsync (the library names the file first so that btrfs honours the
+ * fsync), to tell what that order costs on its own (bench/SYSCALLS.md).
  */
 #include "driver.h"
 
@@ -55,9 +59,11 @@ static void replace(const char *dir, const char *path, const char *buf,
 			bench_die("write", tmp);
 		done += (size_t)n;
 	}
+	if (tmpfile == 2)
+		name(fd, tmp);
 	if (durable && fsync(fd) < 0)
 		bench_die("fsync", tmp);
-	if (tmpfile)
+	if (tmpfile == 1)
 		name(fd, tmp);
 	if (close(fd) < 0)
 		bench_die("close", tmp);
@@ -74,7 +80,8 @@ static void replace(const char *dir, const char *path, const char *buf,
 int main(int argc, char **argv)
 {
 	int is_plain = argc == 6 && strcmp(argv[5], "plain") == 0;
-	int tmpfile = argc == 6 && strcmp(argv[5], "tmpfile") == 0;
+	int tmpfile = argc != 6 ? 0 : strcmp(argv[5], "tmpfile") == 0 ? 1
+	            : strcmp(argv[5], "tmpfile-linked") == 0 ? 2 : 0;
 	struct bench_args a = bench_parse(is_plain || tmpfile ? 5 : argc, argv);
 	char path[4096];
 	int stream = a.mode == LARGE;
