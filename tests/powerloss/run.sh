@@ -5,7 +5,7 @@
 # check on the host that nothing acknowledged was lost and nothing is torn.
 #
 #   CUTS=n          cuts per filesystem for our writer (default 4; LONG=1: 30)
-#   CONTROL_CUTS=n  cuts per filesystem for each unsafe control (default 1;
+#   CONTROL_CUTS=n  cuts (states) per filesystem for each unsafe control (default 1;
 #                   LONG=1: 10, with the inplace and none ones 5-40 s late)
 #   WORKLOAD_CUTS=n LONG=1: cuts per filesystem of each subcommand's
 #                   workload (batch backup edit symlink exchange adopt; 10);
@@ -36,7 +36,8 @@
 #   LOGWRITES_KEEP=DIR        keep each log run for rejudge.sh
 #   SEED=n          repeat a run's random choices
 #   KEEP_BAD=DIR    keep the image, ack and console logs of each real-time
-#                   cut with a violation in DIR/FS-MODE-SEED/
+#                   cut with a violation in DIR/FS-MODE-seed-SEED/ (with
+#                   "--state-J-of-N" when a boot gave several states)
 #   GUEST_RECOVER=1 judge each bad state again after the guest's own kernel
 #                   replayed its log (guest_recover below); a diagnostic
 # `make check-powerloss-long` is LONG=1 with 200 cuts and 100 per workload.
@@ -56,6 +57,7 @@ WORKLOAD_CUTS=${WORKLOAD_CUTS:-10}
 KEEP_CUTS=${KEEP_CUTS:-$WORKLOAD_CUTS}
 SEED=${SEED:-$(date +%s)}
 CUT_STATES=${CUT_STATES:-2}
+[[ $CUT_STATES =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: CUT_STATES must be a positive number" >&2; exit 2; }
 # ext4wb: data=writeback; ext4noauto: noauto_da_alloc
 FSLIST=${FSLIST:-"ext4 xfs btrfs"}
 [ "$LONG" = 1 ] && FSLIST=${FSLIST_LONG:-"ext4 ext4wb ext4noauto xfs btrfs"}
@@ -254,11 +256,15 @@ end_guest() {
 # monitor's "stop" returns once the guest is stopped and every request it
 # had handed to the virtual disk is complete in the image file (QEMU drains
 # and flushes its block devices when it stops a VM); what the image holds
-# then is what a power cut at that instant leaves, and the acknowledgement
-# log holds every ACK the guest sent before it.  Both are copied, and the
+# then is one state a power cut at that instant may leave (the one where
+# every request already handed over completed; a SIGKILL, the last state
+# of a boot, may also drop queued ones), and the acknowledgement log holds
+# every ACK the guest sent before it.  Both are copied, and the
 # guest runs on ("cont") as if nothing happened: its clock stood still too.
 pause_state() {
 	local i=$1 line paused=
+	# A guest that is gone (an oops after READY) answers nothing.
+	kill -0 "$qpid" 2>/dev/null || return 1
 	printf 'stop\ninfo status\n' >&"$mon_in"
 	while IFS= read -r -t 60 -u "$mon_out" line; do
 		case $line in *"VM status: paused"*) paused=1; break ;; esac
@@ -267,8 +273,14 @@ pause_state() {
 		echo "  the monitor did not report the guest paused: state $i not taken"
 		return 1
 	fi
-	cp --sparse=always "$W/disk.img" "$W/state-$i.img"
-	cp "$W/ack.log" "$W/state-$i.ack"
+	# A copy cut short (a full disk) would be judged as damage: none.
+	if ! cp --sparse=always "$W/disk.img" "$W/state-$i.img" ||
+	   ! cp "$W/ack.log" "$W/state-$i.ack"; then
+		echo "  state $i: the copy failed: not taken"
+		rm -f "$W/state-$i.img" "$W/state-$i.ack"
+		printf 'cont\n' >&"$mon_in"
+		return 1
+	fi
 	printf 'cont\n' >&"$mon_in"
 	# What the monitor printed meanwhile is read and dropped.
 	while IFS= read -r -t 0.2 -u "$mon_out" line; do :; done
@@ -359,7 +371,7 @@ plan() {
 			# later only: the loop below skips them on older ones).
 			if [ "$fs" = xfs ]; then
 				for _ in $(seq "$(boots "$KEEP_CUTS")"); do echo "cut xfsx keep"; done
-				for _ in $(seq "$CONTROL_CUTS"); do echo "cut xfsx keepnone"; done
+				for _ in $(seq "$(boots "$CONTROL_CUTS")"); do echo "cut xfsx keepnone"; done
 				for _ in $(seq "$LOGWRITES_CUTS"); do echo "logcut xfsx keep"; done
 				# The 1.0 exchange, torn by XFS's recovery (round 4).
 				for _ in $(seq "$(( (LOGWRITES_CONTROL_CUTS + 1) / 2 ))"); do echo "logcut xfsx keepold"; done
@@ -368,7 +380,7 @@ plan() {
 			case $fs in ext4) echo "cut $fs batch" ;; xfs) echo "cut $fs adopt" ;; esac
 		fi
 		for mode in none nodirsync nofsync; do
-			for _ in $(seq "$CONTROL_CUTS"); do echo "cut $fs $mode"; done
+			for _ in $(seq "$(boots "$CONTROL_CUTS")"); do echo "cut $fs $mode"; done
 		done
 		for _ in $(seq "$LOGWRITES_CUTS"); do echo "logcut $fs full"; done
 		for _ in $(seq "$(( (LOGWRITES_CUTS + 1) / 2 ))"); do echo "logcut $fs publish"; done
@@ -410,7 +422,7 @@ plan() {
 				echo "cut $fs inplace-run AT=5-40 PAUSEMS=$n STATES=1"
 				echo "cut $fs none AT=5-40 STATES=1"
 			done
-			for _ in $(seq "$CONTROL_CUTS"); do echo "cut $fs inplace-run"; done
+			for _ in $(seq "$(boots "$CONTROL_CUTS")"); do echo "cut $fs inplace-run"; done
 		fi
 	done
 }
@@ -458,7 +470,7 @@ for K in $KERNELS; do
 			LOGMS=[0-9]*) LOGMS=${v#*=} ;;
 			PAUSEMS=[0-9]*) PAUSEMS=${v#*=} ;;
 			POINTS=[0-9]*) POINTS=${v#*=} ;;
-			STATES=[1-9]*) STATES=${v#*=} ;;
+			STATES=[1-9]|STATES=[1-9][0-9]) STATES=${v#*=} ;;
 			*) echo "run.sh: a plan line with '$v'"; exit 2 ;;
 			esac
 		done
