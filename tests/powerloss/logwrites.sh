@@ -38,7 +38,7 @@ logcut() {
 	local seed=$RANDOM$RANDOM ms=${LOGMS:-$((1000 + RANDOM % 4000))} t0=$SECONDS
 	# discard=unmap: a discard punches a hole, as replay does, so that the
 	# replayed disk can be compared with the real one.
-	qemu-system-x86_64 -machine accel=tcg -m 512 -smp 1 -display none -no-reboot \
+	"$QEMU_BIN" -machine accel=tcg -m 512 -smp 1 -display none -no-reboot \
 		-kernel "$VMLINUZ" -initrd "$INITRD" \
 		-append "console=ttyS0 panic=-1 quiet$KARGS fstype=$fs mode=$mode seed=$seed logms=$ms${PAUSEMS:+ pausems=$PAUSEMS}" \
 		-drive "file=$L/disk.img,format=raw,if=virtio,cache=writeback,discard=unmap" \

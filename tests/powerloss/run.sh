@@ -38,6 +38,10 @@
 #   KEEP_BAD=DIR    keep the image, ack and console logs of each real-time
 #                   cut with a violation in DIR/FS-MODE-seed-SEED/ (with
 #                   "--state-J-of-N" when a boot gave several states)
+#   QEMU_SUITE=S    the QEMU that boots the guests: "system" (Debian 12's
+#                   7.2), or a suite's, fetched by fetch-qemu.sh (default:
+#                   trixie's for the kernel 6.12 of bookworm-backports,
+#                   which 7.2 cannot boot, the system's for the others)
 #   GUEST_RECOVER=1 judge each bad state again after the guest's own kernel
 #                   replayed its log (guest_recover below); a diagnostic
 # `make check-powerloss-long` is LONG=1 with 200 cuts and 100 per workload.
@@ -129,6 +133,20 @@ guest() {  # guest K: fetch kernel K (VERSION or VERSION:SUITE), build its initr
 	# time (6/6 and 66/66 on 2026-12-01).  QEMU_OPTS: more QEMU options
 	# for a real-time cut's boot (e.g. "-cpu max").
 	VMLINUZ=$root/boot/vmlinuz-$kv INITRD=$I.gz KARGS=${KARGS:-}
+	# Which QEMU boots it: bookworm-backports' 6.12 crashes under Debian
+	# 12's QEMU 7.2 (TCG) in most boots and boots under trixie's 10.0
+	# (fetch-qemu.sh); every other kernel runs on the system's, as in
+	# every earlier campaign.  QEMU_SUITE=SUITE: that suite's QEMU for
+	# every kernel; QEMU_SUITE=system: the system's for every kernel.
+	local want=${QEMU_SUITE:-}
+	if [ -z "$want" ]; then
+		case $1 in 6.12 | 6.12:bookworm-backports) want=trixie ;; *) want=system ;; esac
+	fi
+	QEMU_BIN=qemu-system-x86_64
+	if [ "$want" != system ]; then
+		QEMU_BIN=$(bash tests/powerloss/fetch-qemu.sh "$W/qemu-$want" "$want") || return 1
+	fi
+	echo " QEMU for $1: $("$QEMU_BIN" --version | head -n 1)"
 }
 modlist() {  # modlist ROOT KV NAME...: the insmod lines, in order
 	local root=$1 kv=$2 m
@@ -189,7 +207,7 @@ cut() {  # cut FS MODE: one boot, STATES power-cut states, each checked; a resul
 	mkfifo "$W/mon.in" "$W/mon.out"
 	exec {mon_in}<>"$W/mon.in" {mon_out}<>"$W/mon.out"
 	# shellcheck disable=SC2086
-	qemu-system-x86_64 -machine accel=tcg -m 512 -smp 1 -display none -no-reboot ${QEMU_OPTS:-} \
+	"$QEMU_BIN" -machine accel=tcg -m 512 -smp 1 -display none -no-reboot ${QEMU_OPTS:-} \
 		-kernel "$VMLINUZ" -initrd "$INITRD" \
 		-append "console=ttyS0 panic=-1 quiet$KARGS fstype=$fs mode=$mode seed=$seed${PAUSEMS:+ pausems=$PAUSEMS}" \
 		-drive "file=$W/disk.img,format=raw,if=virtio,cache=writeback" \
@@ -323,7 +341,7 @@ judge_cut() {
 guest_recover() {
 	local fs=$1 image=$2 log=$W/recover-console.log
 	rm -f "$log"
-	timeout 600 qemu-system-x86_64 -machine accel=tcg -m 512 -smp 1 -display none -no-reboot \
+	timeout 600 "$QEMU_BIN" -machine accel=tcg -m 512 -smp 1 -display none -no-reboot \
 		-kernel "$VMLINUZ" -initrd "$INITRD" \
 		-append "console=ttyS0 panic=-1 quiet$KARGS fstype=$fs mode=recover seed=0" \
 		-drive "file=$image,format=raw,if=virtio,cache=writeback" \
