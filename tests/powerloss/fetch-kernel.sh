@@ -34,16 +34,9 @@ case $want.$suite in
 6.1.) apt=(apt-get) cache=(apt-cache) ;;
 *.) echo "fetch-kernel: kernel '$want' needs a SUITE (6.1 and 6.12 have one)" >&2; exit 2 ;;
 *)
-	A=$root.apt
-	mkdir -p "$A/lists/partial" "$A/cache/archives/partial" "$A/sources.list.d"
-	: > "$A/status"
-	echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg]" \
-		"http://deb.debian.org/debian $suite main" > "$A/sources.list"
-	opts=(-o "Dir::Etc::SourceList=$A/sources.list" -o "Dir::Etc::SourceParts=$A/sources.list.d"
-		-o "Dir::State=$A" -o "Dir::State::Lists=$A/lists" -o "Dir::State::status=$A/status"
-		-o "Dir::Cache=$A/cache" -o "Debug::NoLocking=1")
-	apt=(apt-get "${opts[@]}") cache=(apt-cache "${opts[@]}")
-	"${apt[@]}" -q update >/dev/null || { echo "fetch-kernel: apt-get update ($suite) failed" >&2; exit 1; }
+	. "$(dirname "$0")/private-apt.sh"
+	private_apt "$root.apt" "$suite" || { echo "fetch-kernel: apt-get update ($suite) failed" >&2; exit 1; }
+	apt=(apt-get "${apt_opts[@]}") cache=(apt-cache "${apt_opts[@]}")
 	;;
 esac
 # The metapackage names the versioned image (linux-image-6.12.N-cloud-amd64).

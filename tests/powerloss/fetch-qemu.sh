@@ -26,16 +26,10 @@ if [ -x "$wrapper" ]; then
 	echo "$wrapper"
 	exit 0
 fi
-A=$root.apt
-mkdir -p "$A/lists/partial" "$A/cache/archives/partial" "$A/sources.list.d"
-: > "$A/status"
-echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg]" \
-	"http://deb.debian.org/debian $suite main" > "$A/sources.list"
-opts=(-o "Dir::Etc::SourceList=$A/sources.list" -o "Dir::Etc::SourceParts=$A/sources.list.d"
-	-o "Dir::State=$A" -o "Dir::State::Lists=$A/lists" -o "Dir::State::status=$A/status"
-	-o "Dir::Cache=$A/cache" -o "Debug::NoLocking=1")
-apt-get "${opts[@]}" -q update >/dev/null ||
+. "$(dirname "$0")/private-apt.sh"
+private_apt "$root.apt" "$suite" ||
 	{ echo "fetch-qemu: apt-get update ($suite) failed" >&2; exit 1; }
+opts=("${apt_opts[@]}")
 # The closure of hard dependencies; virtual packages (<name>) are provided
 # by a real one in the same list.
 mapfile -t pkgs < <(apt-cache "${opts[@]}" depends --recurse --no-recommends --no-suggests \
