@@ -233,7 +233,7 @@ cut() {  # cut FS MODE: one boot, STATES power-cut states, each checked; a resul
 		return
 	fi
 	# Run for 1 to 5 s (AT=LO-HI: LO to HI), then a power-cut state.
-	# STATES (default 1): the first STATES-1 are taken with the guest
+	# STATES (the plan line's, else CUT_STATES): the first STATES-1 are taken with the guest
 	# paused (pause_state), each after another such interval, and the
 	# guest runs on; the last is the power cut itself: QEMU dies, and
 	# with it everything the guest had not yet handed to the virtual disk.
@@ -252,6 +252,7 @@ cut() {  # cut FS MODE: one boot, STATES power-cut states, each checked; a resul
 	if grep -aq 'GUEST-ERROR' "$W/console.log"; then
 		echo "  $fs/$mode: $(grep -a -m1 GUEST-ERROR "$W/console.log")"
 		printf '%s\t%s\t0\t1\tguest-failed (GUEST-ERROR)\n' "$fs" "$mode" >> "$RESULTS"
+		rm -f "$W"/state-*
 		return
 	fi
 	local j
@@ -554,6 +555,9 @@ done
 # row and the run's other states are still judged: logwrites.sh.)
 must_catch 'overwrite+log|overwrite+reorder|overwrite+torn' '^(ext4|xfs)' 6 \
 	"(in-place overwrite: a torn file; btrfs copies on write)"
+# Real-time cuts, paused states and kills alike (CUT_STATES): without any
+# fsync, files lost in every such run seen (30 of 30 cuts, 4 of 4 states).
+must_catch nofsync . 5 "(no fsync, real-time cuts: lost files)"
 must_catch inplace+log '^(ext4|xfs)' 7+8 "(in-place O_TRUNC: an empty or zero-filled file)"
 must_catch inplace '^(ext4|xfs)' 7+8 "(in-place O_TRUNC, real-time cuts: an empty or zero-filled file)"
 must_catch none+log '^(ext4noauto|xfs)(@|$)' 7+8 "(durability none: an empty or zero-filled file)"
