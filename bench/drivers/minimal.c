@@ -23,9 +23,13 @@
  */
 #include "driver.h"
 
+/* Which temporary file: named, unnamed and named after its fsync, or
+ * unnamed and named before it (the library's order). */
+enum temp_kind { TEMP_NAMED, TEMP_UNNAMED, TEMP_UNNAMED_LINKED_FIRST };
+
 
 /* An unnamed file in dir, or a new file tmp. */
-static int create(const char *dir, const char *tmp, int tmpfile)
+static int create(const char *dir, const char *tmp, enum temp_kind tmpfile)
 {
 	int fd = tmpfile ? open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644)
 	                 : open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
@@ -46,7 +50,7 @@ static void name(int fd, const char *tmp)
 }
 
 static void replace(const char *dir, const char *path, const char *buf,
-                    size_t len, int durable, int stream, int tmpfile)
+                    size_t len, int durable, int stream, enum temp_kind tmpfile)
 {
 	char tmp[4200];
 	snprintf(tmp, sizeof tmp, "%s.tmp", path);
@@ -59,11 +63,11 @@ static void replace(const char *dir, const char *path, const char *buf,
 			bench_die("write", tmp);
 		done += (size_t)n;
 	}
-	if (tmpfile == 2)
+	if (tmpfile == TEMP_UNNAMED_LINKED_FIRST)
 		name(fd, tmp);
 	if (durable && fsync(fd) < 0)
 		bench_die("fsync", tmp);
-	if (tmpfile == 1)
+	if (tmpfile == TEMP_UNNAMED)
 		name(fd, tmp);
 	if (close(fd) < 0)
 		bench_die("close", tmp);
@@ -80,8 +84,11 @@ static void replace(const char *dir, const char *path, const char *buf,
 int main(int argc, char **argv)
 {
 	int is_plain = argc == 6 && strcmp(argv[5], "plain") == 0;
-	int tmpfile = argc != 6 ? 0 : strcmp(argv[5], "tmpfile") == 0 ? 1
-	            : strcmp(argv[5], "tmpfile-linked") == 0 ? 2 : 0;
+	enum temp_kind tmpfile = TEMP_NAMED;
+	if (argc == 6 && strcmp(argv[5], "tmpfile") == 0)
+		tmpfile = TEMP_UNNAMED;
+	if (argc == 6 && strcmp(argv[5], "tmpfile-linked") == 0)
+		tmpfile = TEMP_UNNAMED_LINKED_FIRST;
 	struct bench_args a = bench_parse(is_plain || tmpfile ? 5 : argc, argv);
 	char path[4096];
 	int stream = a.mode == LARGE;
