@@ -54,4 +54,17 @@ expect_eq "$(awk '$2 ~ /^overwrite\+(reorder|torn)$/ { s = s $2 ":" $13 "," $14 
 	"overwrite+reorder:0,2 overwrite+torn:2,0 " "the reorder and torn rows (other, states judged)"
 expect_grep 'without a verdict: 2' "$sh_dir/out" "the run's line"
 
+t_case "the summary counts paused and kill states apart, and untagged rows in neither"
+ok_sum="files 3 torn 0 empty 0 zero 0 missing 0 stale 0; leftovers 0 (0 after sweep); fsck ok"
+bad_sum=${ok_sum/missing 0/missing 2}
+printf 'ext4\tnofsync\t10\t1\t%s; paused state\n' "$bad_sum" > kinds.tsv
+printf 'ext4\tnofsync\t12\t0\t%s; kill state\n' "$ok_sum" >> kinds.tsv
+printf 'ext4\tnofsync\t11\t1\t%s; kill state\n' "$bad_sum" >> kinds.tsv
+printf 'ext4\tfull\t5\t0\t%s; paused state\n' "$ok_sum" >> kinds.tsv
+printf 'ext4\tfull\t5\t0\t%s\n' "$ok_sum" >> kinds.tsv
+bash "$REPO/tests/powerloss/summarize.sh" kinds.tsv > "$out" 2>"$err" || fail "summarize: $(cat "$err")"
+# ... states, states bad, paused, paused bad, killed, killed bad
+expect_eq "$(awk '$2 == "nofsync" { print $3, $5, $9, $16, $17, $18, $19 }' "$out")" "3 2 4 1 1 2 1" "the nofsync row"
+expect_eq "$(awk '$2 == "full" { print $3, $16, $17, $18, $19 }' "$out")" "2 1 0 0 0" "the full row"
+
 t_done
