@@ -20,8 +20,51 @@
  * "tmpfile-linked" is "tmpfile" in the library's order: linkat before
  * the fsync (the library names the file first so that btrfs honours the
  * fsync), to tell what that order costs on its own (bench/SYSCALLS.md).
+ *
+ * "tmpfile-linked,WHAT,..." adds the library's other differences from
+ * this floor, one or more at a time, to find which one costs what
+ * (bench/SYSCALLS.md, round 4: the 4-8 % on the disks):
+ *     look      the old file's fstatat, listxattr and geteuid first
+ *     ident     the temporary's fstat and an 8-byte getrandom
+ *     lock      an flock of the temporary
+ *     longname  a temporary name as long as the library's
+ *     lateclose the temporary closed after the directory's fsync
+ *     keepdir   one directory descriptor for the whole run, fsynced
  */
 #include "driver.h"
+#include <libgen.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+
+enum extra {
+	EXTRA_LOOK = 1, EXTRA_IDENT = 2, EXTRA_LOCK = 4, EXTRA_LONGNAME = 8,
+	EXTRA_LATECLOSE = 16, EXTRA_KEEPDIR = 32,
+};
+
+/* The EXTRA_ flags named in a comma-separated list; exits on a name it
+ * does not know, so that a typo cannot measure the floor by mistake. */
+static unsigned parse_extras(const char *list)
+{
+	static const struct { const char *name; unsigned flag; } known[] = {
+		{ "look", EXTRA_LOOK }, { "ident", EXTRA_IDENT },
+		{ "lock", EXTRA_LOCK }, { "longname", EXTRA_LONGNAME },
+		{ "lateclose", EXTRA_LATECLOSE }, { "keepdir", EXTRA_KEEPDIR },
+	};
+	unsigned flags = 0;
+	char *copy = strdup(list), *save = NULL;
+	for (char *w = strtok_r(copy, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+		size_t i = 0;
+		while (i < sizeof known / sizeof known[0] && strcmp(w, known[i].name) != 0)
+			i++;
+		if (i == sizeof known / sizeof known[0])
+			bench_die("unknown extra", w);
+		flags |= known[i].flag;
+	}
+	free(copy);
+	return flags;
+}
 
 /* Which temporary file: named, unnamed and named after its fsync, or
  * unnamed and named before it (the library's order). */
@@ -49,11 +92,29 @@ static void name(int fd, const char *tmp)
 		bench_die("linkat", tmp);
 }
 
+/* The directory's descriptor for EXTRA_KEEPDIR: opened once. */
+static int kept_dir = -1;
+
 static void replace(const char *dir, const char *path, const char *buf,
-                    size_t len, int durable, int stream, enum temp_kind tmpfile)
+                    size_t len, int durable, int stream, enum temp_kind tmpfile,
+                    unsigned extras, long i)
 {
 	char tmp[4200];
-	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	if (extras & EXTRA_LONGNAME) {
+		/* The library's shape: .awtmp-<16 hex>-<8 random>-<target>. */
+		char *copy = strdup(path);
+		snprintf(tmp, sizeof tmp, "%s/.awtmp-%016lx-iyBF8FhA-%s", dir,
+		         (unsigned long)i, basename(copy));
+		free(copy);
+	} else {
+		snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	}
+	if (extras & EXTRA_LOOK) {
+		struct stat st;
+		if (lstat(path, &st) < 0 || llistxattr(path, NULL, 0) < 0)
+			bench_die("look", path);
+		(void)geteuid();
+	}
 	int fd = create(dir, tmp, tmpfile);
 	size_t chunk = stream ? CHUNK : len;
 	for (size_t done = 0; done < len;) {
@@ -63,22 +124,37 @@ static void replace(const char *dir, const char *path, const char *buf,
 			bench_die("write", tmp);
 		done += (size_t)n;
 	}
+	if (extras & EXTRA_LOCK && flock(fd, LOCK_EX | LOCK_NB) < 0)
+		bench_die("flock", tmp);
+	if (extras & EXTRA_IDENT) {
+		struct stat st;
+		unsigned char random[8];
+		if (fstat(fd, &st) < 0 || getrandom(random, sizeof random, GRND_NONBLOCK) < 0)
+			bench_die("ident", tmp);
+	}
 	if (tmpfile == TEMP_UNNAMED_LINKED_FIRST)
 		name(fd, tmp);
 	if (durable && fsync(fd) < 0)
 		bench_die("fsync", tmp);
 	if (tmpfile == TEMP_UNNAMED)
 		name(fd, tmp);
-	if (close(fd) < 0)
+	if (!(extras & EXTRA_LATECLOSE) && close(fd) < 0)
 		bench_die("close", tmp);
 	if (rename(tmp, path) < 0)
 		bench_die("rename", path);
-	if (durable) {
+	if (durable && extras & EXTRA_KEEPDIR) {
+		if (kept_dir < 0)
+			kept_dir = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (kept_dir < 0 || fsync(kept_dir) < 0)
+			bench_die("fsync", dir);
+	} else if (durable) {
 		int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (dfd < 0 || fsync(dfd) < 0)
 			bench_die("fsync", dir);
 		close(dfd);
 	}
+	if (extras & EXTRA_LATECLOSE && close(fd) < 0)
+		bench_die("close", tmp);
 }
 
 int main(int argc, char **argv)
@@ -87,8 +163,13 @@ int main(int argc, char **argv)
 	enum temp_kind tmpfile = TEMP_NAMED;
 	if (argc == 6 && strcmp(argv[5], "tmpfile") == 0)
 		tmpfile = TEMP_UNNAMED;
-	if (argc == 6 && strcmp(argv[5], "tmpfile-linked") == 0)
+	unsigned extras = 0;
+	if (argc == 6 && strncmp(argv[5], "tmpfile-linked", 14) == 0 &&
+	    (argv[5][14] == '\0' || argv[5][14] == ',')) {
 		tmpfile = TEMP_UNNAMED_LINKED_FIRST;
+		if (argv[5][14] == ',')
+			extras = parse_extras(argv[5] + 15);
+	}
 	struct bench_args a = bench_parse(is_plain || tmpfile ? 5 : argc, argv);
 	char path[4096];
 	int stream = a.mode == LARGE;
@@ -100,7 +181,7 @@ int main(int argc, char **argv)
 			bench_write_file(path, buf, a.size, 1);
 		else
 			replace(a.dir, path, buf, a.size,
-			        a.mode != SMALL_NOSYNC, stream, tmpfile);
+			        a.mode != SMALL_NOSYNC, stream, tmpfile, extras, i);
 	}
 	bench_report(start);
 	free(buf);
