@@ -54,6 +54,8 @@ static unsigned parse_extras(const char *list)
 	};
 	unsigned flags = 0;
 	char *copy = strdup(list), *save = NULL;
+	if (!copy)
+		bench_die("strdup", list);
 	for (char *w = strtok_r(copy, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
 		size_t i = 0;
 		while (i < sizeof known / sizeof known[0] && strcmp(w, known[i].name) != 0)
@@ -103,6 +105,8 @@ static void replace(const char *dir, const char *path, const char *buf,
 	if (extras & EXTRA_LONGNAME) {
 		/* The library's shape: .awtmp-<16 hex>-<8 random>-<target>. */
 		char *copy = strdup(path);
+		if (!copy)
+			bench_die("strdup", path);
 		snprintf(tmp, sizeof tmp, "%s/.awtmp-%016lx-iyBF8FhA-%s", dir,
 		         (unsigned long)i, basename(copy));
 		free(copy);

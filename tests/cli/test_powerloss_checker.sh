@@ -53,6 +53,10 @@ expect_eq "$(awk '$2 == "overwrite+log" { print $5, $6, $13, $14, $15 }' "$out")
 expect_eq "$(awk '$2 ~ /^overwrite\+(reorder|torn)$/ { s = s $2 ":" $13 "," $14 " " } END { print s }' "$out")" \
 	"overwrite+reorder:0,2 overwrite+torn:2,0 " "the reorder and torn rows (other, states judged)"
 expect_grep 'without a verdict: 2' "$sh_dir/out" "the run's line"
+# run.sh forgives a torn state that does not mount, and only such: its
+# count is in the row apart from the other states without a verdict.
+expect_grep 'overwrite+torn.*2 states without a verdict (unmountable; 2 unmountable)' "$sh_dir/rows.tsv" \
+	"the torn row's unmountable count"
 
 t_case "the summary counts paused and kill states apart, and untagged rows in neither"
 ok_sum="files 3 torn 0 empty 0 zero 0 missing 0 stale 0; leftovers 0 (0 after sweep); fsck ok"

@@ -97,7 +97,7 @@ logjudge() {
 	local -A st=() kinds=()
 	local k n
 	for model in log reorder torn; do
-		st[$model]=0 st[$model.bad]=0 st[$model.detail]=1 st[$model.nover]=0 st[$model.why]=
+		st[$model]=0 st[$model.bad]=0 st[$model.detail]=1 st[$model.nover]=0 st[$model.why]= st[$model.unmountable]=0
 		for k in torn empty zero missing stale fsckerr left; do kinds[$model.$k]=0; done
 	done
 	acks=$(awk '{ for (i = 1; i < NF; i++) if ($i == "acks") print $(i + 1) }' <<<"$info")
@@ -151,6 +151,9 @@ logjudge() {
 				echo "    point $point ($model${r:+: $r}): no verdict: $INSPECT_SUMMARY"
 				st[$model.nover]=$((st[$model.nover] + 1))
 				[ -n "${st[$model.why]}" ] || st[$model.why]=${INSPECT_SUMMARY%%:*}
+				# Counted apart too: run.sh forgives these, and only
+				# these, in the torn model.
+				[ "$INSPECT_SUMMARY" = unmountable ] && st[$model.unmountable]=$((st[$model.unmountable] + 1))
 				# Still mounted: no later state can be judged.
 				[ "$INSPECT_SUMMARY" = umount-failed ] && break 2
 				continue
@@ -187,7 +190,7 @@ logjudge() {
 		[ "${kinds[$model.fsckerr]}" = 0 ] || fsckword="errors in ${kinds[$model.fsckerr]} states"
 		# summarize.sh counts these states in its "other" column.
 		nover=
-		[ "${st[$model.nover]}" = 0 ] || nover="; ${st[$model.nover]} states without a verdict (${st[$model.why]})"
+		[ "${st[$model.nover]}" = 0 ] || nover="; ${st[$model.nover]} states without a verdict (${st[$model.why]}; ${st[$model.unmountable]} unmountable)"
 		printf '%s\t%s+%s\t%s\t%s\t%s; %s of %s states (%s points with acks pending) with a violation; over all states: torn %s empty %s zero %s missing %s stale %s; %s after sweep; fsck %s%s\t%s\t%s\n' \
 			"$fs" "$mode" "$model" "$acks" "${st[$model.bad]}" "$info" "${st[$model.bad]}" "${st[$model]}" "$withacks" \
 			"${kinds[$model.torn]}" "${kinds[$model.empty]}" "${kinds[$model.zero]}" "${kinds[$model.missing]}" \

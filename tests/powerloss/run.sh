@@ -531,7 +531,9 @@ failed_guests=$(awk 'NR > 1 { n += $13 } END { print n + 0 }' "$W/summary-$SEED.
 # ext4 inplace-run+torn, 1 state of 4, 2026-12-02).  Such a state has no
 # verdict on our writer either way; the run's other states are judged,
 # the row's "other" column still counts it, and it is named here.
-torn_unmountable=$(awk -F'\t' '$2 ~ /\+torn$/ && match($5, /[0-9]+ states without a verdict \(unmountable\)/) {
+# (logwrites.sh counts them apart: "N states without a verdict (WHY; M
+# unmountable)"; only the M are forgiven.)
+torn_unmountable=$(awk -F'\t' '$2 ~ /\+torn$/ && match($5, /[0-9]+ unmountable\)/) {
 	n += substr($5, RSTART, RLENGTH) + 0 } END { print n + 0 }' "$RESULTS")
 if [ "$torn_unmountable" != 0 ]; then
 	echo "note: $torn_unmountable torn-write states could not be mounted (no verdict; not counted as a failed run)"
