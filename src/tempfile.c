@@ -117,7 +117,10 @@ int aw__rename_marked(int dirfd, const char *from, const struct stat *st,
 
 struct create_try {
 	const char *target, *tag;
-	mode_t mode;
+	mode_t mode;         /* what the next try creates its file with */
+	mode_t give;         /* after a lost lock: the mode open() gave the
+	                        first file, to set once the lock is ours */
+	bool lost;           /* someone else locked a file of ours first */
 	char *name;          /* the marked name, once given */
 	struct stat *st;
 	int fd;
@@ -129,16 +132,28 @@ struct create_try {
  * or anyone who may read the directory (the file is not yet 0600
  * everywhere).  The name is still ours to remove if it refers to our
  * file: nothing is left behind either way. */
-static int lock_failed(int dirfd, const char *unmarked, int fd)
+static int lock_failed(struct create_try *c, int dirfd, const char *unmarked,
+                       int fd)
 {
 	int err = errno;
 	struct stat mine, there;
-	if (err != EWOULDBLOCK)
+	if (err != EWOULDBLOCK) {
 		aw__unlinkat(dirfd, unmarked, 0);
-	else if (aw__fstat(fd, &mine) == 0 &&
-	         aw__fstatat(dirfd, unmarked, &there, AT_SYMLINK_NOFOLLOW) == 0 &&
-	         mine.st_dev == there.st_dev && mine.st_ino == there.st_ino)
-		aw__unlinkat(dirfd, unmarked, 0);
+	} else if (aw__fstat(fd, &mine) == 0) {
+		if (aw__fstatat(dirfd, unmarked, &there, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    mine.st_dev == there.st_dev && mine.st_ino == there.st_ino)
+			aw__unlinkat(dirfd, unmarked, 0);
+		/* Whoever could open this file may beat us to the next one
+		 * too, each time: a reader of the directory could make us
+		 * fail.  The next files start private, where only their
+		 * owner can open them, and get the mode this one got (the
+		 * umask and a default ACL applied to c->mode) once locked. */
+		if (!c->lost && (mine.st_mode & 07777) != (c->mode & 0600)) {
+			c->lost = true;
+			c->give = mine.st_mode & 07777;
+			c->mode &= 0600;
+		}
+	}
 	aw__close(fd);
 	if (err == EWOULDBLOCK)
 		return 1;
@@ -153,8 +168,9 @@ static int try_create(int dirfd, const char *unmarked, void *ctx)
 	                    O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, c->mode);
 	if (fd < 0)
 		return errno == EEXIST ? 1 : -1;
-	if (aw__lock_temp(fd) < 0 || aw__fstat(fd, c->st) < 0)
-		return lock_failed(dirfd, unmarked, fd);
+	if (aw__lock_temp(fd) < 0 ||
+	    (c->lost && aw__fchmod(fd, c->give) < 0) || aw__fstat(fd, c->st) < 0)
+		return lock_failed(c, dirfd, unmarked, fd);
 	if (c->st->st_nlink == 0) {   /* swept before the lock was ours */
 		aw__close(fd);
 		return 1;
@@ -175,7 +191,7 @@ static int try_create(int dirfd, const char *unmarked, void *ctx)
 int aw__create_marked(int dirfd, const char *target, const char *tag,
                       mode_t mode, char *name, struct stat *st)
 {
-	struct create_try c = { target, tag, mode, name, st, -1 };
+	struct create_try c = { target, tag, mode, 0, false, name, st, -1 };
 	char unmarked[NAME_MAX + 1];
 	struct aw__name_spec spec = { target, false, 0, NULL };
 	int r = aw__fresh_name(dirfd, &spec, unmarked, try_create, &c);
