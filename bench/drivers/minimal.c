@@ -26,6 +26,8 @@
  * (bench/SYSCALLS.md, round 4: the 4-8 % on the disks):
  *     look      the old file's fstatat, listxattr and geteuid first
  *     ident     the temporary's fstat and an 8-byte getrandom
+ *     fstat     ident's fstat alone
+ *     random    ident's getrandom alone
  *     lock      an flock of the temporary
  *     longname  a temporary name as long as the library's
  *     lateclose the temporary closed after the directory's fsync
@@ -39,8 +41,9 @@
 #include <sys/xattr.h>
 
 enum extra {
-	EXTRA_LOOK = 1, EXTRA_IDENT = 2, EXTRA_LOCK = 4, EXTRA_LONGNAME = 8,
-	EXTRA_LATECLOSE = 16, EXTRA_KEEPDIR = 32,
+	EXTRA_LOOK = 1, EXTRA_FSTAT = 2, EXTRA_LOCK = 4, EXTRA_LONGNAME = 8,
+	EXTRA_LATECLOSE = 16, EXTRA_KEEPDIR = 32, EXTRA_RANDOM = 64,
+	EXTRA_IDENT = EXTRA_FSTAT | EXTRA_RANDOM,
 };
 
 /* The EXTRA_ flags named in a comma-separated list; exits on a name it
@@ -49,6 +52,7 @@ static unsigned parse_extras(const char *list)
 {
 	static const struct { const char *name; unsigned flag; } known[] = {
 		{ "look", EXTRA_LOOK }, { "ident", EXTRA_IDENT },
+		{ "fstat", EXTRA_FSTAT }, { "random", EXTRA_RANDOM },
 		{ "lock", EXTRA_LOCK }, { "longname", EXTRA_LONGNAME },
 		{ "lateclose", EXTRA_LATECLOSE }, { "keepdir", EXTRA_KEEPDIR },
 	};
@@ -130,12 +134,12 @@ static void replace(const char *dir, const char *path, const char *buf,
 	}
 	if (extras & EXTRA_LOCK && flock(fd, LOCK_EX | LOCK_NB) < 0)
 		bench_die("flock", tmp);
-	if (extras & EXTRA_IDENT) {
-		struct stat st;
-		unsigned char random[8];
-		if (fstat(fd, &st) < 0 || getrandom(random, sizeof random, GRND_NONBLOCK) < 0)
-			bench_die("ident", tmp);
-	}
+	struct stat st;
+	unsigned char random[8];
+	if (extras & EXTRA_FSTAT && fstat(fd, &st) < 0)
+		bench_die("fstat", tmp);
+	if (extras & EXTRA_RANDOM && getrandom(random, sizeof random, GRND_NONBLOCK) < 0)
+		bench_die("getrandom", tmp);
 	if (tmpfile == TEMP_UNNAMED_LINKED_FIRST)
 		name(fd, tmp);
 	if (durable && fsync(fd) < 0)
