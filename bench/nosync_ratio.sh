@@ -28,6 +28,23 @@
 #                                        waits for a CPU
 #   VARIANT=at                           a fifth argument for the aw
 #                                        drivers (bench/drivers/aw.c)
+#   ORDER=shuffle                        each round runs the drivers in a
+#                                        random order (seeded by the round
+#                                        number, so a rerun repeats it)
+#                                        instead of alternating: no driver
+#                                        always runs right after the same
+#                                        one or twice in a row at the turns
+#   RAW=FILE                             every run's time appended to FILE
+#                                        ("fs round driver µs-total"), for
+#                                        another look at the spread
+#   IMG_DIR=/dev/shm                     the loop disks' images there
+#                                        (default: beside the scratch
+#                                        files in /tmp, on the host's
+#                                        disk).  In memory a flush costs
+#                                        no device time, so what remains
+#                                        is the filesystem's own work
+#                                        (journal, allocation) without
+#                                        the host disk's noise
 #
 # Each round replaces the same 2000 existing 4 KiB files once with each
 # driver, in alternating order (A B, B A, ...).  Printed per filesystem: the
@@ -58,31 +75,36 @@ mode=${MODE:-small-nosync}
 
 scratch=$(mktemp -d /tmp/aw-nosync.XXXXXX)
 mnt=$scratch/mnt
+img=$(mktemp "${IMG_DIR:-$scratch}/aw-nosync-img.XXXXXX")
 mkdir -p "$mnt"
-cleanup() { umount "$mnt" 2>/dev/null || umount -l "$mnt" 2>/dev/null || true; rm -rf "$scratch"; }
+cleanup() { umount "$mnt" 2>/dev/null || umount -l "$mnt" 2>/dev/null || true; rm -rf "$scratch"; rm -f "$img"; }
 trap cleanup EXIT
 
-echo "method: $n existing ${size}-byte files replaced ($mode${VARIANT:+, aw variant $VARIANT}), $rounds interleaved rounds, ${BENCH_CLOCK:-wall}-clock time;"
-echo "median µs per replace (min-max), and the median of the per-round ratios to minimal${REF:+ (and, after /, to $ref)}"
-echo "machine: $(nproc) cores, Linux $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg), atomicwrite $(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo '?')"
+echo "method: $n existing ${size}-byte files replaced ($mode${VARIANT:+, aw variant $VARIANT}), $rounds interleaved rounds ($([ "${ORDER:-}" = shuffle ] && echo 'a random order each round' || echo 'order alternating')), ${BENCH_CLOCK:-wall}-clock time;"
+echo "median µs per replace (min-max), and the median of the per-round ratios to minimal${REF:+ (and, after /, to $ref)} [the 95 % interval of that median]"
+echo "machine: $(nproc) cores, Linux $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg), loop images on $(df --output=fstype "${IMG_DIR:-$scratch}" | tail -1) (${IMG_DIR:-/tmp}), atomicwrite $(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo '?')"
 for fs in $filesystems; do
 	if [ "$fs" = tmpfs ]; then
 		mount -t tmpfs -o size=256m tmpfs "$mnt"
 	else
-		truncate -s 512M "$scratch/img"
+		truncate -s 512M "$img"
 		case $fs in
-		ext4) mkfs.ext4 -q -F "$scratch/img" ;;
-		xfs) mkfs.xfs -q -f "$scratch/img" ;;
-		btrfs) mkfs.btrfs -q -f "$scratch/img" >/dev/null ;;
+		ext4) mkfs.ext4 -q -F "$img" ;;
+		xfs) mkfs.xfs -q -f "$img" ;;
+		btrfs) mkfs.btrfs -q -f "$img" >/dev/null ;;
 		esac
-		mount -o loop "$scratch/img" "$mnt"
+		mount -o loop "$img" "$mnt"
 	fi
 	mkdir "$mnt/d"
 	"$bin/prep" small "$mnt/d" "$n" "$size" "$scratch/source"
 	: > "$scratch/times"
 	for r in $(seq "$rounds"); do
 		list=("${order[@]}")
-		[ $((r % 2)) = 0 ] && list=($(printf '%s\n' "${order[@]}" | tac))
+		if [ "${ORDER:-}" = shuffle ]; then
+			list=($(printf '%s\n' "${order[@]}" | awk -v seed="$r" 'BEGIN { srand(seed) } { print rand() "\t" $0 }' | sort -g | cut -f2))
+		elif [ $((r % 2)) = 0 ]; then
+			list=($(printf '%s\n' "${order[@]}" | tac))
+		fi
 		for d in "${list[@]}"; do
 			v=()
 			case $d in aw*) [ -n "${VARIANT:-}" ] && v=("$VARIANT") ;; esac
@@ -95,6 +117,16 @@ for fs in $filesystems; do
 			for (i = 2; i <= k; i++) for (j = i; j > 1 && a[j-1] > a[j]; j--) { t = a[j]; a[j] = a[j-1]; a[j-1] = t }
 			return k % 2 ? a[(k+1)/2] : (a[k/2] + a[k/2+1]) / 2
 		}
+		# After median(), a is sorted.  The interval between its j-th
+		# smallest and j-th largest holds the true median of such
+		# ratios with about 95 % confidence, whatever their
+		# distribution (a sign test: j = k/2 - 1.96 sqrt(k)/2); if it
+		# holds 1, the run cannot tell the two apart.
+		function interval(a, k,   j) {
+			j = int(k / 2 - 0.98 * sqrt(k))
+			if (j < 1) j = 1
+			return sprintf(" [%.2f-%.2f]", a[j], a[k + 1 - j])
+		}
 		{ us[$1, $2] = $3 / n; rounds[$1] = 1 }
 		END {
 			split(order, names, " ")
@@ -106,17 +138,18 @@ for fs in $filesystems; do
 				if (d != "minimal") {
 					k = 0
 					for (r in rounds) { k++; ratios[k] = us[r, d] / us[r, "minimal"] }
-					line = line sprintf(" = %.2fx", median(ratios, k))
+					line = line sprintf(" = %.2fx", median(ratios, k)) interval(ratios, k)
 				}
 				if (ref != "minimal" && d != ref) {
 					k = 0
 					for (r in rounds) { k++; ratios[k] = us[r, d] / us[r, ref] }
-					line = line sprintf(" /%.2fx", median(ratios, k))
+					line = line sprintf(" /%.2fx", median(ratios, k)) interval(ratios, k)
 				}
 			}
 			print line
 		}' "$scratch/times"
+	[ -z "${RAW:-}" ] || sed "s/^/$fs /" "$scratch/times" >> "$RAW"
 	echo "       (load after $fs: $(cut -d' ' -f1-3 /proc/loadavg))"
 	umount "$mnt"
-	rm -f "$scratch/img"
+	: > "$img"
 done
