@@ -119,9 +119,10 @@ for fs in $filesystems; do
 		}
 		# After median(), a is sorted.  The interval between its j-th
 		# smallest and j-th largest holds the true median of such
-		# ratios with about 95 % confidence, whatever their
-		# distribution (a sign test: j = k/2 - 1.96 sqrt(k)/2); if it
-		# holds 1, the run cannot tell the two apart.
+		# ratios with at least about 95 % confidence, whatever their
+		# distribution (a sign test: j = k/2 - 1.96 sqrt(k)/2, rounded
+		# down, which widens it: 98 % at 30 rounds); if it holds 1,
+		# the run cannot tell the two apart.
 		function interval(a, k,   j) {
 			j = int(k / 2 - 0.98 * sqrt(k))
 			if (j < 1) j = 1
